@@ -1,0 +1,42 @@
+//! The OpenAPI 3 document at `/api/openapi.json`, listing every API route.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "loket API", description = "Counter Layanan Prakerja: Purna PMI registry and services. Errors are `{\"error\":{\"code\",\"message\",\"message_en\",\"field\"}}`."),
+    paths(
+        crate::app::healthz,
+        crate::participants::api::create,
+        crate::participants::api::read,
+        crate::participants::api::update,
+        crate::participants::api::search,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "participants", description = "Purna PMI registry"), (name = "system"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/openapi.json",
+        get(|| async { Json(ApiDoc::openapi()) }),
+    )
+}

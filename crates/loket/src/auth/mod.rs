@@ -1,0 +1,113 @@
+//! Who is asking: bearer tokens for systems, session cookies for people, and the login pages.
+
+pub mod model;
+pub mod pages;
+pub mod store;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+
+pub use model::{Role, User};
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "loket_session";
+
+/// A caller of the JSON API: a bearer token, or a signed-in person's session.
+pub struct ApiUser(pub User);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthorized)?;
+            return match store::user_by_token(&state.db, token.trim()).await? {
+                Some(user) => Ok(ApiUser(user)),
+                None => Err(AppError::Unauthorized),
+            };
+        }
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(AppError::Unauthorized);
+        };
+        match store::session_user(&state.db, cookie.value()).await? {
+            Some((user, _)) => Ok(ApiUser(user)),
+            None => Err(AppError::Unauthorized),
+        }
+    }
+}
+
+/// A signed-in person on the HTML pages, with the session's CSRF token for forms.
+pub struct PageUser {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl PageUser {
+    /// Every state-changing form carries the session's token; a forged form does not.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        use subtle_eq::constant_time_eq;
+        if constant_time_eq(self.csrf.as_bytes(), submitted.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::CsrfInvalid)
+        }
+    }
+}
+
+mod subtle_eq {
+    /// Compares secrets without an early exit that would leak their common prefix by timing.
+    pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// Where an unauthenticated page request goes: the login page, then back.
+pub struct LoginRedirect(String);
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        let next = url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>();
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let back = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(LoginRedirect(back).into_response());
+        };
+        match store::session_user(&state.db, cookie.value()).await {
+            // Partner systems use the API with a token; the officer pages are not theirs.
+            Ok(Some((user, _))) if user.role == Role::Mitra => {
+                Err(AppError::Forbidden.into_response())
+            }
+            Ok(Some((user, csrf))) => Ok(PageUser { user, csrf }),
+            Ok(None) => Err(LoginRedirect(back).into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}

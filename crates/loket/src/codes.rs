@@ -1,0 +1,124 @@
+//! Closed lists of values (education, return reason, …): each has a stable code stored in the
+//! database and exchanged in files, and a label in both languages.
+
+use crate::i18n::Lang;
+
+/// Declares an enum whose variants each carry a stable code and Indonesian/English labels.
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident => ($code:literal, $id:literal, $en:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            /// Accepts the code or either label, case-insensitively (files from offices use both).
+            pub fn parse(text: &str) -> Option<$name> {
+                let text = text.trim();
+                Self::ALL.iter().copied().find(|v| {
+                    let (id, en) = v.labels();
+                    text.eq_ignore_ascii_case(v.code()) || text.eq_ignore_ascii_case(id) || text.eq_ignore_ascii_case(en)
+                })
+            }
+
+            pub fn labels(self) -> (&'static str, &'static str) {
+                match self { $($name::$variant => ($id, $en)),+ }
+            }
+
+            pub fn label(self, lang: $crate::i18n::Lang) -> &'static str {
+                let (id, en) = self.labels();
+                lang.pick(id, en)
+            }
+
+            /// The accepted codes, for error messages.
+            pub fn codes() -> String {
+                Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ")
+            }
+        }
+    };
+}
+
+/// One choice in a `<select>`: code, label, selected.
+pub struct Choice {
+    pub code: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// Builds the choices of a code enum for a form, marking the current value.
+pub fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T, Lang) -> &'static str,
+    lang: Lang,
+    current: &str,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice {
+            code: code(*v),
+            label: label(*v, lang),
+            selected: code(*v) == current,
+        })
+        .collect()
+}
+
+/// ISO 3166-1 alpha-2 codes, for a Purna PMI's destination country.
+pub const ISO_COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// A destination country as an upper-case ISO 3166-1 alpha-2 code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Country([u8; 2]);
+
+impl Country {
+    pub fn parse(text: &str) -> Option<Country> {
+        let upper = text.trim().to_ascii_uppercase();
+        let bytes: [u8; 2] = upper.as_bytes().try_into().ok()?;
+        ISO_COUNTRIES
+            .split(' ')
+            .any(|c| c.as_bytes() == bytes)
+            .then_some(Country(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    code_enum! {
+        enum Sample { One => ("one", "Satu", "One"), Two => ("two", "Dua", "Two") }
+    }
+
+    #[test]
+    fn code_enum_labels_follow_the_language() {
+        assert_eq!(Sample::One.label(Lang::Id), "Satu");
+        assert_eq!(Sample::One.label(Lang::En), "One");
+    }
+
+    #[test]
+    fn code_enum_parses_code_and_labels_case_insensitively() {
+        assert_eq!(Sample::parse("one"), Some(Sample::One));
+        assert_eq!(Sample::parse(" DUA "), Some(Sample::Two));
+        assert_eq!(Sample::parse("Two"), Some(Sample::Two));
+        assert_eq!(Sample::parse("three"), None);
+        assert_eq!(Sample::codes(), "one, two");
+    }
+
+    #[test]
+    fn countries_are_iso_codes_only() {
+        assert_eq!(Country::parse("my").unwrap().as_str(), "MY");
+        assert_eq!(Country::parse("TW").unwrap().as_str(), "TW");
+        assert!(Country::parse("XX").is_none());
+        assert!(Country::parse("MYS").is_none());
+        assert_eq!(ISO_COUNTRIES.split(' ').count(), 249);
+    }
+}

@@ -1,0 +1,107 @@
+//! The counter network: BP2MI offices (UPT/BP3MI, P4MI, other) and their service counters.
+//! (The lifecycle, officers and targets come with the counter-network issue.)
+
+use chrono::Utc;
+
+use crate::code_enum;
+use crate::db::Db;
+use crate::error::Result;
+use crate::with_db;
+
+code_enum! {
+    pub enum OfficeKind {
+        Upt => ("upt", "UPT BP2MI / BP3MI", "BP2MI regional office"),
+        P4mi => ("p4mi", "P4MI", "P4MI service post"),
+        Other => ("other", "Lainnya", "Other"),
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Office {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub province_code: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Counter {
+    pub id: i64,
+    pub office_id: i64,
+    pub code: String,
+    pub name: String,
+    pub status: String,
+}
+
+pub async fn create_office(
+    db: &Db,
+    code: &str,
+    name: &str,
+    kind: OfficeKind,
+    province_code: &str,
+) -> Result<i64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("INSERT INTO offices (code, name, kind, province_code, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(code)
+            .bind(name)
+            .bind(kind.code())
+            .bind(province_code)
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+pub async fn create_counter(
+    db: &Db,
+    office_id: i64,
+    code: &str,
+    name: &str,
+    status: &str,
+) -> Result<i64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("INSERT INTO counters (office_id, code, name, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(office_id)
+            .bind(code)
+            .bind(name)
+            .bind(status)
+            .bind(Utc::now())
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+pub async fn office_of(db: &Db, counter_id: i64) -> Result<Option<i64>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT office_id FROM counters WHERE id = $1")
+            .bind(counter_id)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+pub async fn counters(db: &Db) -> Result<Vec<Counter>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, office_id, code, name, status FROM counters ORDER BY code")
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+pub async fn counter_by_code(db: &Db, code: &str) -> Result<Option<Counter>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, office_id, code, name, status FROM counters WHERE code = $1")
+            .bind(code)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+pub async fn offices(db: &Db) -> Result<Vec<Office>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, code, name, kind, province_code FROM offices ORDER BY code")
+            .fetch_all(pool)
+            .await?
+    }))
+}

@@ -1,0 +1,505 @@
+//! Deterministic synthetic data for trying loket: BP2MI offices, 92 counters, Purna PMI with
+//! valid NIKs that agree with their birth date, sex and region, and demo accounts.
+
+use chrono::{Duration, NaiveDate, Utc};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::auth::store::{self as users, NewUser};
+use crate::auth::Role;
+use crate::codes::Country;
+use crate::counters::{self, OfficeKind};
+use crate::db::Db;
+use crate::error::Result;
+use crate::participants::file::seal_all;
+use crate::participants::model::*;
+use crate::participants::store::{self, Registration};
+use crate::vault::Vault;
+
+/// (office code, name, province code, counters): the 92 counters lean to the main sending
+/// provinces (Jawa Timur, Jawa Tengah, Jawa Barat, NTB, NTT, Lampung) and transit points.
+const OFFICES: &[(&str, &str, &str, usize)] = &[
+    ("UPT-JATIM", "BP3MI Jawa Timur (Surabaya)", "35", 12),
+    ("UPT-JATENG", "BP3MI Jawa Tengah (Semarang)", "33", 10),
+    ("UPT-JABAR", "BP3MI Jawa Barat (Bandung)", "32", 10),
+    ("UPT-NTB", "BP3MI Nusa Tenggara Barat (Mataram)", "52", 8),
+    ("UPT-NTT", "BP3MI Nusa Tenggara Timur (Kupang)", "53", 6),
+    ("UPT-LAMPUNG", "BP3MI Lampung (Bandar Lampung)", "18", 6),
+    ("UPT-BALI", "BP3MI Bali (Denpasar)", "51", 4),
+    ("UPT-SUMUT", "BP3MI Sumatera Utara (Medan)", "12", 5),
+    (
+        "UPT-KEPRI",
+        "BP3MI Kepulauan Riau (Tanjung Pinang)",
+        "21",
+        5,
+    ),
+    ("UPT-KALBAR", "BP3MI Kalimantan Barat (Pontianak)", "61", 4),
+    ("UPT-KALTARA", "BP3MI Kalimantan Utara (Nunukan)", "65", 4),
+    ("UPT-SULSEL", "BP3MI Sulawesi Selatan (Makassar)", "73", 4),
+    ("UPT-BANTEN", "BP3MI Banten (Serang)", "36", 4),
+    ("UPT-DKI", "BP3MI DKI Jakarta", "31", 4),
+    ("UPT-ACEH", "BP3MI Aceh (Banda Aceh)", "11", 2),
+    ("UPT-RIAU", "BP3MI Riau (Pekanbaru)", "14", 2),
+    ("UPT-SUMSEL", "BP3MI Sumatera Selatan (Palembang)", "16", 2),
+];
+
+const FEMALE_NAMES: &[&str] = &[
+    "Siti",
+    "Sri",
+    "Nur",
+    "Dewi",
+    "Ani",
+    "Rina",
+    "Wati",
+    "Yuli",
+    "Lestari",
+    "Eka",
+    "Ratna",
+    "Sumiati",
+    "Suminah",
+    "Tuti",
+    "Endang",
+    "Kartini",
+    "Nurhayati",
+    "Fatimah",
+    "Aminah",
+    "Rukmini",
+    "Suparti",
+    "Iis",
+    "Neneng",
+    "Ni Made",
+    "Ni Ketut",
+    "Maria",
+    "Yohana",
+];
+const MALE_NAMES: &[&str] = &[
+    "Muhammad",
+    "Ahmad",
+    "Agus",
+    "Budi",
+    "Joko",
+    "Slamet",
+    "Eko",
+    "Hendra",
+    "Rudi",
+    "Dedi",
+    "Bambang",
+    "Supriyadi",
+    "Wahyu",
+    "Imam",
+    "Asep",
+    "Iwan",
+    "I Made",
+    "I Ketut",
+    "Yohanes",
+    "Fransiskus",
+    "Abdul",
+    "Rahmat",
+    "Syamsul",
+];
+const SECOND_NAMES: &[&str] = &[
+    "Rahayu",
+    "Lestari",
+    "Wahyuni",
+    "Susanti",
+    "Handayani",
+    "Kurniawan",
+    "Setiawan",
+    "Hidayat",
+    "Saputra",
+    "Santoso",
+    "Purnomo",
+    "Aminah",
+    "Hasanah",
+    "Maulida",
+    "Fitriani",
+    "Suryani",
+    "Wulandari",
+    "Pratama",
+    "Nugroho",
+    "Sulistyo",
+    "Ramadhan",
+    "Anggraini",
+];
+const INTERESTS: &[&str] = &[
+    "menjahit",
+    "tata boga",
+    "usaha kuliner",
+    "perawat lansia",
+    "pengasuh anak",
+    "bahasa Inggris",
+    "bahasa Jepang",
+    "pemasaran digital",
+    "budidaya ikan",
+    "pertanian hidroponik",
+    "salon kecantikan",
+    "barista",
+    "montir sepeda motor",
+    "las listrik",
+    "akuntansi UMKM",
+];
+
+/// Destination, weight, and the job sectors typical there for women and for men.
+const DESTINATIONS: &[(&str, u32, &[JobSector], &[JobSector])] = &[
+    (
+        "MY",
+        30,
+        &[
+            JobSector::DomesticWorker,
+            JobSector::Manufacturing,
+            JobSector::Plantation,
+        ],
+        &[
+            JobSector::Plantation,
+            JobSector::Construction,
+            JobSector::Manufacturing,
+        ],
+    ),
+    (
+        "TW",
+        22,
+        &[
+            JobSector::Caregiver,
+            JobSector::DomesticWorker,
+            JobSector::Manufacturing,
+        ],
+        &[JobSector::Manufacturing, JobSector::Fishing],
+    ),
+    (
+        "HK",
+        20,
+        &[JobSector::DomesticWorker, JobSector::Caregiver],
+        &[JobSector::Hospitality],
+    ),
+    (
+        "SA",
+        8,
+        &[JobSector::DomesticWorker],
+        &[JobSector::Construction, JobSector::Hospitality],
+    ),
+    (
+        "SG",
+        7,
+        &[JobSector::DomesticWorker, JobSector::Caregiver],
+        &[JobSector::Construction, JobSector::Fishing],
+    ),
+    (
+        "KR",
+        6,
+        &[JobSector::Manufacturing],
+        &[JobSector::Manufacturing, JobSector::Fishing],
+    ),
+    (
+        "JP",
+        4,
+        &[JobSector::Caregiver, JobSector::Manufacturing],
+        &[JobSector::Manufacturing, JobSector::Construction],
+    ),
+    (
+        "BN",
+        3,
+        &[JobSector::DomesticWorker, JobSector::Hospitality],
+        &[JobSector::Construction, JobSector::Plantation],
+    ),
+];
+
+pub struct DemoLogin {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+pub struct DemoSummary {
+    pub offices: usize,
+    pub counters: usize,
+    pub participants: usize,
+    pub logins: Vec<DemoLogin>,
+}
+
+fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
+    let total: u32 = items.iter().map(&weight).sum();
+    let mut roll = rng.gen_range(0..total.max(1));
+    for item in items {
+        let w = weight(item);
+        if roll < w {
+            return item;
+        }
+        roll -= w;
+    }
+    &items[0]
+}
+
+fn random_password() -> String {
+    use rand::RngCore;
+    const WORDS: &[&str] = &[
+        "kopi", "sawah", "gunung", "pantai", "nasi", "merah", "biru", "angin", "pelangi", "kelapa",
+        "durian", "rumah",
+    ];
+    let mut rng = rand::rngs::OsRng;
+    let mut words: Vec<String> = (0..3)
+        .map(|_| WORDS[(rng.next_u32() as usize) % WORDS.len()].to_string())
+        .collect();
+    words.push(format!("{:02}", rng.next_u32() % 100));
+    words.join("-")
+}
+
+/// One synthetic Purna PMI registered in `province`.
+fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Option<ParticipantData> {
+    let regencies: Vec<_> = nik::regions::regencies_of(province)
+        .into_iter()
+        .filter(|r| r.last_seen >= 2025)
+        .collect();
+    let regency = regencies.choose(rng)?;
+    let districts: Vec<_> = nik::regions::districts_of(regency.code)
+        .into_iter()
+        .filter(|d| d.last_seen >= 2025)
+        .collect();
+    let district = districts.choose(rng)?;
+    let female = rng.gen_bool(0.7);
+    let sex = if female {
+        nik::Sex::Female
+    } else {
+        nik::Sex::Male
+    };
+    let birth = NaiveDate::from_ymd_opt(
+        rng.gen_range(1972..=2002),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28),
+    )?;
+    let nik = nik::Nik::compose(district.code, birth, sex, serial).ok()?;
+    let first = if female {
+        FEMALE_NAMES.choose(rng)?
+    } else {
+        MALE_NAMES.choose(rng)?
+    };
+    let name = format!("{first} {}", SECOND_NAMES.choose(rng)?);
+    let (country, _, women_jobs, men_jobs) = pick_weighted(rng, DESTINATIONS, |d| d.1);
+    let job = if female {
+        women_jobs.choose(rng)?
+    } else {
+        men_jobs.choose(rng)?
+    };
+    let return_date = NaiveDate::from_ymd_opt(2020, 3, 1)? + Duration::days(rng.gen_range(0..600));
+    let departure = return_date - Duration::days(rng.gen_range(700..2600));
+    let reason = match rng.gen_range(0..100) {
+        0..=59 => ReturnReason::ContractEnded,
+        60..=89 => ReturnReason::Repatriated,
+        90..=94 => ReturnReason::Deported,
+        _ => ReturnReason::Other,
+    };
+    let phone = Phone::parse(&format!(
+        "08{}{:09}",
+        rng.gen_range(11..=59),
+        rng.gen_range(0..1_000_000_000u32)
+    ))
+    .ok()?;
+    let kk = Kk::parse(&format!(
+        "{}{:010}",
+        district.code,
+        rng.gen_range(1..10_000_000_000u64)
+    ))
+    .ok()?;
+    let literacy = *[
+        DigitalLiteracy::NeedsFullHelp,
+        DigitalLiteracy::NeedsSomeHelp,
+        DigitalLiteracy::NeedsSomeHelp,
+        DigitalLiteracy::Independent,
+    ]
+    .choose(rng)?;
+    let education = *[
+        Education::Primary,
+        Education::JuniorSecondary,
+        Education::JuniorSecondary,
+        Education::SeniorSecondary,
+        Education::SeniorSecondary,
+        Education::Diploma,
+    ]
+    .choose(rng)?;
+    let how_many = rng.gen_range(1..=3);
+    let interests: Vec<&str> = INTERESTS.choose_multiple(rng, how_many).copied().collect();
+    Some(ParticipantData {
+        nik,
+        full_name: FullName::parse(&name).ok()?,
+        sex,
+        birth_date: birth,
+        kk: Some(kk),
+        phone: Some(phone),
+        email: None,
+        address: Address {
+            province_code: Some(province.to_string()),
+            regency_code: Some(regency.code.to_string()),
+            district_code: Some(district.code.to_string()),
+            street: Some(format!(
+                "Dusun {} RT 0{}/RW 0{}",
+                SECOND_NAMES.choose(rng)?,
+                rng.gen_range(1..10),
+                rng.gen_range(1..10)
+            )),
+        },
+        education: Some(education),
+        marital_status: Some(
+            *[
+                MaritalStatus::Married,
+                MaritalStatus::Married,
+                MaritalStatus::Single,
+                MaritalStatus::Divorced,
+            ]
+            .choose(rng)?,
+        ),
+        migration: MigrationHistory {
+            destination_country: Country::parse(country),
+            job_sector: Some(*job),
+            departure_date: Some(departure),
+            return_date: Some(return_date),
+            return_reason: Some(reason),
+        },
+        training_interests: Some(interests.join(", ")),
+        digital_literacy: Some(literacy),
+        has_smartphone: Some(rng.gen_bool(0.8)),
+        consent: Consent {
+            processing: true,
+            sharing: rng.gen_bool(0.85),
+            method: if rng.gen_bool(0.7) {
+                ConsentMethod::PaperForm
+            } else {
+                ConsentMethod::Verbal
+            },
+        },
+    })
+}
+
+/// Creates the demo offices and their counters; returns (counter id, province code) pairs.
+pub async fn seed_network(db: &Db) -> Result<Vec<(i64, &'static str)>> {
+    let mut made = Vec::new();
+    for (code, name, province, n) in OFFICES {
+        let office_id = counters::create_office(db, code, name, OfficeKind::Upt, province).await?;
+        for i in 1..=*n {
+            let place = match i {
+                1 => "Kantor UPT".to_string(),
+                2 if ["UPT-KEPRI", "UPT-KALTARA", "UPT-DKI", "UPT-JATIM"].contains(code) => {
+                    "Debarkasi/Bandara".to_string()
+                }
+                _ => format!("Pos {i}"),
+            };
+            let status = if i <= 2 {
+                "operating"
+            } else if i <= 4 {
+                "preparing"
+            } else {
+                "planned"
+            };
+            let label = format!(
+                "Loket Prakerja {} – {place}",
+                name.strip_prefix("BP3MI ").unwrap_or(name)
+            );
+            let id =
+                counters::create_counter(db, office_id, &format!("{code}-{i:02}"), &label, status)
+                    .await?;
+            made.push((id, *province));
+        }
+    }
+    Ok(made)
+}
+
+/// Registers `participants` synthetic people spread evenly over the counters.
+pub async fn seed_people(
+    db: &Db,
+    vault: &Vault,
+    network: &[(i64, &str)],
+    participants: usize,
+) -> Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(20_210_630);
+    let per_counter = participants.div_ceil(network.len().max(1));
+    let mut serial: u16 = 1;
+    let mut made = 0;
+    for (counter_id, province) in network {
+        let mut batch = Vec::new();
+        while batch.len() < per_counter && made < participants {
+            serial = if serial >= 9999 { 1 } else { serial + 1 };
+            if let Some(p) = person(&mut rng, province, serial) {
+                batch.push(p);
+                made += 1;
+            }
+        }
+        let reg = Registration {
+            counter_id: Some(*counter_id),
+            officer_id: None,
+            at: Utc::now(),
+        };
+        store::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {}).await?;
+    }
+    Ok(())
+}
+
+/// Seeds the demo network and people once; on a seeded database only resets the demo
+/// passwords (and returns them to print).
+pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSummary> {
+    let mut logins = Vec::new();
+    if counters::counter_by_code(db, "UPT-JATIM-01")
+        .await?
+        .is_none()
+    {
+        let network = seed_network(db).await?;
+        seed_people(db, vault, &network, participants).await?;
+    }
+    let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;
+    let accounts = [
+        ("admin", Role::Admin, None, None),
+        (
+            "koordinator",
+            Role::Koordinator,
+            first_counter.as_ref().map(|c| c.office_id),
+            None,
+        ),
+        (
+            "petugas",
+            Role::Petugas,
+            first_counter.as_ref().map(|c| c.office_id),
+            first_counter.as_ref().map(|c| c.id),
+        ),
+    ];
+    for (username, role, office_id, counter_id) in accounts {
+        let password = random_password();
+        match users::user_by_username(db, username).await? {
+            Some(user) => users::set_password(db, user.id, &password).await?,
+            None => {
+                users::create_user(
+                    db,
+                    NewUser {
+                        username,
+                        password: &password,
+                        role,
+                        office_id,
+                        counter_id,
+                    },
+                )
+                .await?;
+            }
+        }
+        logins.push(DemoLogin {
+            username: username.to_string(),
+            password,
+            role,
+        });
+    }
+    Ok(DemoSummary {
+        offices: counters::offices(db).await?.len(),
+        counters: counters::counters(db).await?.len(),
+        participants: store::count(db).await? as usize,
+        logins,
+    })
+}
+
+/// Synthetic NIKs can collide (same district, date and serial); keep the first of each.
+async fn dedupe(
+    records: Vec<(ParticipantData, store::Sealed)>,
+    db: &Db,
+) -> Result<Vec<(ParticipantData, store::Sealed)>> {
+    let indexes: Vec<Vec<u8>> = records.iter().map(|(_, s)| s.nik_index.clone()).collect();
+    let mut taken = store::existing_nik_indexes(db, &indexes).await?;
+    Ok(records
+        .into_iter()
+        .filter(|(_, s)| taken.insert(s.nik_index.clone()))
+        .collect())
+}

@@ -1,0 +1,20 @@
+//! loket: software for the Counter Layanan Prakerja of BP2MI and the Kartu Prakerja programme.
+
+pub mod access;
+pub mod api_doc;
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod codes;
+pub mod config;
+pub mod counters;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod participants;
+pub mod vault;
+pub mod web;
+
+pub use app::{AppState, Application};
+pub use config::Config;

@@ -1,0 +1,393 @@
+//! The `loket` command: serve, migrate, seed demo data, import/export, accounts and tokens.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use loket::auth::store::{self as users, NewUser};
+use loket::auth::Role;
+use loket::participants::file::{self, Format, ImportError};
+use loket::participants::store::{Registration, Scope};
+use loket::{AppState, Application, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "loket",
+    version,
+    about = "Counter Layanan Prakerja — BP2MI service counters for Purna PMI"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// sqlite://path (default, created on first run) or postgres://user@host/db
+    #[arg(long, global = true, env = "LOKET_DATABASE_URL", default_value = loket::config::DEFAULT_DATABASE_URL)]
+    database_url: String,
+    /// Master data key (32 bytes, base64 or hex). Without it the key file is used or created.
+    #[arg(long, global = true, env = "LOKET_DATA_KEY", hide_env_values = true)]
+    data_key: Option<String>,
+    /// Where the data key is kept when LOKET_DATA_KEY is not set (created with mode 0600).
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_KEY_FILE",
+        default_value = "data/loket.key"
+    )]
+    key_file: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        #[arg(long, env = "LOKET_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Seed demo data when the database is empty and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long, env = "LOKET_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Seed deterministic demo data (offices, 92 counters, Purna PMI, demo accounts).
+    Demo {
+        #[arg(long, default_value_t = 5000)]
+        participants: usize,
+    },
+    /// Import a file (CSV or XLSX); all rows or none.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export to CSV or XLSX.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens for partner systems.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Purna PMI records. Columns: see the README (nik, full_name, sex, birth_date, consent_processing, …).
+    Participants {
+        file: PathBuf,
+        /// Check the file and report problems without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Counter code the people are registered at (e.g. UPT-JATIM-01).
+        #[arg(long)]
+        counter: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    Participants {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// Output file (default: participants.csv / participants.xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, koordinator, petugas, mitra or auditor
+        #[arg(long)]
+        role: String,
+        /// Counter code for a petugas (its office is taken from it).
+        #[arg(long)]
+        counter: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password, read from standard input.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create an API token for a user and print it once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+fn config(global: &Global) -> Config {
+    Config {
+        database_url: global.database_url.clone(),
+        data_key: global.data_key.clone(),
+        key_file: global.key_file.clone(),
+        ..Config::default()
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if !from_stdin {
+        bail!("pass --password-stdin and write the password to standard input (it never goes on the command line)");
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let password = text.trim_end_matches(['\n', '\r']).to_string();
+    if let Err((id, en)) = users::check_password_rules(&password) {
+        bail!("{id} / {en}");
+    }
+    Ok(password)
+}
+
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}})"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()> {
+    let summary = loket::demo::seed(&state.db, &state.vault, participants).await?;
+    println!(
+        "Data demo / demo data: {} kantor/offices, {} loket/counters, {} Purna PMI",
+        summary.offices, summary.counters, summary.participants
+    );
+    for login in &summary.logins {
+        println!(
+            "  login: {:<12} password: {:<28} ({})",
+            login.username,
+            login.password,
+            login.role.code()
+        );
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LOKET_LOG")
+                .unwrap_or_else(|_| "loket=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut config = config(&cli.global);
+    match cli.command {
+        Command::Serve {
+            bind,
+            demo,
+            secure_cookies,
+        } => {
+            config.bind = bind;
+            config.secure_cookies = secure_cookies;
+            let app = Application::build(config.clone())
+                .await
+                .with_context(|| format!("starting loket ({config})"))?;
+            if demo {
+                print_demo(app.state(), 5000).await?;
+            }
+            println!("loket listening on http://{}", app.local_addr()?);
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            AppState::open(config).await?;
+            println!("migrations applied");
+        }
+        Command::Demo { participants } => {
+            let state = AppState::open(config).await?;
+            print_demo(&state, participants).await?;
+        }
+        Command::Import {
+            what:
+                ImportWhat::Participants {
+                    file: path,
+                    dry_run,
+                    counter,
+                },
+        } => {
+            let state = AppState::open(config).await?;
+            let counter_id = match counter {
+                Some(code) => Some(
+                    loket::counters::counter_by_code(&state.db, &code)
+                        .await?
+                        .with_context(|| format!("no counter with code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let sheet = file::read_sheet(&path)?;
+            let bar = progress_bar(sheet.rows.len() as u64, "import");
+            let reg = Registration {
+                counter_id,
+                officer_id: None,
+                at: chrono::Utc::now(),
+            };
+            match file::import(&state.db, &state.vault, &sheet, reg, dry_run, |n| {
+                bar.inc(n as u64)
+            })
+            .await
+            {
+                Ok(summary) => {
+                    bar.finish_and_clear();
+                    if summary.dry_run {
+                        println!("{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written", summary.rows, summary.rows);
+                    } else {
+                        println!(
+                            "{} baris diimpor / {} rows imported",
+                            summary.imported, summary.imported
+                        );
+                    }
+                }
+                Err(ImportError::Rejected(errors)) => {
+                    bar.abandon();
+                    for e in errors.iter().take(200) {
+                        eprintln!("{e}");
+                    }
+                    if errors.len() > 200 {
+                        eprintln!("… {} more", errors.len() - 200);
+                    }
+                    bail!(
+                        "{} masalah; tidak ada yang diimpor / {} problem(s); nothing was imported",
+                        errors.len(),
+                        errors.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Export {
+            what: ExportWhat::Participants { format, out },
+        } => {
+            let state = AppState::open(config).await?;
+            let (format, default) = match format {
+                FileFormat::Csv => (Format::Csv, "participants.csv"),
+                FileFormat::Xlsx => (Format::Xlsx, "participants.xlsx"),
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from(default));
+            let total = loket::participants::store::count(&state.db).await?;
+            let bar = progress_bar(total as u64, "export");
+            let written = file::export(&state.db, &state.vault, Scope::All, format, &out, |n| {
+                bar.inc(n as u64)
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "{written} baris ditulis ke / rows written to {}",
+                out.display()
+            );
+        }
+        Command::User { action } => {
+            let state = AppState::open(config).await?;
+            match action {
+                UserAction::Add {
+                    username,
+                    role,
+                    counter,
+                    password_stdin,
+                } => {
+                    let role = Role::parse(&role).with_context(|| {
+                        format!("unknown role {role}; use one of {}", Role::codes())
+                    })?;
+                    let username = loket::auth::model::parse_username(&username)
+                        .context("username: 3–40 of a-z, 0-9, . _ -")?;
+                    let counter = match counter {
+                        Some(code) => Some(
+                            loket::counters::counter_by_code(&state.db, &code)
+                                .await?
+                                .with_context(|| format!("no counter with code {code}"))?,
+                        ),
+                        None => None,
+                    };
+                    if role == Role::Petugas && counter.is_none() {
+                        bail!("a petugas works at a counter: pass --counter CODE");
+                    }
+                    let password = read_password(password_stdin)?;
+                    let id = users::create_user(
+                        &state.db,
+                        NewUser {
+                            username: &username,
+                            password: &password,
+                            role,
+                            office_id: counter.as_ref().map(|c| c.office_id),
+                            counter_id: counter.as_ref().map(|c| c.id),
+                        },
+                    )
+                    .await?;
+                    println!("user {username} ({}) created with id {id}", role.code());
+                }
+                UserAction::ResetPassword {
+                    username,
+                    password_stdin,
+                } => {
+                    let user = users::user_by_username(&state.db, &username)
+                        .await?
+                        .with_context(|| format!("no user {username}"))?;
+                    let password = read_password(password_stdin)?;
+                    users::set_password(&state.db, user.id, &password).await?;
+                    println!("password of {username} changed");
+                }
+            }
+        }
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    username,
+                    label,
+                    days,
+                },
+        } => {
+            let state = AppState::open(config).await?;
+            let user = users::user_by_username(&state.db, &username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+            let token = users::create_token(&state.db, user.id, &label, expires).await?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! `/api/v1/participants`: JSON for partner systems and scripts.
+
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{to_fields, Participant, ParticipantFields};
+use super::service;
+use crate::app::AppState;
+use crate::auth::ApiUser;
+use crate::error::{AppError, ErrorBody, FieldError, Result};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/participants", get(search).post(create))
+        .route("/api/v1/participants/{id}", get(read).patch(update))
+}
+
+/// JSON body extractor whose rejections speak the API's error format (400, 413, 415, 422).
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> std::result::Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                StatusCode::UNPROCESSABLE_ENTITY => AppError::Validation(vec![FieldError::new(
+                    "body",
+                    "json_shape",
+                    format!("Isi JSON tidak sesuai: {}", rejection.body_text()),
+                    format!(
+                        "The JSON does not have the expected shape: {}",
+                        rejection.body_text()
+                    ),
+                )]),
+                _ => AppError::BadRequest(rejection.body_text()),
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentOut {
+    pub processing: bool,
+    pub sharing: bool,
+    pub method: String,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NikWarningOut {
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+}
+
+/// What the NIK itself says, next to what was recorded.
+#[derive(Serialize, ToSchema)]
+pub struct NikInfo {
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub province_name: Option<String>,
+    pub regency_name: Option<String>,
+    pub district_name: Option<String>,
+    pub warnings: Vec<NikWarningOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ParticipantOut {
+    pub id: i64,
+    pub version: i64,
+    #[serde(flatten)]
+    pub fields: ParticipantFields,
+    pub consent: ConsentOut,
+    pub counter_id: Option<i64>,
+    pub nik_info: NikInfo,
+    /// `birth_date_mismatch`, `sex_mismatch`: recorded values that disagree with the NIK.
+    pub flags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Participant> for ParticipantOut {
+    fn from(p: &Participant) -> Self {
+        let nik = &p.data.nik;
+        let mut fields = to_fields(&p.data);
+        // Consent is reported in its own object.
+        fields.consent_processing = None;
+        fields.consent_sharing = None;
+        fields.consent_method = None;
+        let mut flags = Vec::new();
+        if p.data.birth_date_mismatch() {
+            flags.push("birth_date_mismatch".to_string());
+        }
+        if p.data.sex_mismatch() {
+            flags.push("sex_mismatch".to_string());
+        }
+        ParticipantOut {
+            id: p.id,
+            version: p.version,
+            fields,
+            consent: ConsentOut {
+                processing: p.data.consent.processing,
+                sharing: p.data.consent.sharing,
+                method: p.data.consent.method.code().to_string(),
+                recorded_at: p.consent_at,
+                recorded_by: p.consent_by,
+            },
+            counter_id: p.counter_id,
+            nik_info: NikInfo {
+                birth_date: nik.birth_date(),
+                sex: nik.sex().code().to_string(),
+                province_name: nik.province_name().map(str::to_string),
+                regency_name: nik.regency_name().map(str::to_string),
+                district_name: nik.district_name().map(str::to_string),
+                warnings: nik
+                    .warnings()
+                    .iter()
+                    .map(|w| NikWarningOut {
+                        code: w.code().to_string(),
+                        message: w.message_id(),
+                        message_en: w.message_en(),
+                    })
+                    .collect(),
+            },
+            flags,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+fn with_etag(status: StatusCode, participant: &Participant) -> Response {
+    let mut response = (status, Json(ParticipantOut::from(participant))).into_response();
+    if let Ok(etag) = format!("\"{}\"", participant.version).parse() {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// Register a Purna PMI at the caller's counter.
+#[utoipa::path(post, path = "/api/v1/participants", tag = "participants",
+    request_body = ParticipantFields,
+    responses(
+        (status = 201, body = ParticipantOut, description = "Registered"),
+        (status = 409, body = ErrorBody, description = "nik_duplicate"),
+        (status = 422, body = ErrorBody, description = "nik_invalid or validation_failed"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(fields): ApiJson<ParticipantFields>,
+) -> Result<Response> {
+    let participant = service::register(&state, &user, &fields).await?;
+    Ok(with_etag(StatusCode::CREATED, &participant))
+}
+
+/// Read one participant; the `ETag` header carries the version for `If-Match`.
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
+    params(("id" = i64, Path, description = "participant id")),
+    responses((status = 200, body = ParticipantOut), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response> {
+    let participant = service::view(&state, &user, id).await?;
+    Ok(with_etag(StatusCode::OK, &participant))
+}
+
+/// The version the client changes: `If-Match: "3"` (or `3`), else `?version=3`.
+fn expected_version(headers: &HeaderMap, query: &VersionQuery) -> Result<i64> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value
+            .to_str()
+            .unwrap_or("")
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"');
+        return text.parse().map_err(|_| {
+            AppError::field(
+                "version",
+                "version_invalid",
+                "Header If-Match harus berisi nomor versi.",
+                "If-Match must hold a version number.",
+            )
+        });
+    }
+    query.version.ok_or(AppError::VersionRequired)
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct VersionQuery {
+    /// Alternative to the `If-Match` header.
+    pub version: Option<i64>,
+}
+
+/// Change some fields; only the fields present are changed. Requires the current version.
+#[utoipa::path(patch, path = "/api/v1/participants/{id}", tag = "participants",
+    params(("id" = i64, Path, description = "participant id"), ("If-Match" = String, Header, description = "current version, from ETag"), VersionQuery),
+    request_body = ParticipantFields,
+    responses((status = 200, body = ParticipantOut), (status = 409, body = ErrorBody, description = "version_conflict or nik_duplicate"),
+        (status = 428, body = ErrorBody, description = "version_required"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    Query(query): Query<VersionQuery>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<ParticipantFields>,
+) -> Result<Response> {
+    let version = expected_version(&headers, &query)?;
+    let participant = service::change(&state, &user, id, version, &patch).await?;
+    Ok(with_etag(StatusCode::OK, &participant))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct SearchQuery {
+    /// Exact NIK (16 digits).
+    pub nik: Option<String>,
+    /// Part of the name, case-insensitive.
+    pub name: Option<String>,
+    /// At most this many results (1–100, default 20).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ParticipantList {
+    pub items: Vec<ParticipantOut>,
+}
+
+/// Find participants by exact NIK or by name, within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/participants", tag = "participants", params(SearchQuery),
+    responses((status = 200, body = ParticipantList), (status = 422, body = ErrorBody, description = "nik_invalid or neither nik nor name"), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(query): Query<SearchQuery>,
+) -> Result<Json<ParticipantList>> {
+    let found = match (query.nik.as_deref(), query.name.as_deref()) {
+        (Some(nik), _) => {
+            let nik = nik::Nik::parse(nik)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_nik("nik", &e)]))?;
+            service::find_by_nik(&state, &user, &nik)
+                .await?
+                .into_iter()
+                .collect()
+        }
+        (None, Some(name)) if !name.trim().is_empty() => {
+            service::search_by_name(&state, &user, name, query.limit.unwrap_or(20)).await?
+        }
+        _ => {
+            return Err(AppError::field(
+                "nik",
+                "query_required",
+                "Isi parameter nik atau name.",
+                "Give the nik or name parameter.",
+            ))
+        }
+    };
+    Ok(Json(ParticipantList {
+        items: found.iter().map(ParticipantOut::from).collect(),
+    }))
+}

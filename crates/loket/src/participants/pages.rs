@@ -1,0 +1,684 @@
+//! Officer pages: search, register, view and edit a Purna PMI.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::model::*;
+use super::service;
+use crate::access::{self, Action};
+use crate::app::AppState;
+use crate::auth::PageUser;
+use crate::codes::{choices, Choice};
+use crate::error::{AppError, FieldError};
+use crate::i18n::Lang;
+use crate::web::{error_page, render, Chrome, FieldKind, FormField, FormSection};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/participants", get(search))
+        .route("/participants/new", get(new_form).post(register))
+        .route("/participants/{id}", get(detail))
+        .route("/participants/{id}/edit", get(edit_form).post(save_edit))
+}
+
+pub struct ResultRow {
+    pub id: i64,
+    pub name: String,
+    pub nik_masked: String,
+    pub birth_date: String,
+    pub region: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    searched: bool,
+    results: Vec<ResultRow>,
+    error: Option<String>,
+    register_query: String,
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+fn looks_like_nik(q: &str) -> bool {
+    let digits = q.chars().filter(char::is_ascii_digit).count();
+    digits >= 8 && q.chars().all(|c| c.is_ascii_digit() || " .-".contains(c))
+}
+
+fn result_row(p: &Participant) -> ResultRow {
+    let nik = &p.data.nik;
+    ResultRow {
+        id: p.id,
+        name: p.data.full_name.as_str().to_string(),
+        nik_masked: nik.masked(),
+        birth_date: p.data.birth_date.format("%d-%m-%Y").to_string(),
+        region: nik
+            .regency_name()
+            .or(nik.province_name())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+async fn search(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Query(query): Query<SearchQuery>,
+) -> Response {
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let mut page = SearchPage {
+        chrome: Chrome::for_user(lang, &user, "/participants"),
+        q: q.clone(),
+        searched: !q.is_empty(),
+        results: Vec::new(),
+        error: None,
+        register_query: String::new(),
+    };
+    if q.is_empty() {
+        return render(StatusCode::OK, &page);
+    }
+    if looks_like_nik(&q) {
+        match nik::Nik::parse(&q) {
+            Ok(nik) => {
+                page.register_query = format!("?nik={}", nik.as_str());
+                match service::find_by_nik(&state, &user.user, &nik).await {
+                    Ok(found) => page.results = found.iter().map(result_row).collect(),
+                    Err(e) => return error_page(lang, &e),
+                }
+            }
+            Err(e) => page.error = Some(lang.pick(&e.message_id(), &e.message_en()).to_string()),
+        }
+    } else {
+        match service::search_by_name(&state, &user.user, &q, 50).await {
+            Ok(found) => page.results = found.iter().map(result_row).collect(),
+            Err(e) => return error_page(lang, &e),
+        }
+    }
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "participant_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    title: &'static str,
+    action: String,
+    submit: &'static str,
+    version: Option<i64>,
+    alert: Option<String>,
+    sections: Vec<FormSection>,
+}
+
+/// The register/edit form, grouped the way an officer asks the questions.
+fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Vec<FormSection> {
+    let error = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| lang.pick(&e.message, &e.message_en).to_string())
+    };
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let field = |name: &'static str, kind: FieldKind, v: &Option<String>| FormField {
+        name,
+        label: lang.t(&format!("field.{name}")),
+        kind,
+        value: value(v),
+        error: error(name),
+    };
+    let select = |all: Vec<Choice>| FieldKind::Select(all);
+    let cur = |v: &Option<String>| v.clone().unwrap_or_default();
+    let sex_choices = vec![
+        Choice {
+            code: "female",
+            label: sex_label(nik::Sex::Female, lang),
+            selected: cur(&f.sex) == "female",
+        },
+        Choice {
+            code: "male",
+            label: sex_label(nik::Sex::Male, lang),
+            selected: cur(&f.sex) == "male",
+        },
+    ];
+    let yes_no = |v: &Option<String>| {
+        let current = cur(v);
+        vec![
+            Choice {
+                code: "true",
+                label: lang.t("yes"),
+                selected: current == "true",
+            },
+            Choice {
+                code: "false",
+                label: lang.t("no"),
+                selected: current == "false",
+            },
+        ]
+    };
+    let provinces: Vec<Choice> = nik::regions::provinces()
+        .iter()
+        .filter(|p| p.last_seen >= 2025)
+        .map(|p| Choice {
+            code: p.code,
+            label: p.name,
+            selected: cur(&f.province_code) == p.code,
+        })
+        .collect();
+    vec![
+        FormSection {
+            title: lang.t("register.section_identity"),
+            fields: vec![
+                field("nik", FieldKind::Text("numeric"), &f.nik),
+                field("full_name", FieldKind::Text("text"), &f.full_name),
+                field("sex", select(sex_choices), &f.sex),
+                field("birth_date", FieldKind::Date, &f.birth_date),
+                field("kk", FieldKind::Text("numeric"), &f.kk),
+            ],
+        },
+        FormSection {
+            title: lang.t("register.section_contact"),
+            fields: vec![
+                field("phone", FieldKind::Text("tel"), &f.phone),
+                field("email", FieldKind::Text("email"), &f.email),
+                field("province_code", select(provinces), &f.province_code),
+                field("regency_code", FieldKind::Text("numeric"), &f.regency_code),
+                field(
+                    "district_code",
+                    FieldKind::Text("numeric"),
+                    &f.district_code,
+                ),
+                field("address", FieldKind::Text("text"), &f.address),
+            ],
+        },
+        FormSection {
+            title: lang.t("register.section_migration"),
+            fields: vec![
+                field(
+                    "destination_country",
+                    FieldKind::Text("text"),
+                    &f.destination_country,
+                ),
+                field(
+                    "job_sector",
+                    select(choices(
+                        JobSector::ALL,
+                        JobSector::code,
+                        JobSector::label,
+                        lang,
+                        &cur(&f.job_sector),
+                    )),
+                    &f.job_sector,
+                ),
+                field("departure_date", FieldKind::Date, &f.departure_date),
+                field("return_date", FieldKind::Date, &f.return_date),
+                field(
+                    "return_reason",
+                    select(choices(
+                        ReturnReason::ALL,
+                        ReturnReason::code,
+                        ReturnReason::label,
+                        lang,
+                        &cur(&f.return_reason),
+                    )),
+                    &f.return_reason,
+                ),
+            ],
+        },
+        FormSection {
+            title: lang.t("register.section_needs"),
+            fields: vec![
+                field(
+                    "education",
+                    select(choices(
+                        Education::ALL,
+                        Education::code,
+                        Education::label,
+                        lang,
+                        &cur(&f.education),
+                    )),
+                    &f.education,
+                ),
+                field(
+                    "marital_status",
+                    select(choices(
+                        MaritalStatus::ALL,
+                        MaritalStatus::code,
+                        MaritalStatus::label,
+                        lang,
+                        &cur(&f.marital_status),
+                    )),
+                    &f.marital_status,
+                ),
+                field(
+                    "training_interests",
+                    FieldKind::Text("text"),
+                    &f.training_interests,
+                ),
+                field(
+                    "digital_literacy",
+                    select(choices(
+                        DigitalLiteracy::ALL,
+                        DigitalLiteracy::code,
+                        DigitalLiteracy::label,
+                        lang,
+                        &cur(&f.digital_literacy),
+                    )),
+                    &f.digital_literacy,
+                ),
+                field(
+                    "has_smartphone",
+                    select(yes_no(&f.has_smartphone)),
+                    &f.has_smartphone,
+                ),
+            ],
+        },
+        FormSection {
+            title: lang.t("register.section_consent"),
+            fields: vec![
+                field(
+                    "consent_processing",
+                    FieldKind::Checkbox,
+                    &f.consent_processing,
+                ),
+                field("consent_sharing", FieldKind::Checkbox, &f.consent_sharing),
+                field(
+                    "consent_method",
+                    select(choices(
+                        &ConsentMethod::ALL[..3],
+                        ConsentMethod::code,
+                        ConsentMethod::label,
+                        lang,
+                        &cur(&f.consent_method),
+                    )),
+                    &f.consent_method,
+                ),
+            ],
+        },
+    ]
+}
+
+/// Reads a submitted form: the participant fields, the CSRF token and the version.
+fn read_form(pairs: Vec<(String, String)>) -> (ParticipantFields, String, Option<i64>) {
+    let mut fields = ParticipantFields::default();
+    let mut csrf = String::new();
+    let mut version = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "csrf" => csrf = value,
+            "version" => version = value.trim().parse().ok(),
+            _ => {
+                if let Some(slot) = fields.slot(&name) {
+                    *slot = Some(value);
+                }
+            }
+        }
+    }
+    (fields, csrf, version)
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    nik: Option<String>,
+}
+
+async fn new_form(lang: Lang, user: PageUser, Query(q): Query<NewQuery>) -> Response {
+    if !access::allows(&user.user, Action::RegisterParticipant) {
+        return error_page(lang, &AppError::Forbidden);
+    }
+    let fields = ParticipantFields {
+        nik: q.nik,
+        consent_method: Some("paper_form".into()),
+        ..Default::default()
+    };
+    register_page(lang, &user, &fields, &[], StatusCode::OK)
+}
+
+fn register_page(
+    lang: Lang,
+    user: &PageUser,
+    fields: &ParticipantFields,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> Response {
+    let page = FormPage {
+        chrome: Chrome::for_user(lang, user, "/participants/new"),
+        title: lang.t("register.title"),
+        action: "/participants/new".into(),
+        submit: lang.t("register.submit"),
+        version: None,
+        alert: (!errors.is_empty()).then(|| lang.t("form.has_errors").to_string()),
+        sections: form_sections(lang, fields, errors),
+    };
+    render(status, &page)
+}
+
+async fn register(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (fields, csrf, _) = read_form(pairs);
+    if let Err(e) = user.check_csrf(&csrf) {
+        return error_page(lang, &e);
+    }
+    match service::register(&state, &user.user, &fields).await {
+        Ok(p) => Redirect::to(&format!("/participants/{}?saved=1", p.id)).into_response(),
+        Err(AppError::Validation(errors)) => register_page(
+            lang,
+            &user,
+            &fields,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e @ AppError::NikDuplicate { .. }) => {
+            let (id, en) = e.messages();
+            let errors = [FieldError::new("nik", "nik_duplicate", id, en)];
+            register_page(lang, &user, &fields, &errors, StatusCode::CONFLICT)
+        }
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "participant_detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    id: i64,
+    name: String,
+    saved: bool,
+    can_edit: bool,
+    flags: Vec<&'static str>,
+    sections: Vec<(&'static str, Vec<(&'static str, String)>)>,
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+}
+
+fn label_of<T: Copy>(v: Option<T>, label: fn(T, Lang) -> &'static str, lang: Lang) -> String {
+    v.map(|v| label(v, lang).to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn detail_sections(
+    lang: Lang,
+    p: &Participant,
+) -> Vec<(&'static str, Vec<(&'static str, String)>)> {
+    let d = &p.data;
+    let t = |k: &str| lang.t(k);
+    let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("—").to_string();
+    let date = |v: Option<chrono::NaiveDate>| {
+        v.map(|d| d.format("%d-%m-%Y").to_string())
+            .unwrap_or_else(|| "—".into())
+    };
+    let yes_no = |b: bool| t(if b { "yes" } else { "no" }).to_string();
+    let nik = &d.nik;
+    let nik_region = [nik.district_name(), nik.regency_name(), nik.province_name()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        (
+            t("register.section_identity"),
+            vec![
+                (t("field.nik"), nik.as_str().to_string()),
+                (t("nik.region"), opt(Some(&nik_region))),
+                (t("field.sex"), sex_label(d.sex, lang).to_string()),
+                (t("field.birth_date"), date(Some(d.birth_date))),
+                (t("field.kk"), opt(d.kk.as_ref().map(Kk::as_str))),
+            ],
+        ),
+        (
+            t("register.section_contact"),
+            vec![
+                (t("field.phone"), opt(d.phone.as_ref().map(Phone::as_str))),
+                (t("field.email"), opt(d.email.as_ref().map(Email::as_str))),
+                (
+                    t("field.province_code"),
+                    opt(d
+                        .address
+                        .province_code
+                        .as_deref()
+                        .and_then(|c| nik::regions::province(c))
+                        .map(|r| r.name)),
+                ),
+                (
+                    t("field.regency_code"),
+                    opt(d
+                        .address
+                        .regency_code
+                        .as_deref()
+                        .and_then(|c| nik::regions::regency(c))
+                        .map(|r| r.name)),
+                ),
+                (
+                    t("field.district_code"),
+                    opt(d
+                        .address
+                        .district_code
+                        .as_deref()
+                        .and_then(|c| nik::regions::district(c))
+                        .map(|r| r.name)),
+                ),
+                (t("field.address"), opt(d.address.street.as_deref())),
+            ],
+        ),
+        (
+            t("register.section_migration"),
+            vec![
+                (
+                    t("field.destination_country"),
+                    opt(d.migration.destination_country.as_ref().map(|c| c.as_str())),
+                ),
+                (
+                    t("field.job_sector"),
+                    label_of(d.migration.job_sector, JobSector::label, lang),
+                ),
+                (t("field.departure_date"), date(d.migration.departure_date)),
+                (t("field.return_date"), date(d.migration.return_date)),
+                (
+                    t("field.return_reason"),
+                    label_of(d.migration.return_reason, ReturnReason::label, lang),
+                ),
+            ],
+        ),
+        (
+            t("register.section_needs"),
+            vec![
+                (
+                    t("field.education"),
+                    label_of(d.education, Education::label, lang),
+                ),
+                (
+                    t("field.marital_status"),
+                    label_of(d.marital_status, MaritalStatus::label, lang),
+                ),
+                (
+                    t("field.training_interests"),
+                    opt(d.training_interests.as_deref()),
+                ),
+                (
+                    t("field.digital_literacy"),
+                    label_of(d.digital_literacy, DigitalLiteracy::label, lang),
+                ),
+                (
+                    t("field.has_smartphone"),
+                    d.has_smartphone.map(yes_no).unwrap_or_else(|| "—".into()),
+                ),
+            ],
+        ),
+        (
+            t("detail.consent"),
+            vec![
+                (t("field.consent_processing"), yes_no(d.consent.processing)),
+                (t("field.consent_sharing"), yes_no(d.consent.sharing)),
+                (
+                    t("field.consent_method"),
+                    d.consent.method.label(lang).to_string(),
+                ),
+                (t("field.created_at"), crate::clock::show(p.consent_at)),
+                (t("field.updated_at"), crate::clock::show(p.updated_at)),
+                (t("field.version"), p.version.to_string()),
+            ],
+        ),
+    ]
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    let p = match service::view(&state, &user.user, id).await {
+        Ok(p) => p,
+        Err(e) => return error_page(lang, &e),
+    };
+    let mut flags = Vec::new();
+    if p.data.birth_date_mismatch() {
+        flags.push(lang.t("detail.flag_birth_date"));
+    }
+    if p.data.sex_mismatch() {
+        flags.push(lang.t("detail.flag_sex"));
+    }
+    let page = DetailPage {
+        chrome: Chrome::for_user(lang, &user, &format!("/participants/{id}")),
+        id,
+        name: p.data.full_name.as_str().to_string(),
+        saved: q.saved.is_some(),
+        can_edit: access::allows(&user.user, Action::EditParticipant),
+        flags,
+        sections: detail_sections(lang, &p),
+    };
+    render(StatusCode::OK, &page)
+}
+
+fn edit_page(
+    lang: Lang,
+    user: &PageUser,
+    (id, version): (i64, i64),
+    fields: &ParticipantFields,
+    errors: &[FieldError],
+    alert: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let path = format!("/participants/{id}/edit");
+    let page = FormPage {
+        chrome: Chrome::for_user(lang, user, &path),
+        title: lang.t("edit.title"),
+        action: path,
+        submit: lang.t("edit.submit"),
+        version: Some(version),
+        alert: alert
+            .or_else(|| (!errors.is_empty()).then(|| lang.t("form.has_errors").to_string())),
+        sections: form_sections(lang, fields, errors),
+    };
+    render(status, &page)
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+) -> Response {
+    if !access::allows(&user.user, Action::EditParticipant) {
+        return error_page(lang, &AppError::Forbidden);
+    }
+    match service::view(&state, &user.user, id).await {
+        Ok(p) => edit_page(
+            lang,
+            &user,
+            (id, p.version),
+            &to_fields(&p.data),
+            &[],
+            None,
+            StatusCode::OK,
+        ),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+async fn save_edit(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (fields, csrf, version) = read_form(pairs);
+    if let Err(e) = user.check_csrf(&csrf) {
+        return error_page(lang, &e);
+    }
+    let Some(version) = version else {
+        return error_page(lang, &AppError::VersionRequired);
+    };
+    // An unchecked checkbox is absent from the form: it means "no".
+    let mut fields = fields;
+    for name in ["consent_processing", "consent_sharing"] {
+        if let Some(slot) = fields.slot(name) {
+            slot.get_or_insert_with(|| "false".into());
+        }
+    }
+    match service::change(&state, &user.user, id, version, &fields).await {
+        Ok(_) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
+        Err(AppError::Validation(errors)) => edit_page(
+            lang,
+            &user,
+            (id, version),
+            &fields,
+            &errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        Err(e @ AppError::VersionConflict { .. }) | Err(e @ AppError::NikDuplicate { .. }) => {
+            let (msg_id, msg_en) = e.messages();
+            edit_page(
+                lang,
+                &user,
+                (id, version),
+                &fields,
+                &[],
+                Some(lang.pick(&msg_id, &msg_en).to_string()),
+                e.status(),
+            )
+        }
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nik_like_queries_are_told_apart_from_names() {
+        assert!(looks_like_nik("3201 0145 0590 0001"));
+        assert!(looks_like_nik("32010145"));
+        assert!(!looks_like_nik("siti"));
+        assert!(!looks_like_nik("siti 3201"));
+    }
+
+    #[test]
+    fn every_form_field_has_a_label() {
+        for section in form_sections(Lang::Id, &ParticipantFields::default(), &[]) {
+            for f in section.fields {
+                assert_ne!(f.label, "??", "{}", f.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,598 @@
+//! SQL for participants. NIK, KK and phone are sealed on the way in and opened on the way out;
+//! lookups use their blind index.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use nik::Nik;
+
+use super::model::*;
+use crate::codes::Country;
+use crate::db::{is_unique_violation, Db};
+use crate::error::{AppError, Result};
+use crate::vault::{IndexKind, Vault};
+use crate::{with_db, with_db_typed};
+
+/// Which participants a user may reach; decided by the access policy, applied in SQL here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Office(i64),
+    Counter(i64),
+    Nothing,
+}
+
+impl Scope {
+    /// (counter id, office id) filters as bound parameters; `None` means "no filter".
+    fn params(self) -> (Option<i64>, Option<i64>, bool) {
+        match self {
+            Scope::All => (None, None, true),
+            Scope::Office(office) => (None, Some(office), true),
+            Scope::Counter(counter) => (Some(counter), None, true),
+            Scope::Nothing => (None, None, false),
+        }
+    }
+}
+
+const SCOPE_FILTER: &str = "(CAST($1 AS BIGINT) IS NULL OR counter_id = $1) \
+     AND (CAST($2 AS BIGINT) IS NULL OR counter_id IN (SELECT id FROM counters WHERE office_id = $2))";
+
+const COLUMNS: &str = "id, nik_enc, full_name, sex, birth_date, kk_enc, phone_enc, email, \
+     province_code, regency_code, district_code, address, education, marital_status, \
+     destination_country, job_sector, departure_date, return_date, return_reason, \
+     training_interests, digital_literacy, has_smartphone, consent_processing, consent_sharing, \
+     consent_method, consent_at, consent_by, counter_id, created_at, updated_at, version";
+
+#[derive(sqlx::FromRow)]
+struct ParticipantRow {
+    id: i64,
+    nik_enc: Vec<u8>,
+    full_name: String,
+    sex: String,
+    birth_date: NaiveDate,
+    kk_enc: Option<Vec<u8>>,
+    phone_enc: Option<Vec<u8>>,
+    email: Option<String>,
+    province_code: Option<String>,
+    regency_code: Option<String>,
+    district_code: Option<String>,
+    address: Option<String>,
+    education: Option<String>,
+    marital_status: Option<String>,
+    destination_country: Option<String>,
+    job_sector: Option<String>,
+    departure_date: Option<NaiveDate>,
+    return_date: Option<NaiveDate>,
+    return_reason: Option<String>,
+    training_interests: Option<String>,
+    digital_literacy: Option<String>,
+    has_smartphone: Option<bool>,
+    consent_processing: bool,
+    consent_sharing: bool,
+    consent_method: String,
+    consent_at: DateTime<Utc>,
+    consent_by: Option<i64>,
+    counter_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+/// A row whose stored value no longer parses is a server fault, never the user's.
+fn corrupt(what: &str, id: i64) -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "participant {id}: stored {what} is not valid"
+    ))
+}
+
+fn stored_code<T>(
+    value: Option<String>,
+    parse: fn(&str) -> Option<T>,
+    what: &str,
+    id: i64,
+) -> Result<Option<T>> {
+    value
+        .map(|v| parse(&v).ok_or_else(|| corrupt(what, id)))
+        .transpose()
+}
+
+impl ParticipantRow {
+    fn open(self, vault: &Vault) -> Result<Participant> {
+        let id = self.id;
+        let open = |kind, bytes: &[u8]| {
+            vault
+                .open(kind, bytes)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("participant {id}: {e}")))
+        };
+        let nik_text = open(IndexKind::Nik, &self.nik_enc)?;
+        // The century of a stored NIK is resolved against its registration date, so it stays
+        // the same however many years later it is read.
+        let nik = Nik::parse_at(&nik_text, self.created_at.date_naive())
+            .map_err(|_| corrupt("nik", id))?;
+        let kk = match self.kk_enc {
+            Some(bytes) => {
+                Some(Kk::parse(&open(IndexKind::Kk, &bytes)?).map_err(|_| corrupt("kk", id))?)
+            }
+            None => None,
+        };
+        let phone = match self.phone_enc {
+            Some(bytes) => Some(
+                Phone::parse(&open(IndexKind::Phone, &bytes)?).map_err(|_| corrupt("phone", id))?,
+            ),
+            None => None,
+        };
+        let data = ParticipantData {
+            nik,
+            full_name: FullName::parse(&self.full_name).map_err(|_| corrupt("name", id))?,
+            sex: parse_sex(&self.sex).ok_or_else(|| corrupt("sex", id))?,
+            birth_date: self.birth_date,
+            kk,
+            phone,
+            email: self
+                .email
+                .map(|e| Email::parse(&e))
+                .transpose()
+                .map_err(|_| corrupt("email", id))?,
+            address: Address {
+                province_code: self.province_code,
+                regency_code: self.regency_code,
+                district_code: self.district_code,
+                street: self.address,
+            },
+            education: stored_code(self.education, Education::parse, "education", id)?,
+            marital_status: stored_code(
+                self.marital_status,
+                MaritalStatus::parse,
+                "marital_status",
+                id,
+            )?,
+            migration: MigrationHistory {
+                destination_country: stored_code(
+                    self.destination_country,
+                    Country::parse,
+                    "country",
+                    id,
+                )?,
+                job_sector: stored_code(self.job_sector, JobSector::parse, "job_sector", id)?,
+                departure_date: self.departure_date,
+                return_date: self.return_date,
+                return_reason: stored_code(
+                    self.return_reason,
+                    ReturnReason::parse,
+                    "return_reason",
+                    id,
+                )?,
+            },
+            training_interests: self.training_interests,
+            digital_literacy: stored_code(
+                self.digital_literacy,
+                DigitalLiteracy::parse,
+                "digital_literacy",
+                id,
+            )?,
+            has_smartphone: self.has_smartphone,
+            consent: Consent {
+                processing: self.consent_processing,
+                sharing: self.consent_sharing,
+                method: ConsentMethod::parse(&self.consent_method)
+                    .ok_or_else(|| corrupt("consent_method", id))?,
+            },
+        };
+        Ok(Participant {
+            id,
+            data,
+            counter_id: self.counter_id,
+            consent_at: self.consent_at,
+            consent_by: self.consent_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+/// The sealed values and blind indexes of one record, computed once before any SQL runs.
+pub struct Sealed {
+    pub nik_enc: Vec<u8>,
+    pub nik_index: Vec<u8>,
+    pub kk_enc: Option<Vec<u8>>,
+    pub kk_index: Option<Vec<u8>>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub phone_index: Option<Vec<u8>>,
+}
+
+impl Sealed {
+    pub fn new(vault: &Vault, data: &ParticipantData) -> Sealed {
+        let kk = data.kk.as_ref().map(Kk::as_str);
+        let phone = data.phone.as_ref().map(Phone::as_str);
+        Sealed {
+            nik_enc: vault.seal(IndexKind::Nik, data.nik.as_str()),
+            nik_index: vault.blind_index(IndexKind::Nik, data.nik.as_str()),
+            kk_enc: kk.map(|k| vault.seal(IndexKind::Kk, k)),
+            kk_index: kk.map(|k| vault.blind_index(IndexKind::Kk, k)),
+            phone_enc: phone.map(|p| vault.seal(IndexKind::Phone, p)),
+            phone_index: phone.map(|p| vault.blind_index(IndexKind::Phone, p)),
+        }
+    }
+}
+
+/// Who registered the person, where and when: the facts a new row needs besides its data.
+#[derive(Clone, Copy, Debug)]
+pub struct Registration {
+    pub counter_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Binds the data columns shared by INSERT, UPDATE and bulk INSERT (`bind` or `push_bind`), in the order of `DATA_COLUMNS`.
+macro_rules! bind_data {
+    ($q:expr, $bind:ident, $d:expr, $s:expr) => {
+        $q.$bind($s.nik_enc.clone())
+            .$bind($s.nik_index.clone())
+            .$bind($d.full_name.as_str().to_string())
+            .$bind($d.sex.code())
+            .$bind($d.birth_date)
+            .$bind($d.birth_date_mismatch())
+            .$bind($d.sex_mismatch())
+            .$bind($s.kk_enc.clone())
+            .$bind($s.kk_index.clone())
+            .$bind($s.phone_enc.clone())
+            .$bind($s.phone_index.clone())
+            .$bind($d.email.as_ref().map(|e| e.as_str().to_string()))
+            .$bind($d.address.province_code.clone())
+            .$bind($d.address.regency_code.clone())
+            .$bind($d.address.district_code.clone())
+            .$bind($d.address.street.clone())
+            .$bind($d.education.map(|v| v.code()))
+            .$bind($d.marital_status.map(|v| v.code()))
+            .$bind(
+                $d.migration
+                    .destination_country
+                    .map(|c| c.as_str().to_string()),
+            )
+            .$bind($d.migration.job_sector.map(|v| v.code()))
+            .$bind($d.migration.departure_date)
+            .$bind($d.migration.return_date)
+            .$bind($d.migration.return_reason.map(|v| v.code()))
+            .$bind($d.training_interests.clone())
+            .$bind($d.digital_literacy.map(|v| v.code()))
+            .$bind($d.has_smartphone)
+            .$bind($d.consent.processing)
+            .$bind($d.consent.sharing)
+            .$bind($d.consent.method.code())
+    };
+}
+
+pub const DATA_COLUMNS: &[&str] = &[
+    "nik_enc",
+    "nik_index",
+    "full_name",
+    "sex",
+    "birth_date",
+    "birth_date_mismatch",
+    "sex_mismatch",
+    "kk_enc",
+    "kk_index",
+    "phone_enc",
+    "phone_index",
+    "email",
+    "province_code",
+    "regency_code",
+    "district_code",
+    "address",
+    "education",
+    "marital_status",
+    "destination_country",
+    "job_sector",
+    "departure_date",
+    "return_date",
+    "return_reason",
+    "training_interests",
+    "digital_literacy",
+    "has_smartphone",
+    "consent_processing",
+    "consent_sharing",
+    "consent_method",
+];
+
+fn insert_sql() -> String {
+    let mut columns: Vec<&str> = DATA_COLUMNS.to_vec();
+    columns.extend([
+        "consent_at",
+        "consent_by",
+        "counter_id",
+        "created_at",
+        "updated_at",
+    ]);
+    let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO participants ({}) VALUES ({}) RETURNING id",
+        columns.join(", "),
+        params.join(", ")
+    )
+}
+
+fn update_sql() -> String {
+    let n = DATA_COLUMNS.len();
+    let sets: Vec<String> = DATA_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE participants SET {}, updated_at = ${}, version = version + 1 WHERE id = ${} AND version = ${} RETURNING id",
+        sets.join(", "),
+        n + 1,
+        n + 2,
+        n + 3
+    )
+}
+
+/// Registers a new participant; one person per NIK.
+pub async fn insert(
+    db: &Db,
+    vault: &Vault,
+    data: &ParticipantData,
+    reg: Registration,
+) -> Result<i64> {
+    let sealed = Sealed::new(vault, data);
+    let sql = insert_sql();
+    let result: std::result::Result<i64, sqlx::Error> = with_db!(db, |pool| {
+        bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
+            .bind(reg.at)
+            .bind(reg.officer_id)
+            .bind(reg.counter_id)
+            .bind(reg.at)
+            .bind(reg.at)
+            .fetch_one(pool)
+            .await
+    });
+    match result {
+        Ok(id) => Ok(id),
+        Err(e) if is_unique_violation(&e, "nik_index") => {
+            let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
+            Err(AppError::NikDuplicate { existing_id })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Replaces the data of a participant if `expected_version` is still current.
+pub async fn update(
+    db: &Db,
+    vault: &Vault,
+    id: i64,
+    expected_version: i64,
+    data: &ParticipantData,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let sealed = Sealed::new(vault, data);
+    let sql = update_sql();
+    let result: std::result::Result<Option<i64>, sqlx::Error> = with_db!(db, |pool| {
+        bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
+            .bind(at)
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(pool)
+            .await
+    });
+    match result {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => match current_version(db, id).await? {
+            Some(current) => Err(AppError::VersionConflict { current }),
+            None => Err(AppError::NotFound),
+        },
+        Err(e) if is_unique_violation(&e, "nik_index") => {
+            let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
+            Err(AppError::NikDuplicate { existing_id })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn current_version(db: &Db, id: i64) -> Result<Option<i64>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT version FROM participants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+async fn id_by_nik_index(db: &Db, index: &[u8]) -> Result<Option<i64>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT id FROM participants WHERE nik_index = $1")
+            .bind(index)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+pub async fn get(db: &Db, vault: &Vault, id: i64) -> Result<Option<Participant>> {
+    let sql = format!("SELECT {COLUMNS} FROM participants WHERE id = $1");
+    let row: Option<ParticipantRow> = with_db!(db, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    });
+    row.map(|r| r.open(vault)).transpose()
+}
+
+/// Exact lookup through the blind index; the scope decides whether the person is visible.
+pub async fn find_by_nik(
+    db: &Db,
+    vault: &Vault,
+    nik: &Nik,
+    scope: Scope,
+) -> Result<Option<Participant>> {
+    let (counter, office, any) = scope.params();
+    if !any {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} AND nik_index = $3");
+    let index = vault.blind_index(IndexKind::Nik, nik.as_str());
+    let row: Option<ParticipantRow> = with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(&index)
+            .fetch_optional(pool)
+            .await?
+    });
+    row.map(|r| r.open(vault)).transpose()
+}
+
+/// Whether any participant, in any scope, holds this NIK (to stop a second registration).
+pub async fn nik_exists(db: &Db, vault: &Vault, nik: &Nik) -> Result<Option<i64>> {
+    id_by_nik_index(db, &vault.blind_index(IndexKind::Nik, nik.as_str())).await
+}
+
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!(
+        "%{}%",
+        escaped.split_whitespace().collect::<Vec<_>>().join("%")
+    )
+}
+
+/// Name search (case-insensitive, words in order), newest first.
+pub async fn search_by_name(
+    db: &Db,
+    vault: &Vault,
+    query: &str,
+    scope: Scope,
+    limit: i64,
+) -> Result<Vec<Participant>> {
+    let (counter, office, any) = scope.params();
+    if !any || query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} \
+         AND lower(full_name) LIKE lower($3) ESCAPE '\\' ORDER BY full_name, id LIMIT $4"
+    );
+    let rows: Vec<ParticipantRow> = with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(like_pattern(query))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(|r| r.open(vault)).collect()
+}
+
+/// Every participant in scope, in id order, a page at a time (for export).
+pub async fn page(
+    db: &Db,
+    vault: &Vault,
+    scope: Scope,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Participant>> {
+    let (counter, office, any) = scope.params();
+    if !any {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} AND id > $3 ORDER BY id LIMIT $4"
+    );
+    let rows: Vec<ParticipantRow> = with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(|r| r.open(vault)).collect()
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM participants")
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+/// Which of these blind indexes are already taken (import checks its whole file first).
+pub async fn existing_nik_indexes(
+    db: &Db,
+    indexes: &[Vec<u8>],
+) -> Result<std::collections::HashSet<Vec<u8>>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in indexes.chunks(500) {
+        let rows: Vec<Vec<u8>> = with_db_typed!(db, |pool, DB| {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT nik_index FROM participants WHERE nik_index IN (",
+            );
+            let mut list = qb.separated(", ");
+            for index in chunk {
+                list.push_bind(index.clone());
+            }
+            qb.push(")");
+            qb.build_query_scalar().fetch_all(pool).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Inserts many validated records in one transaction: all of them or none.
+/// Rows go in multi-row INSERT statements to keep a million-row import fast.
+pub async fn insert_many(
+    db: &Db,
+    records: &[(ParticipantData, Sealed)],
+    reg: Registration,
+    mut progress: impl FnMut(usize),
+) -> Result<()> {
+    const ROWS_PER_STATEMENT: usize = 500;
+    let mut columns: Vec<&str> = DATA_COLUMNS.to_vec();
+    columns.extend([
+        "consent_at",
+        "consent_by",
+        "counter_id",
+        "created_at",
+        "updated_at",
+    ]);
+    let head = format!("INSERT INTO participants ({}) ", columns.join(", "));
+    with_db_typed!(db, |pool, DB| {
+        let mut tx = pool.begin().await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(&head);
+            qb.push_values(chunk, |mut b, (d, s)| {
+                bind_data!(b, push_bind, d, s)
+                    .push_bind(reg.at)
+                    .push_bind(reg.officer_id)
+                    .push_bind(reg.counter_id)
+                    .push_bind(reg.at)
+                    .push_bind(reg.at);
+            });
+            qb.build().execute(&mut *tx).await?;
+            progress(chunk.len());
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_pattern_escapes_wildcards_and_joins_words() {
+        assert_eq!(like_pattern(" siti  aminah "), "%siti%aminah%");
+        assert_eq!(like_pattern("50%_x"), "%50\\%\\_x%");
+    }
+
+    #[test]
+    fn insert_and_update_bind_the_same_columns() {
+        let insert = insert_sql();
+        assert_eq!(insert.matches('$').count(), DATA_COLUMNS.len() + 5);
+        assert_eq!(update_sql().matches('$').count(), DATA_COLUMNS.len() + 3);
+    }
+}

@@ -1,0 +1,156 @@
+//! The shared parts of every HTML page: the page chrome, form fields, errors, language switch
+//! and the stylesheet.
+
+use askama::Template;
+use axum::extract::Query;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+
+use crate::app::AppState;
+use crate::auth::PageUser;
+use crate::codes::Choice;
+use crate::error::AppError;
+use crate::i18n::{Lang, LANG_COOKIE};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(stylesheet))
+        .route("/lang/{code}", get(switch_language))
+        .route("/", get(|| async { Redirect::to("/participants") }))
+}
+
+/// What the layout needs: language, who is signed in, the CSRF token, the current path.
+pub struct Chrome {
+    pub lang: Lang,
+    pub other_lang: &'static str,
+    pub username: Option<String>,
+    pub csrf: String,
+    pub path: String,
+    pub can_register: bool,
+}
+
+impl Chrome {
+    pub fn anonymous(lang: Lang, path: &str) -> Chrome {
+        Chrome {
+            lang,
+            other_lang: other(lang),
+            username: None,
+            csrf: String::new(),
+            path: path.to_string(),
+            can_register: false,
+        }
+    }
+
+    pub fn for_user(lang: Lang, user: &PageUser, path: &str) -> Chrome {
+        Chrome {
+            lang,
+            other_lang: other(lang),
+            username: Some(user.user.username.clone()),
+            csrf: user.csrf.clone(),
+            path: path.to_string(),
+            can_register: crate::access::allows(
+                &user.user,
+                crate::access::Action::RegisterParticipant,
+            ),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+}
+
+fn other(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Id => "en",
+        Lang::En => "id",
+    }
+}
+
+pub enum FieldKind {
+    /// A text input with an `inputmode` hint for phone keyboards ("text", "numeric", "tel", "email").
+    Text(&'static str),
+    Date,
+    Select(Vec<Choice>),
+    Checkbox,
+}
+
+pub struct FormField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+pub struct FormSection {
+    pub title: &'static str,
+    pub fields: Vec<FormField>,
+}
+
+/// Renders a template; a template error is a server fault and is logged as one.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::Internal(anyhow::anyhow!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    message: String,
+    code: &'static str,
+}
+
+/// The page shown for an error on the HTML side: the message in the user's language.
+pub fn error_page(lang: Lang, err: &AppError) -> Response {
+    err.log();
+    let (id, en) = err.messages();
+    let page = ErrorPage {
+        chrome: Chrome::anonymous(lang, "/"),
+        message: lang.pick(&id, &en).to_string(),
+        code: err.code(),
+    };
+    render(err.status(), &page)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct Back {
+    back: Option<String>,
+}
+
+/// Sets the language cookie and returns to the page the user was on (same site only).
+async fn switch_language(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(back): Query<Back>,
+    jar: CookieJar,
+) -> Response {
+    let lang = Lang::parse(&code).unwrap_or_default();
+    let target = back
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".to_string());
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .permanent()
+        .build();
+    (jar.add(cookie), Redirect::to(&target)).into_response()
+}

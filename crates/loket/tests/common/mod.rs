@@ -1,0 +1,236 @@
+//! Test harness shared by the test binaries: the real server on port 0, on SQLite always and on
+#![allow(dead_code)]
+//! PostgreSQL when `LOKET_TEST_POSTGRES_URL` is set (each test in a fresh database).
+
+use loket::auth::store::{self as users, NewUser};
+use loket::auth::Role;
+use loket::{AppState, Application, Config};
+
+pub const PASSWORD: &str = "sawah-hijau-2021";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn required(part: &str) -> bool {
+    std::env::var("LOKET_TEST_REQUIRE")
+        .map(|v| v.split(',').any(|p| p.trim() == part))
+        .unwrap_or(false)
+}
+
+/// The backends to run a storage test on. PostgreSQL is skipped with a notice when not
+/// configured, unless `LOKET_TEST_REQUIRE` names it, in which case its absence fails the test.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    match std::env::var("LOKET_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => list.push(Backend::Postgres),
+        _ if required("postgres") => {
+            panic!("LOKET_TEST_REQUIRE includes postgres but LOKET_TEST_POSTGRES_URL is not set")
+        }
+        _ => eprintln!("notice: PostgreSQL part skipped (set LOKET_TEST_POSTGRES_URL to run it)"),
+    }
+    list
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub base: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    pub counter_a: i64,
+    pub counter_b: i64,
+    pub office_a: i64,
+    pub office_b: i64,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+static PG_CLEANUP: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn admin_pool(url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(url)
+        .await
+        .expect("connect to LOKET_TEST_POSTGRES_URL")
+}
+
+/// Drops databases left by earlier runs of this binary (cargo runs test binaries one by one).
+async fn drop_stale_databases(url: &str) {
+    let pool = admin_pool(url).await;
+    let prefix = format!("loket_test_{}_", std::process::id());
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'loket\\_test\\_%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+    for name in names.into_iter().filter(|n| !n.starts_with(&prefix)) {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&pool)
+            .await;
+    }
+    pool.close().await;
+}
+
+async fn fresh_pg_database() -> (String, String) {
+    let base = std::env::var("LOKET_TEST_POSTGRES_URL").expect("LOKET_TEST_POSTGRES_URL");
+    PG_CLEANUP.get_or_init(|| drop_stale_databases(&base)).await;
+    let name = format!("loket_test_{}_{}", std::process::id(), rand_suffix());
+    let pool = admin_pool(&base).await;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&pool)
+        .await
+        .expect("create test database");
+    pool.close().await;
+    let mut url = url::Url::parse(&base).expect("postgres url");
+    url.set_path(&format!("/{name}"));
+    (url.to_string(), name)
+}
+
+fn rand_suffix() -> String {
+    use rand::Rng;
+    let n: u64 = rand::thread_rng().gen();
+    format!("{n:016x}")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (database_url, pg_database) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("loket.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let (url, name) = fresh_pg_database().await;
+            (url, Some(name))
+        }
+    };
+    let config = Config {
+        database_url,
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        data_key: Some("42".repeat(32)),
+        key_file: dir.path().join("unused.key"),
+        ..Config::default()
+    };
+    let app = Application::build(config).await.expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let db = &state.db;
+    let office_a = loket::counters::create_office(
+        db,
+        "UPT-A",
+        "BP3MI A",
+        loket::counters::OfficeKind::Upt,
+        "32",
+    )
+    .await
+    .expect("office");
+    let office_b = loket::counters::create_office(
+        db,
+        "UPT-B",
+        "BP3MI B",
+        loket::counters::OfficeKind::Upt,
+        "35",
+    )
+    .await
+    .expect("office");
+    let counter_a = loket::counters::create_counter(db, office_a, "A-01", "Loket A", "operating")
+        .await
+        .expect("counter");
+    let counter_b = loket::counters::create_counter(db, office_b, "B-01", "Loket B", "operating")
+        .await
+        .expect("counter");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        backend,
+        base,
+        state,
+        client,
+        counter_a,
+        counter_b,
+        office_a,
+        office_b,
+        pg_database,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user and returns (user id, API token).
+    pub async fn user(&self, username: &str, role: Role, counter: Option<i64>) -> (i64, String) {
+        let office = match counter {
+            Some(c) => loket::counters::office_of(&self.state.db, c)
+                .await
+                .expect("office_of"),
+            None if role == Role::Koordinator => Some(self.office_a),
+            None => None,
+        };
+        let id = users::create_user(
+            &self.state.db,
+            NewUser {
+                username,
+                password: PASSWORD,
+                role,
+                office_id: office,
+                counter_id: counter,
+            },
+        )
+        .await
+        .expect("create user");
+        let token = users::create_token(&self.state.db, id, "test", None)
+            .await
+            .expect("token");
+        (id, token)
+    }
+
+    pub async fn cleanup(self) {
+        self.state.db.close().await;
+        if let Some(name) = &self.pg_database {
+            if let Ok(base) = std::env::var("LOKET_TEST_POSTGRES_URL") {
+                let pool = admin_pool(&base).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// A valid registration body for a woman born 1990-05-05 in Kabupaten Bogor.
+pub fn person_json(nik: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "nik": nik,
+        "full_name": name,
+        "sex": "female",
+        "birth_date": "1990-05-05",
+        "phone": "0812-3456-7890",
+        "kk": "3201010101010001",
+        "destination_country": "TW",
+        "job_sector": "caregiver",
+        "consent_processing": true,
+        "consent_sharing": true,
+        "consent_method": "paper_form"
+    })
+}
+
+/// Runs `$story` (an `async fn(&TestApp)`) on every configured backend.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($story:ident) => {
+        for backend in $crate::common::backends() {
+            let app = $crate::common::spawn_app(backend).await;
+            eprintln!("running {} on {:?}", stringify!($story), backend);
+            $story(&app).await;
+            app.cleanup().await;
+        }
+    };
+}

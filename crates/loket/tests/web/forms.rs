@@ -1,0 +1,249 @@
+use loket::auth::Role;
+use reqwest::StatusCode;
+
+use crate::common::{TestApp, PASSWORD};
+use crate::on_each_backend;
+
+/// A cookie-keeping client signed in as `username`; returns it with the CSRF token of the session.
+pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/participants"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login redirects");
+    let page = client
+        .get(app.url("/participants"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    (client, csrf)
+}
+
+fn registration<'a>(csrf: &'a str, nik: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("nik", nik),
+        ("full_name", "Sri Wahyuni"),
+        ("sex", "female"),
+        ("birth_date", "1990-05-05"),
+        ("phone", "081298765432"),
+        ("destination_country", "HK"),
+        ("job_sector", "domestic_worker"),
+        ("consent_processing", "true"),
+        ("consent_method", "paper_form"),
+    ]
+}
+
+async fn register_through_forms(app: &TestApp) {
+    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
+        .await;
+    // Not signed in: the pages send you to the login page and keep where you were going.
+    let response = app
+        .client
+        .get(app.url("/participants?q=siti"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fparticipants%3Fq%3Dsiti"
+    );
+    let wrong = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "petugas.a"), ("password", "salah-sekali-123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("Nama pengguna atau kata sandi salah"));
+
+    let (client, csrf) = sign_in(app, "petugas.a").await;
+    // A form with mistakes comes back with each message next to its field, values kept.
+    let mut bad = registration(&csrf, "3201014505900001");
+    bad[1] = ("nik", "32010145059000");
+    bad.retain(|(k, _)| *k != "consent_processing");
+    let response = client
+        .post(app.url("/participants/new"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"nik-error\""));
+    assert!(page.contains("id=\"consent_processing-error\""));
+    assert!(page.contains("value=\"Sri Wahyuni\""));
+
+    // Without the session's CSRF token nothing is saved.
+    let mut forged = registration("forged", "3201014505900001");
+    forged[0] = ("csrf", "forged");
+    let response = client
+        .post(app.url("/participants/new"))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        loket::participants::store::count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let response = client
+        .post(app.url("/participants/new"))
+        .form(&registration(&csrf, "3201014505900001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let detail_url = response.headers()["location"].to_str().unwrap().to_string();
+    let detail = client
+        .get(app.url(&detail_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        detail.contains("Sri Wahyuni")
+            && detail.contains("Kabupaten Bogor")
+            && detail.contains("Data tersimpan")
+    );
+
+    // Found by NIK (typed with spaces) and by name.
+    let found = client
+        .get(app.url("/participants?q=3201+0145+0590+0001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("Sri Wahyuni") && found.contains("3201**********01"));
+    let found = client
+        .get(app.url("/participants?q=wahyu"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("Sri Wahyuni"));
+
+    // Edit with the version; a stale version is refused with a message, not lost silently.
+    let id = detail_url
+        .trim_start_matches("/participants/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let edit = client
+        .get(app.url(&format!("/participants/{id}/edit")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(edit.contains("name=\"version\" value=\"1\""));
+    let mut change = registration(&csrf, "3201014505900001");
+    change.push(("version", "1"));
+    change.push(("email", "sri@gmail.com"));
+    let response = client
+        .post(app.url(&format!("/participants/{id}/edit")))
+        .form(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = client
+        .post(app.url(&format!("/participants/{id}/edit")))
+        .form(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("baru saja diubah orang lain"));
+}
+
+#[tokio::test]
+async fn an_officer_signs_in_registers_finds_and_edits_through_plain_forms() {
+    on_each_backend!(register_through_forms);
+}
+
+async fn pages_speak_english_on_request_and_stay_light(app: &TestApp) {
+    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
+        .await;
+    let (client, _) = sign_in(app, "petugas.a").await;
+    let page = client
+        .get(app.url("/participants/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Daftarkan Purna PMI"));
+    assert!(page.len() < 60_000, "register page is {} bytes", page.len());
+    let response = client
+        .get(app.url("/lang/en?back=/participants/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/participants/new");
+    let page = client
+        .get(app.url("/participants/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Register a returning migrant worker"));
+    // An open redirect through the language switch is not possible.
+    let response = client
+        .get(app.url("/lang/id?back=//evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn pages_are_indonesian_first_english_on_request_and_light() {
+    on_each_backend!(pages_speak_english_on_request_and_stay_light);
+}
