@@ -13,6 +13,19 @@ pub enum Action {
     ImportParticipants,
 }
 
+impl Action {
+    /// The action's name in the audit log when it is refused.
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Action::ViewParticipant => "participant.view",
+            Action::RegisterParticipant => "participant.create",
+            Action::EditParticipant => "participant.update",
+            Action::ExportParticipants => "participant.export",
+            Action::ImportParticipants => "participant.import",
+        }
+    }
+}
+
 /// The participants a user may see: officers their counter, coordinators their office.
 pub fn participant_scope(user: &User) -> Scope {
     match user.role {

@@ -37,9 +37,13 @@ impl Lang {
         }
     }
 
-    /// Catalogue lookup; an unknown key shows itself so a missing text is visible, not blank.
+    /// Catalogue lookup; an unknown key shows "??" so a missing text is visible, not blank.
     pub fn t(self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+        match CATALOGUES
+            .iter()
+            .flat_map(|c| c.iter())
+            .find(|(k, _, _)| *k == key)
+        {
             Some((_, id, en)) => self.pick(id, en),
             None => "??",
         }
@@ -60,7 +64,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-/// (key, Bahasa Indonesia, English)
+/// One catalogue per feature (each feature keeps its texts in its own folder), searched in order.
+pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[TEXTS];
+
+/// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.
 pub static TEXTS: &[(&str, &str, &str)] = &[
     (
         "app.name",
@@ -233,12 +240,16 @@ mod tests {
 
     #[test]
     fn catalogue_keys_are_unique_and_both_languages_are_filled() {
-        let mut keys: Vec<_> = TEXTS.iter().map(|(k, _, _)| *k).collect();
+        let mut keys: Vec<_> = CATALOGUES
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|(k, _, _)| *k)
+            .collect();
         keys.sort_unstable();
         let before = keys.len();
         keys.dedup();
         assert_eq!(before, keys.len(), "duplicate key in TEXTS");
-        for (k, id, en) in TEXTS {
+        for (k, id, en) in CATALOGUES.iter().flat_map(|c| c.iter()) {
             assert!(!id.is_empty() && !en.is_empty(), "{k}");
         }
     }

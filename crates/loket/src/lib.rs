@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api_doc;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod codes;

@@ -49,11 +49,11 @@ impl Chrome {
         Chrome {
             lang,
             other_lang: other(lang),
-            username: Some(user.user.username.clone()),
+            username: Some(user.actor.user.username.clone()),
             csrf: user.csrf.clone(),
             path: path.to_string(),
             can_register: crate::access::allows(
-                &user.user,
+                &user.actor.user,
                 crate::access::Action::RegisterParticipant,
             ),
         }

@@ -13,12 +13,53 @@ use axum_extra::extract::CookieJar;
 pub use model::{Role, User};
 
 use crate::app::AppState;
+use crate::audit::{Actor, RequestMeta};
 use crate::error::AppError;
 
 pub const SESSION_COOKIE: &str = "loket_session";
 
 /// A caller of the JSON API: a bearer token, or a signed-in person's session.
-pub struct ApiUser(pub User);
+pub struct ApiUser(pub Actor);
+
+/// The request id (the caller's `X-Request-Id` if sane, else a fresh one) and client address.
+pub fn request_meta(parts: &Parts) -> RequestMeta {
+    let client = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    request_meta_from(&parts.headers, client)
+}
+
+pub fn request_meta_from(
+    headers: &axum::http::HeaderMap,
+    client: Option<std::net::SocketAddr>,
+) -> RequestMeta {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            use rand::Rng;
+            format!("{:016x}", rand::thread_rng().gen::<u64>())
+        });
+    RequestMeta {
+        request_id,
+        client_addr: client.map(|c| c.ip().to_string()),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(request_meta(parts))
+    }
+}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
@@ -34,7 +75,10 @@ impl FromRequestParts<AppState> for ApiUser {
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(AppError::Unauthorized)?;
             return match store::user_by_token(&state.db, token.trim()).await? {
-                Some(user) => Ok(ApiUser(user)),
+                Some(user) => Ok(ApiUser(Actor {
+                    user,
+                    meta: request_meta(parts),
+                })),
                 None => Err(AppError::Unauthorized),
             };
         }
@@ -43,7 +87,10 @@ impl FromRequestParts<AppState> for ApiUser {
             return Err(AppError::Unauthorized);
         };
         match store::session_user(&state.db, cookie.value()).await? {
-            Some((user, _)) => Ok(ApiUser(user)),
+            Some((user, _)) => Ok(ApiUser(Actor {
+                user,
+                meta: request_meta(parts),
+            })),
             None => Err(AppError::Unauthorized),
         }
     }
@@ -51,7 +98,7 @@ impl FromRequestParts<AppState> for ApiUser {
 
 /// A signed-in person on the HTML pages, with the session's CSRF token for forms.
 pub struct PageUser {
-    pub user: User,
+    pub actor: Actor,
     pub csrf: String,
 }
 
@@ -105,7 +152,13 @@ impl FromRequestParts<AppState> for PageUser {
             Ok(Some((user, _))) if user.role == Role::Mitra => {
                 Err(AppError::Forbidden.into_response())
             }
-            Ok(Some((user, csrf))) => Ok(PageUser { user, csrf }),
+            Ok(Some((user, csrf))) => Ok(PageUser {
+                actor: Actor {
+                    user,
+                    meta: request_meta(parts),
+                },
+                csrf,
+            }),
             Ok(None) => Err(LoginRedirect(back).into_response()),
             Err(e) => Err(e.into_response()),
         }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{store, PageUser, SESSION_COOKIE};
 use crate::app::AppState;
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::{error_page, render, Chrome};
@@ -64,11 +65,16 @@ async fn login(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
+    meta: crate::audit::RequestMeta,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let user = match store::authenticate(&state.db, &form.username, &form.password).await {
         Ok(user) => user,
         Err(AppError::LoginFailed) => {
+            let entry = Entry::new("login", "user", &form.username).outcome(Outcome::Denied);
+            if let Err(e) = audit::record(&state.db, None, Some(&form.username), entry).await {
+                return error_page(lang, &e);
+            }
             let (id, en) = AppError::LoginFailed.messages();
             let page = LoginPage {
                 chrome: Chrome::anonymous(lang, "/login"),
@@ -88,6 +94,17 @@ async fn login(
         Ok(s) => s,
         Err(e) => return error_page(lang, &e),
     };
+    let actor = Actor { meta, user };
+    if let Err(e) = audit::record(
+        &state.db,
+        Some(&actor),
+        None,
+        Entry::new("login", "user", actor.user.id),
+    )
+    .await
+    {
+        return error_page(lang, &e);
+    }
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .path("/")
         .http_only(true)

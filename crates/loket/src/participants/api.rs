@@ -158,10 +158,10 @@ fn with_etag(status: StatusCode, participant: &Participant) -> Response {
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(actor): ApiUser,
     ApiJson(fields): ApiJson<ParticipantFields>,
 ) -> Result<Response> {
-    let participant = service::register(&state, &user, &fields).await?;
+    let participant = service::register(&state, &actor, &fields).await?;
     Ok(with_etag(StatusCode::CREATED, &participant))
 }
 
@@ -172,10 +172,10 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn read(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response> {
-    let participant = service::view(&state, &user, id).await?;
+    let participant = service::view(&state, &actor, id).await?;
     Ok(with_etag(StatusCode::OK, &participant))
 }
 
@@ -215,14 +215,14 @@ pub struct VersionQuery {
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Query(query): Query<VersionQuery>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ParticipantFields>,
 ) -> Result<Response> {
     let version = expected_version(&headers, &query)?;
-    let participant = service::change(&state, &user, id, version, &patch).await?;
+    let participant = service::change(&state, &actor, id, version, &patch).await?;
     Ok(with_etag(StatusCode::OK, &participant))
 }
 
@@ -247,20 +247,26 @@ pub struct ParticipantList {
     security(("bearer" = [])))]
 pub async fn search(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(actor): ApiUser,
     Query(query): Query<SearchQuery>,
 ) -> Result<Json<ParticipantList>> {
     let found = match (query.nik.as_deref(), query.name.as_deref()) {
         (Some(nik), _) => {
             let nik = nik::Nik::parse(nik)
                 .map_err(|e| AppError::Validation(vec![FieldError::from_nik("nik", &e)]))?;
-            service::find_by_nik(&state, &user, &nik)
+            service::find_by_nik(&state, &actor, &nik)
                 .await?
                 .into_iter()
                 .collect()
         }
         (None, Some(name)) if !name.trim().is_empty() => {
-            service::search_by_name(&state, &user, name, query.limit.unwrap_or(20)).await?
+            let found =
+                service::search_by_name(&state, &actor, name, query.limit.unwrap_or(20)).await?;
+            // The API returns full records: each one is a view.
+            for p in &found {
+                service::audit_view(&state, &actor, p.id).await?;
+            }
+            found
         }
         _ => {
             return Err(AppError::field(

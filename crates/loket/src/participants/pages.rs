@@ -92,7 +92,7 @@ async fn search(
         match nik::Nik::parse(&q) {
             Ok(nik) => {
                 page.register_query = format!("?nik={}", nik.as_str());
-                match service::find_by_nik(&state, &user.user, &nik).await {
+                match service::find_by_nik(&state, &user.actor, &nik).await {
                     Ok(found) => page.results = found.iter().map(result_row).collect(),
                     Err(e) => return error_page(lang, &e),
                 }
@@ -100,7 +100,7 @@ async fn search(
             Err(e) => page.error = Some(lang.pick(&e.message_id(), &e.message_en()).to_string()),
         }
     } else {
-        match service::search_by_name(&state, &user.user, &q, 50).await {
+        match service::search_by_name(&state, &user.actor, &q, 50).await {
             Ok(found) => page.results = found.iter().map(result_row).collect(),
             Err(e) => return error_page(lang, &e),
         }
@@ -332,7 +332,7 @@ struct NewQuery {
 }
 
 async fn new_form(lang: Lang, user: PageUser, Query(q): Query<NewQuery>) -> Response {
-    if !access::allows(&user.user, Action::RegisterParticipant) {
+    if !access::allows(&user.actor.user, Action::RegisterParticipant) {
         return error_page(lang, &AppError::Forbidden);
     }
     let fields = ParticipantFields {
@@ -372,7 +372,7 @@ async fn register(
     if let Err(e) = user.check_csrf(&csrf) {
         return error_page(lang, &e);
     }
-    match service::register(&state, &user.user, &fields).await {
+    match service::register(&state, &user.actor, &fields).await {
         Ok(p) => Redirect::to(&format!("/participants/{}?saved=1", p.id)).into_response(),
         Err(AppError::Validation(errors)) => register_page(
             lang,
@@ -544,7 +544,7 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
-    let p = match service::view(&state, &user.user, id).await {
+    let p = match service::view(&state, &user.actor, id).await {
         Ok(p) => p,
         Err(e) => return error_page(lang, &e),
     };
@@ -560,7 +560,7 @@ async fn detail(
         id,
         name: p.data.full_name.as_str().to_string(),
         saved: q.saved.is_some(),
-        can_edit: access::allows(&user.user, Action::EditParticipant),
+        can_edit: access::allows(&user.actor.user, Action::EditParticipant),
         flags,
         sections: detail_sections(lang, &p),
     };
@@ -596,10 +596,10 @@ async fn edit_form(
     user: PageUser,
     Path(id): Path<i64>,
 ) -> Response {
-    if !access::allows(&user.user, Action::EditParticipant) {
+    if !access::allows(&user.actor.user, Action::EditParticipant) {
         return error_page(lang, &AppError::Forbidden);
     }
-    match service::view(&state, &user.user, id).await {
+    match service::view(&state, &user.actor, id).await {
         Ok(p) => edit_page(
             lang,
             &user,
@@ -634,7 +634,7 @@ async fn save_edit(
             slot.get_or_insert_with(|| "false".into());
         }
     }
-    match service::change(&state, &user.user, id, version, &fields).await {
+    match service::change(&state, &user.actor, id, version, &fields).await {
         Ok(_) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
         Err(AppError::Validation(errors)) => edit_page(
             lang,

@@ -1,23 +1,37 @@
-//! What the API, the pages and the CLI all do with participants, with the access policy applied
-//! once, here, between the edge (which parsed the input) and the store.
+//! What the API, the pages and the CLI all do with participants: the access policy and the
+//! audit trail applied once, here, between the edge (which parsed the input) and the store.
 
 use chrono::Utc;
 use nik::Nik;
 
-use super::model::{to_fields, validate, Participant, ParticipantData, ParticipantFields};
+use super::model::{
+    to_fields, validate, Participant, ParticipantData, ParticipantFields, FIELD_NAMES,
+};
 use super::store::{self, Registration};
 use crate::access::{self, Action};
 use crate::app::AppState;
-use crate::auth::User;
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::clock;
 use crate::error::{AppError, Result};
 
-fn require(user: &User, action: Action) -> Result<()> {
-    if access::allows(user, action) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
+const ENTITY: &str = "participant";
+
+/// Refuses (and records the refusal) when the role does not allow the action.
+async fn require(
+    state: &AppState,
+    actor: &Actor,
+    action: Action,
+    entity_id: Option<i64>,
+) -> Result<()> {
+    if access::allows(&actor.user, action) {
+        return Ok(());
     }
+    let entry = Entry {
+        entity_id: entity_id.map(|i| i.to_string()),
+        ..Entry::new(action.audit_name(), ENTITY, "").outcome(Outcome::Denied)
+    };
+    audit::record(&state.db, Some(actor), None, entry).await?;
+    Err(AppError::Forbidden)
 }
 
 async fn office_of_counter(state: &AppState, counter_id: Option<i64>) -> Result<Option<i64>> {
@@ -27,54 +41,112 @@ async fn office_of_counter(state: &AppState, counter_id: Option<i64>) -> Result<
     }
 }
 
+async fn in_scope(state: &AppState, actor: &Actor, participant: &Participant) -> Result<bool> {
+    let office = office_of_counter(state, participant.counter_id).await?;
+    Ok(access::reaches(&actor.user, participant.counter_id, office))
+}
+
 /// Registers a person at the officer's counter.
 pub async fn register(
     state: &AppState,
-    user: &User,
+    actor: &Actor,
     fields: &ParticipantFields,
 ) -> Result<Participant> {
-    require(user, Action::RegisterParticipant)?;
+    require(state, actor, Action::RegisterParticipant, None).await?;
     let data = validate(fields, clock::today()).map_err(AppError::Validation)?;
     let reg = Registration {
-        counter_id: user.counter_id,
-        officer_id: Some(user.id),
+        counter_id: actor.user.counter_id,
+        officer_id: Some(actor.user.id),
         at: Utc::now(),
     };
     let id = store::insert(&state.db, &state.vault, &data, reg).await?;
+    let filled = FIELD_NAMES
+        .iter()
+        .zip(to_fields(&data).values())
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(n, _)| n.to_string())
+        .collect();
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("participant.create", ENTITY, id).fields(filled),
+    )
+    .await?;
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
 }
 
-/// One participant, if the user's scope reaches them.
-pub async fn view(state: &AppState, user: &User, id: i64) -> Result<Participant> {
-    require(user, Action::ViewParticipant)?;
+/// One participant's full record, if the user's scope reaches them; the view is audited.
+pub async fn view(state: &AppState, actor: &Actor, id: i64) -> Result<Participant> {
+    require(state, actor, Action::ViewParticipant, Some(id)).await?;
     let participant = store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let office = office_of_counter(state, participant.counter_id).await?;
-    if !access::reaches(user, participant.counter_id, office) {
+    if !in_scope(state, actor, &participant).await? {
+        audit::record(
+            &state.db,
+            Some(actor),
+            None,
+            Entry::new("participant.view", ENTITY, id).outcome(Outcome::Denied),
+        )
+        .await?;
         return Err(AppError::Forbidden);
     }
+    audit_view(state, actor, id).await?;
     Ok(participant)
+}
+
+pub async fn audit_view(state: &AppState, actor: &Actor, id: i64) -> Result<()> {
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("participant.view", ENTITY, id),
+    )
+    .await
+}
+
+/// The names of the fields whose values differ (never the values themselves).
+fn changed_fields(before: &ParticipantFields, after: &ParticipantFields) -> Vec<String> {
+    FIELD_NAMES
+        .iter()
+        .zip(before.values().iter().zip(after.values().iter()))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(n, _)| n.to_string())
+        .collect()
 }
 
 /// Applies the fields present in `patch` if `expected_version` is still current.
 pub async fn change(
     state: &AppState,
-    user: &User,
+    actor: &Actor,
     id: i64,
     expected_version: i64,
     patch: &ParticipantFields,
 ) -> Result<Participant> {
-    require(user, Action::EditParticipant)?;
-    let current = view(state, user, id).await?;
+    require(state, actor, Action::EditParticipant, Some(id)).await?;
+    let current = store::get(&state.db, &state.vault, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !in_scope(state, actor, &current).await? {
+        audit::record(
+            &state.db,
+            Some(actor),
+            None,
+            Entry::new("participant.update", ENTITY, id).outcome(Outcome::Denied),
+        )
+        .await?;
+        return Err(AppError::Forbidden);
+    }
     if current.version != expected_version {
         return Err(AppError::VersionConflict {
             current: current.version,
         });
     }
-    let mut fields = to_fields(&current.data);
+    let before = to_fields(&current.data);
+    let mut fields = before.clone();
     fields.overlay(patch);
     let data: ParticipantData = validate(&fields, clock::today()).map_err(AppError::Validation)?;
     store::update(
@@ -86,35 +158,71 @@ pub async fn change(
         Utc::now(),
     )
     .await?;
+    let changed = changed_fields(&before, &to_fields(&data));
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("participant.update", ENTITY, id).fields(changed),
+    )
+    .await?;
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
 }
 
-pub async fn find_by_nik(state: &AppState, user: &User, nik: &Nik) -> Result<Option<Participant>> {
-    require(user, Action::ViewParticipant)?;
-    store::find_by_nik(
+/// Exact lookup by NIK within scope; a hit is a view of the full record and is audited.
+pub async fn find_by_nik(
+    state: &AppState,
+    actor: &Actor,
+    nik: &Nik,
+) -> Result<Option<Participant>> {
+    require(state, actor, Action::ViewParticipant, None).await?;
+    let found = store::find_by_nik(
         &state.db,
         &state.vault,
         nik,
-        access::participant_scope(user),
+        access::participant_scope(&actor.user),
     )
-    .await
+    .await?;
+    if let Some(p) = &found {
+        audit_view(state, actor, p.id).await?;
+    }
+    Ok(found)
 }
 
+/// Name search within scope. Callers that show full records audit each view themselves.
 pub async fn search_by_name(
     state: &AppState,
-    user: &User,
+    actor: &Actor,
     name: &str,
     limit: i64,
 ) -> Result<Vec<Participant>> {
-    require(user, Action::ViewParticipant)?;
+    require(state, actor, Action::ViewParticipant, None).await?;
     store::search_by_name(
         &state.db,
         &state.vault,
         name,
-        access::participant_scope(user),
+        access::participant_scope(&actor.user),
         limit.clamp(1, 100),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_fields_names_only_what_differs() {
+        let before = ParticipantFields {
+            nik: Some("1".into()),
+            email: Some("a@b.co".into()),
+            ..Default::default()
+        };
+        let mut after = before.clone();
+        after.email = Some("c@d.co".into());
+        after.phone = Some("+6281234567890".into());
+        assert_eq!(changed_fields(&before, &after), ["phone", "email"]);
+    }
 }

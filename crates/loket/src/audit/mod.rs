@@ -1,0 +1,267 @@
+//! The audit trail: one append-only, hash-chained entry for every create, change, view of a
+//! full record, export, login and consent change. Values of NIK/KK/phone never go in; only the
+//! names of the fields that changed.
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::auth::User;
+use crate::db::Db;
+use crate::error::Result;
+use crate::{with_db, with_db_typed};
+
+/// Who made the request, and from where: carried from the edge to every audited action.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub user: User,
+    pub meta: RequestMeta,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Denied,
+    Failed,
+}
+
+impl Outcome {
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// What happened, to which record.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// e.g. `participant.view`, `participant.create`, `participant.update`, `login`
+    pub action: &'static str,
+    /// e.g. `participant`, `user`, `counter`
+    pub entity: &'static str,
+    pub entity_id: Option<String>,
+    /// Names of the fields changed (never their values).
+    pub fields: Vec<String>,
+    pub reason: Option<String>,
+    pub outcome: Outcome,
+}
+
+impl Entry {
+    pub fn new(action: &'static str, entity: &'static str, entity_id: impl ToString) -> Entry {
+        Entry {
+            action,
+            entity,
+            entity_id: Some(entity_id.to_string()),
+            fields: Vec::new(),
+            reason: None,
+            outcome: Outcome::Ok,
+        }
+    }
+
+    pub fn fields(mut self, fields: Vec<String>) -> Entry {
+        self.fields = fields;
+        self
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Entry {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Entry {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// The stored form of an entry, hashed field by field with length prefixes so no two entries
+/// serialise alike.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub counter_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    pub fields: Option<String>,
+    pub reason: Option<String>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl AuditRow {
+    pub fn compute_hash(&self) -> Vec<u8> {
+        let mut h = Sha256::new();
+        let mut put = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        put(&self.prev_hash);
+        put(self.at.timestamp_micros().to_string().as_bytes());
+        put(self
+            .user_id
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .as_bytes());
+        put(self.username.as_deref().unwrap_or("").as_bytes());
+        put(self.role.as_deref().unwrap_or("").as_bytes());
+        put(self
+            .counter_id
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+            .as_bytes());
+        put(self.action.as_bytes());
+        put(self.entity.as_bytes());
+        put(self.entity_id.as_deref().unwrap_or("").as_bytes());
+        put(self.fields.as_deref().unwrap_or("").as_bytes());
+        put(self.reason.as_deref().unwrap_or("").as_bytes());
+        put(self.outcome.as_bytes());
+        put(self.request_id.as_deref().unwrap_or("").as_bytes());
+        put(self.client_addr.as_deref().unwrap_or("").as_bytes());
+        h.finalize().to_vec()
+    }
+}
+
+/// Appends are serialised so each entry links to the one before it.
+static APPEND_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Appends one entry. `actor` is `None` for events without a signed-in user (failed logins,
+/// CLI imports); then `who` names the source (a username tried, "cli").
+pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: Entry) -> Result<()> {
+    let _guard = APPEND_LOCK.lock().await;
+    let mut row = AuditRow {
+        id: 0,
+        // Microsecond precision: what both databases store, so the hash verifies after a read.
+        at: DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now),
+        user_id: actor.map(|a| a.user.id),
+        username: actor
+            .map(|a| a.user.username.clone())
+            .or(who.map(str::to_string)),
+        role: actor.map(|a| a.user.role.code().to_string()),
+        counter_id: actor.and_then(|a| a.user.counter_id),
+        action: entry.action.to_string(),
+        entity: entry.entity.to_string(),
+        entity_id: entry.entity_id,
+        fields: (!entry.fields.is_empty()).then(|| entry.fields.join(",")),
+        reason: entry.reason,
+        outcome: entry.outcome.code().to_string(),
+        request_id: actor
+            .map(|a| a.meta.request_id.clone())
+            .filter(|r| !r.is_empty()),
+        client_addr: actor.and_then(|a| a.meta.client_addr.clone()),
+        prev_hash: Vec::new(),
+        hash: Vec::new(),
+    };
+    with_db_typed!(db, |pool, DB| {
+        let mut tx = pool.begin().await?;
+        if matches!(db, Db::Postgres(_)) {
+            // Several loket processes may share one PostgreSQL: serialise across them too.
+            sqlx::query("SELECT pg_advisory_xact_lock(7215)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let prev: Option<Vec<u8>> = sqlx::query_scalar::<DB, Vec<u8>>(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        row.prev_hash = prev.unwrap_or_default();
+        row.hash = row.compute_hash();
+        sqlx::query(
+            "INSERT INTO audit_log (at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, \
+             outcome, request_id, client_addr, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(row.at)
+        .bind(row.user_id)
+        .bind(&row.username)
+        .bind(&row.role)
+        .bind(row.counter_id)
+        .bind(&row.action)
+        .bind(&row.entity)
+        .bind(&row.entity_id)
+        .bind(&row.fields)
+        .bind(&row.reason)
+        .bind(&row.outcome)
+        .bind(&row.request_id)
+        .bind(&row.client_addr)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Entries in id order, a page at a time.
+pub async fn page(db: &Db, after_id: i64, limit: i64) -> Result<Vec<AuditRow>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
+             request_id, client_addr, prev_hash, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// The entries about one record, oldest first.
+pub async fn for_entity(db: &Db, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
+             request_id, client_addr, prev_hash, hash FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY id",
+        )
+        .bind(entity)
+        .bind(entity_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// Where the chain breaks, if it does: an edited row (its hash no longer matches) or a
+/// deleted one (the next row's `prev_hash` no longer matches).
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChainBreak {
+    Altered { id: i64 },
+    Missing { before_id: i64 },
+}
+
+pub async fn verify(db: &Db) -> Result<(usize, Option<ChainBreak>)> {
+    let mut previous: Vec<u8> = Vec::new();
+    let mut after = 0;
+    let mut checked = 0;
+    loop {
+        let rows = page(db, after, 5000).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for row in rows {
+            if row.prev_hash != previous {
+                return Ok((checked, Some(ChainBreak::Missing { before_id: row.id })));
+            }
+            if row.compute_hash() != row.hash {
+                return Ok((checked, Some(ChainBreak::Altered { id: row.id })));
+            }
+            previous = row.hash;
+            checked += 1;
+        }
+    }
+    Ok((checked, None))
+}
