@@ -230,17 +230,20 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T
     &items[0]
 }
 
+/// Four words from 32 and three digits: about 10^9 choices, easy to read out at a counter.
 fn random_password() -> String {
-    use rand::RngCore;
+    use rand::Rng;
     const WORDS: &[&str] = &[
         "kopi", "sawah", "gunung", "pantai", "nasi", "merah", "biru", "angin", "pelangi", "kelapa",
-        "durian", "rumah",
+        "durian", "rumah", "sungai", "bambu", "melati", "kancil", "garuda", "rendang", "sate",
+        "batik", "wayang", "gamelan", "nanas", "mangga", "hujan", "bintang", "bulan", "pasar",
+        "perahu", "jembatan", "kebun", "danau",
     ];
     let mut rng = rand::rngs::OsRng;
-    let mut words: Vec<String> = (0..3)
-        .map(|_| WORDS[(rng.next_u32() as usize) % WORDS.len()].to_string())
+    let mut words: Vec<String> = (0..4)
+        .map(|_| WORDS[rng.gen_range(0..WORDS.len())].to_string())
         .collect();
-    words.push(format!("{:02}", rng.next_u32() % 100));
+    words.push(format!("{:03}", rng.gen_range(0..1000)));
     words.join("-")
 }
 
@@ -489,6 +492,34 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         participants: store::count(db).await? as usize,
         logins,
     })
+}
+
+/// Writes `rows` synthetic Purna PMI to a CSV file in loket's import format (for benchmarks
+/// and trying the import); NIKs are unique within the file.
+pub fn write_csv(path: &std::path::Path, rows: usize, seed: u64) -> anyhow::Result<usize> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record(FIELD_NAMES)?;
+    let mut seen = std::collections::HashSet::with_capacity(rows);
+    let provinces: Vec<&str> = OFFICES.iter().map(|o| o.2).collect();
+    let mut serial: u16 = 0;
+    let mut written = 0;
+    while written < rows {
+        serial = if serial >= 9999 { 1 } else { serial + 1 };
+        let Some(province) = provinces.choose(&mut rng) else {
+            break;
+        };
+        let Some(person) = person(&mut rng, province, serial) else {
+            continue;
+        };
+        if !seen.insert(person.nik) {
+            continue;
+        }
+        writer.write_record(to_fields(&person).values())?;
+        written += 1;
+    }
+    writer.flush()?;
+    Ok(written)
 }
 
 /// Synthetic NIKs can collide (same district, date and serial); keep the first of each.

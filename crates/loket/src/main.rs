@@ -64,6 +64,9 @@ enum Command {
     Demo {
         #[arg(long, default_value_t = 5000)]
         participants: usize,
+        /// Write the synthetic participants to this CSV file instead of the database.
+        #[arg(long)]
+        csv: Option<PathBuf>,
     },
     /// Import a file (CSV or XLSX); all rows or none.
     Import {
@@ -237,7 +240,20 @@ async fn main() -> anyhow::Result<()> {
             AppState::open(config).await?;
             println!("migrations applied");
         }
-        Command::Demo { participants } => {
+        Command::Demo {
+            participants,
+            csv: Some(path),
+        } => {
+            let written = loket::demo::write_csv(&path, participants, 20_210_630)?;
+            println!(
+                "{written} baris ditulis ke / rows written to {}",
+                path.display()
+            );
+        }
+        Command::Demo {
+            participants,
+            csv: None,
+        } => {
             let state = AppState::open(config).await?;
             print_demo(&state, participants).await?;
         }

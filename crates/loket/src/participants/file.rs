@@ -408,10 +408,24 @@ pub async fn import(
     dry_run: bool,
     progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportError> {
+    let started = std::time::Instant::now();
     let records = check_sheet(sheet, crate::clock::today()).map_err(ImportError::Rejected)?;
+    tracing::info!(
+        rows = records.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: file checked"
+    );
     let sealed = seal_all(vault, records);
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: sealed"
+    );
     let indexes: Vec<Vec<u8>> = sealed.iter().map(|(_, s)| s.nik_index.clone()).collect();
     let taken = store::existing_nik_indexes(db, &indexes).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: duplicates checked"
+    );
     if !taken.is_empty() {
         let errors = sealed
             .iter()
@@ -436,6 +450,10 @@ pub async fn import(
         });
     }
     store::insert_many(db, &sealed, reg, progress).await?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import: written"
+    );
     Ok(ImportSummary {
         rows,
         imported: rows,

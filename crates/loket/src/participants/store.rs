@@ -541,15 +541,8 @@ pub async fn existing_nik_indexes(
     Ok(found)
 }
 
-/// Inserts many validated records in one transaction: all of them or none.
-/// Rows go in multi-row INSERT statements to keep a million-row import fast.
-pub async fn insert_many(
-    db: &Db,
-    records: &[(ParticipantData, Sealed)],
-    reg: Registration,
-    mut progress: impl FnMut(usize),
-) -> Result<()> {
-    const ROWS_PER_STATEMENT: usize = 500;
+/// The columns a bulk insert fills, in order.
+fn bulk_columns() -> Vec<&'static str> {
     let mut columns: Vec<&str> = DATA_COLUMNS.to_vec();
     columns.extend([
         "consent_at",
@@ -558,24 +551,142 @@ pub async fn insert_many(
         "created_at",
         "updated_at",
     ]);
-    let head = format!("INSERT INTO participants ({}) ", columns.join(", "));
-    with_db_typed!(db, |pool, DB| {
-        let mut tx = pool.begin().await?;
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(&head);
-            qb.push_values(chunk, |mut b, (d, s)| {
-                bind_data!(b, push_bind, d, s)
-                    .push_bind(reg.at)
-                    .push_bind(reg.officer_id)
-                    .push_bind(reg.counter_id)
-                    .push_bind(reg.at)
-                    .push_bind(reg.at);
-            });
-            qb.build().execute(&mut *tx).await?;
-            progress(chunk.len());
+    columns
+}
+
+/// Inserts many validated records in one transaction: all of them or none.
+/// SQLite takes multi-row INSERTs; PostgreSQL takes `COPY … FROM STDIN`, its fast load path.
+pub async fn insert_many(
+    db: &Db,
+    records: &[(ParticipantData, Sealed)],
+    reg: Registration,
+    progress: impl FnMut(usize),
+) -> Result<()> {
+    match db {
+        Db::Sqlite(pool) => insert_many_sqlite(pool, records, reg, progress).await,
+        Db::Postgres(pool) => copy_many_postgres(pool, records, reg, progress).await,
+    }
+}
+
+async fn insert_many_sqlite(
+    pool: &sqlx::SqlitePool,
+    records: &[(ParticipantData, Sealed)],
+    reg: Registration,
+    mut progress: impl FnMut(usize),
+) -> Result<()> {
+    // SQLite allows 32,766 bound values per statement: 900 rows of 34 columns.
+    const ROWS_PER_STATEMENT: usize = 900;
+    let head = format!("INSERT INTO participants ({}) ", bulk_columns().join(", "));
+    let mut tx = pool.begin().await?;
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(&head);
+        qb.push_values(chunk, |mut b, (d, s)| {
+            bind_data!(b, push_bind, d, s)
+                .push_bind(reg.at)
+                .push_bind(reg.officer_id)
+                .push_bind(reg.counter_id)
+                .push_bind(reg.at)
+                .push_bind(reg.at);
+        });
+        qb.build().execute(&mut *tx).await?;
+        progress(chunk.len());
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One row in PostgreSQL's COPY CSV format; `bind_data!` fills it like a query.
+struct CopyRow(Vec<Option<String>>);
+
+/// How a value is written in COPY CSV: NULL as an unquoted empty field, bytea as `\x` hex.
+trait CopyText {
+    fn copy_text(self) -> Option<String>;
+}
+
+impl CopyText for String {
+    fn copy_text(self) -> Option<String> {
+        Some(self)
+    }
+}
+impl CopyText for &str {
+    fn copy_text(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+impl CopyText for Vec<u8> {
+    fn copy_text(self) -> Option<String> {
+        Some(format!("\\x{}", hex::encode(self)))
+    }
+}
+impl CopyText for bool {
+    fn copy_text(self) -> Option<String> {
+        Some(if self { "t" } else { "f" }.to_string())
+    }
+}
+impl CopyText for i64 {
+    fn copy_text(self) -> Option<String> {
+        Some(self.to_string())
+    }
+}
+impl CopyText for NaiveDate {
+    fn copy_text(self) -> Option<String> {
+        Some(self.format("%Y-%m-%d").to_string())
+    }
+}
+impl CopyText for DateTime<Utc> {
+    fn copy_text(self) -> Option<String> {
+        Some(self.to_rfc3339())
+    }
+}
+impl<T: CopyText> CopyText for Option<T> {
+    fn copy_text(self) -> Option<String> {
+        self.and_then(CopyText::copy_text)
+    }
+}
+
+impl CopyRow {
+    fn push_bind<T: CopyText>(mut self, value: T) -> Self {
+        self.0.push(value.copy_text());
+        self
+    }
+}
+
+async fn copy_many_postgres(
+    pool: &sqlx::PgPool,
+    records: &[(ParticipantData, Sealed)],
+    reg: Registration,
+    mut progress: impl FnMut(usize),
+) -> Result<()> {
+    const ROWS_PER_BUFFER: usize = 2000;
+    let sql = format!(
+        "COPY participants ({}) FROM STDIN WITH (FORMAT csv)",
+        bulk_columns().join(", ")
+    );
+    let mut tx = pool.begin().await?;
+    let mut copy = tx.copy_in_raw(&sql).await?;
+    for chunk in records.chunks(ROWS_PER_BUFFER) {
+        let mut out = csv::WriterBuilder::new()
+            .quote_style(csv::QuoteStyle::Necessary)
+            .from_writer(Vec::with_capacity(chunk.len() * 600));
+        for (d, s) in chunk {
+            let row = bind_data!(CopyRow(Vec::with_capacity(34)), push_bind, d, s)
+                .push_bind(reg.at)
+                .push_bind(reg.officer_id)
+                .push_bind(reg.counter_id)
+                .push_bind(reg.at)
+                .push_bind(reg.at);
+            // A NULL is an unquoted empty field; a present value is never empty here.
+            out.write_record(row.0.iter().map(|v| v.as_deref().unwrap_or("")))
+                .map_err(|e| AppError::Internal(e.into()))?;
         }
-        tx.commit().await?;
-    });
+        let bytes = out
+            .into_inner()
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+        copy.send(bytes).await?;
+        progress(chunk.len());
+    }
+    copy.finish().await?;
+    tx.commit().await?;
     Ok(())
 }
 
