@@ -11,7 +11,17 @@ pub enum Action {
     EditParticipant,
     ExportParticipants,
     ImportParticipants,
+    ReassignParticipant,
+    ReferParticipant,
+    ChangeConsent,
+    ViewAudit,
+    ExportAudit,
+    /// Partner data exchange: additionally needs the token's grant (see [`GRANT_EXCHANGE`]).
+    ExchangeParticipants,
 }
+
+/// The grant a partner token needs for the participant exchange endpoint.
+pub const GRANT_EXCHANGE: &str = "exchange:participants";
 
 impl Action {
     /// The action's name in the audit log when it is refused.
@@ -22,6 +32,12 @@ impl Action {
             Action::EditParticipant => "participant.update",
             Action::ExportParticipants => "participant.export",
             Action::ImportParticipants => "participant.import",
+            Action::ReassignParticipant => "participant.reassign",
+            Action::ReferParticipant => "participant.refer",
+            Action::ChangeConsent => "consent.change",
+            Action::ViewAudit => "audit.view",
+            Action::ExportAudit => "audit.export",
+            Action::ExchangeParticipants => "exchange.participants",
         }
     }
 }
@@ -36,27 +52,55 @@ pub fn participant_scope(user: &User) -> Scope {
     }
 }
 
+/// The role × action table (scope is applied separately, by [`participant_scope`]).
 pub fn allows(user: &User, action: Action) -> bool {
     use Action::*;
     match user.role {
-        Role::Admin => true,
-        Role::Koordinator | Role::Petugas => matches!(
+        Role::Admin => action != ExchangeParticipants,
+        Role::Koordinator => matches!(
             action,
-            ViewParticipant | RegisterParticipant | EditParticipant
+            ViewParticipant
+                | RegisterParticipant
+                | EditParticipant
+                | ReassignParticipant
+                | ReferParticipant
+                | ChangeConsent
         ),
-        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants),
-        Role::Mitra => false,
+        Role::Petugas => matches!(
+            action,
+            ViewParticipant
+                | RegisterParticipant
+                | EditParticipant
+                | ReferParticipant
+                | ChangeConsent
+        ),
+        Role::Auditor => matches!(
+            action,
+            ViewParticipant | ExportParticipants | ViewAudit | ExportAudit
+        ),
+        Role::Mitra => action == ExchangeParticipants,
     }
 }
 
-/// Whether a participant registered at `counter_id` (in `office_id`) is inside the user's scope.
-pub fn reaches(user: &User, counter_id: Option<i64>, office_id: Option<i64>) -> bool {
-    match participant_scope(user) {
-        Scope::All => true,
-        Scope::Office(office) => office_id == Some(office),
-        Scope::Counter(counter) => counter_id == Some(counter),
-        Scope::Nothing => false,
+/// How far a user may move cases: a coordinator within their office, an admin anywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeLimit {
+    Anywhere,
+    Office(i64),
+    Nowhere,
+}
+
+pub fn reassign_limit(user: &User) -> ScopeLimit {
+    match (user.role, user.office_id) {
+        (Role::Admin, _) => ScopeLimit::Anywhere,
+        (Role::Koordinator, Some(office)) => ScopeLimit::Office(office),
+        _ => ScopeLimit::Nowhere,
     }
+}
+
+/// A partner reaches an exchange endpoint only with the matching grant on its token.
+pub fn allows_grant(grants: &[String], grant: &str) -> bool {
+    grants.iter().any(|g| g == grant)
 }
 
 #[cfg(test)]
@@ -75,16 +119,56 @@ mod tests {
     }
 
     #[test]
-    fn officers_reach_only_their_counter_and_coordinators_their_office() {
-        let petugas = user(Role::Petugas, Some(1), Some(10));
-        assert!(reaches(&petugas, Some(10), Some(1)));
-        assert!(!reaches(&petugas, Some(11), Some(1)));
-        let koordinator = user(Role::Koordinator, Some(1), None);
-        assert!(reaches(&koordinator, Some(11), Some(1)));
-        assert!(!reaches(&koordinator, Some(20), Some(2)));
-        assert!(reaches(&user(Role::Admin, None, None), None, None));
-        assert!(!reaches(&user(Role::Mitra, None, None), Some(10), Some(1)));
-        assert!(!reaches(&user(Role::Petugas, Some(1), None), None, None));
+    fn officers_are_scoped_to_their_counter_and_coordinators_to_their_office() {
+        assert_eq!(
+            participant_scope(&user(Role::Petugas, Some(1), Some(10))),
+            Scope::Counter(10)
+        );
+        assert_eq!(
+            participant_scope(&user(Role::Koordinator, Some(1), None)),
+            Scope::Office(1)
+        );
+        assert_eq!(
+            participant_scope(&user(Role::Admin, None, None)),
+            Scope::All
+        );
+        assert_eq!(
+            participant_scope(&user(Role::Auditor, None, None)),
+            Scope::All
+        );
+        assert_eq!(
+            participant_scope(&user(Role::Mitra, None, None)),
+            Scope::Nothing
+        );
+        assert_eq!(
+            participant_scope(&user(Role::Petugas, Some(1), None)),
+            Scope::Nothing
+        );
+    }
+
+    #[test]
+    fn only_coordinators_and_admins_reassign_and_only_partners_exchange() {
+        assert!(allows(
+            &user(Role::Koordinator, Some(1), None),
+            Action::ReassignParticipant
+        ));
+        assert!(!allows(
+            &user(Role::Petugas, Some(1), Some(10)),
+            Action::ReassignParticipant
+        ));
+        assert!(allows(
+            &user(Role::Mitra, None, None),
+            Action::ExchangeParticipants
+        ));
+        assert!(!allows(
+            &user(Role::Admin, None, None),
+            Action::ExchangeParticipants
+        ));
+        assert!(allows_grant(
+            &["exchange:participants".into()],
+            GRANT_EXCHANGE
+        ));
+        assert!(!allows_grant(&[], GRANT_EXCHANGE));
     }
 
     #[test]

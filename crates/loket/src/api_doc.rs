@@ -16,6 +16,12 @@ use crate::app::AppState;
         crate::participants::api::read,
         crate::participants::api::update,
         crate::participants::api::search,
+        crate::participants::api::reassign,
+        crate::participants::api::refer,
+        crate::participants::api::consents,
+        crate::participants::api::change_consent,
+        crate::audit::web::list,
+        crate::exchange::participants,
     ),
     modifiers(&BearerAuth),
     tags((name = "participants", description = "Purna PMI registry"), (name = "system"))

@@ -28,7 +28,7 @@ pub struct AppState {
 impl AppState {
     /// Connects, migrates and loads the data key.
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect_with(&config.database_url, config.db_max_connections).await?;
         db.migrate().await?;
         let vault = Vault::load(config.data_key.as_deref(), &config.key_file)?;
         Ok(AppState {
@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .merge(crate::api_doc::router())
         .merge(crate::participants::api::router())
+        .merge(crate::audit::web::router())
+        .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
         .merge(crate::auth::pages::router())
         .merge(crate::web::router())

@@ -15,6 +15,8 @@ pub struct Config {
     /// Largest request body accepted, in bytes (uploads have their own, larger limit).
     pub body_limit: usize,
     pub upload_limit: usize,
+    /// Connections in the PostgreSQL pool (the server's `max_connections` bounds the sum).
+    pub db_max_connections: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/loket.db";
@@ -29,6 +31,7 @@ impl Default for Config {
             secure_cookies: false,
             body_limit: 256 * 1024,
             upload_limit: 64 * 1024 * 1024,
+            db_max_connections: 32,
         }
     }
 }

@@ -80,6 +80,11 @@ impl Db {
     /// Connects by URL scheme: `sqlite://path` (the file and its folder are created) or
     /// `postgres://` / `postgresql://`.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        Self::connect_with(url, 32).await
+    }
+
+    /// As [`Db::connect`], with at most `max_connections` PostgreSQL connections.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Db, DbError> {
         if let Some(path) = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -89,7 +94,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
-                .max_connections(32)
+                .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;

@@ -55,6 +55,8 @@ pub enum AppError {
     Unauthorized,
     #[error("wrong username or password")]
     LoginFailed,
+    #[error("too many failed sign-ins")]
+    TooManyAttempts,
     #[error("forbidden")]
     Forbidden,
     #[error("bad request: {0}")]
@@ -114,6 +116,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Unauthorized => "unauthorized",
             AppError::LoginFailed => "login_failed",
+            AppError::TooManyAttempts => "too_many_attempts",
             AppError::Forbidden => "forbidden",
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -131,6 +134,7 @@ impl AppError {
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Forbidden | AppError::CsrfInvalid => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -158,6 +162,10 @@ impl AppError {
             AppError::NotFound => pair("Data tidak ditemukan.", "Not found."),
             AppError::Unauthorized => pair("Silakan masuk terlebih dahulu.", "Please sign in first."),
             AppError::LoginFailed => pair("Nama pengguna atau kata sandi salah.", "Wrong username or password."),
+            AppError::TooManyAttempts => pair(
+                "Terlalu banyak percobaan masuk yang gagal. Tunggu 15 menit, atau minta koordinator mengatur ulang kata sandi.",
+                "Too many failed sign-ins. Wait 15 minutes, or ask your coordinator to reset the password.",
+            ),
             AppError::Forbidden => pair("Anda tidak berwenang untuk tindakan ini.", "You are not allowed to do this."),
             AppError::BadRequest(detail) => (
                 format!("Permintaan tidak dapat dibaca: {detail}"),

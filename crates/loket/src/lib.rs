@@ -12,6 +12,7 @@ pub mod counters;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exchange;
 pub mod i18n;
 pub mod participants;
 pub mod vault;

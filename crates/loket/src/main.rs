@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -156,7 +161,26 @@ enum TokenAction {
         /// Days until the token expires (default: never).
         #[arg(long)]
         days: Option<i64>,
+        /// What a partner token may reach, e.g. exchange:participants (repeatable).
+        #[arg(long = "grant")]
+        grants: Vec<String>,
     },
+    /// List a user's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        username: String,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Check the audit log's hash chain; exits non-zero if a row was changed or removed.
+    Verify,
 }
 
 fn config(global: &Global) -> Config {
@@ -388,21 +412,54 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Token {
-            action:
+        Command::Token { action } => {
+            let state = AppState::open(config).await?;
+            match action {
                 TokenAction::Create {
                     username,
                     label,
                     days,
-                },
+                    grants,
+                } => {
+                    let user = users::user_by_username(&state.db, &username)
+                        .await?
+                        .with_context(|| format!("no user {username}"))?;
+                    let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+                    let token =
+                        users::create_token(&state.db, user.id, &label, &grants, expires).await?;
+                    println!("{token}");
+                }
+                TokenAction::List { username } => {
+                    let user = users::user_by_username(&state.db, &username)
+                        .await?
+                        .with_context(|| format!("no user {username}"))?;
+                    for t in users::tokens_of(&state.db, user.id).await? {
+                        let status = if t.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        println!("{:>5}  {:<20} {:<8} grants=[{}] created {} expires {:?} last used {:?}", t.id, t.label, status, t.grants, t.created_at, t.expires_at, t.last_used_at);
+                    }
+                }
+                TokenAction::Revoke { id } => {
+                    if !users::revoke_token(&state.db, id).await? {
+                        bail!("no active token with id {id}");
+                    }
+                    println!("token {id} revoked");
+                }
+            }
+        }
+        Command::Audit {
+            action: AuditAction::Verify,
         } => {
             let state = AppState::open(config).await?;
-            let user = users::user_by_username(&state.db, &username)
-                .await?
-                .with_context(|| format!("no user {username}"))?;
-            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
-            let token = users::create_token(&state.db, user.id, &label, expires).await?;
-            println!("{token}");
+            match loket::audit::verify(&state.db).await? {
+                (checked, None) => println!("audit chain intact: {checked} entries verified"),
+                (checked, Some(broken)) => {
+                    bail!("audit chain BROKEN after {checked} good entries: {broken:?}")
+                }
+            }
         }
     }
     Ok(())

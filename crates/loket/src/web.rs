@@ -31,6 +31,7 @@ pub struct Chrome {
     pub csrf: String,
     pub path: String,
     pub can_register: bool,
+    pub can_audit: bool,
 }
 
 impl Chrome {
@@ -42,6 +43,7 @@ impl Chrome {
             csrf: String::new(),
             path: path.to_string(),
             can_register: false,
+            can_audit: false,
         }
     }
 
@@ -56,6 +58,7 @@ impl Chrome {
                 &user.actor.user,
                 crate::access::Action::RegisterParticipant,
             ),
+            can_audit: crate::access::allows(&user.actor.user, crate::access::Action::ViewAudit),
         }
     }
 

@@ -2,6 +2,8 @@
 //! full record, export, login and consent change. Values of NIK/KK/phone never go in; only the
 //! names of the fields that changed.
 
+pub mod web;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -15,6 +17,8 @@ use crate::{with_db, with_db_typed};
 pub struct Actor {
     pub user: User,
     pub meta: RequestMeta,
+    /// What the API token was granted (partner exchange endpoints); empty for sessions.
+    pub grants: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -74,13 +74,24 @@ impl FromRequestParts<AppState> for ApiUser {
                 .ok()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or(AppError::Unauthorized)?;
-            return match store::user_by_token(&state.db, token.trim()).await? {
-                Some(user) => Ok(ApiUser(Actor {
-                    user,
-                    meta: request_meta(parts),
-                })),
-                None => Err(AppError::Unauthorized),
+            let Some(used) = store::user_by_token(&state.db, token.trim()).await? else {
+                return Err(AppError::Unauthorized);
             };
+            let actor = Actor {
+                user: used.user,
+                meta: request_meta(parts),
+                grants: used.grants,
+            };
+            if used.audit_due {
+                crate::audit::record(
+                    &state.db,
+                    Some(&actor),
+                    None,
+                    crate::audit::Entry::new("token.use", "api_token", used.token_id),
+                )
+                .await?;
+            }
+            return Ok(ApiUser(actor));
         }
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(cookie) = jar.get(SESSION_COOKIE) else {
@@ -90,6 +101,7 @@ impl FromRequestParts<AppState> for ApiUser {
             Some((user, _)) => Ok(ApiUser(Actor {
                 user,
                 meta: request_meta(parts),
+                grants: Vec::new(),
             })),
             None => Err(AppError::Unauthorized),
         }
@@ -156,6 +168,7 @@ impl FromRequestParts<AppState> for PageUser {
                 actor: Actor {
                     user,
                     meta: request_meta(parts),
+                    grants: Vec::new(),
                 },
                 csrf,
             }),

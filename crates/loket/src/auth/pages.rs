@@ -68,54 +68,77 @@ async fn login(
     meta: crate::audit::RequestMeta,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let user = match store::authenticate(&state.db, &form.username, &form.password).await {
-        Ok(user) => user,
-        Err(AppError::LoginFailed) => {
-            let entry = Entry::new("login", "user", &form.username).outcome(Outcome::Denied);
-            if let Err(e) = audit::record(&state.db, None, Some(&form.username), entry).await {
-                return error_page(lang, &e);
-            }
-            let (id, en) = AppError::LoginFailed.messages();
+    match sign_in(&state, jar, meta, &form).await {
+        Ok(response) => response,
+        Err(e @ (AppError::LoginFailed | AppError::TooManyAttempts)) => {
+            let (id, en) = e.messages();
             let page = LoginPage {
                 chrome: Chrome::anonymous(lang, "/login"),
                 next: safe_next(form.next.as_deref()),
                 username: form.username,
                 error: Some(lang.pick(&id, &en).to_string()),
             };
-            return render(StatusCode::UNAUTHORIZED, &page);
+            render(e.status(), &page)
         }
-        Err(e) => return error_page(lang, &e),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+/// Checks the throttle and the password, then starts a fresh session; every outcome is audited.
+async fn sign_in(
+    state: &AppState,
+    jar: CookieJar,
+    meta: crate::audit::RequestMeta,
+    form: &LoginForm,
+) -> Result<Response, AppError> {
+    let username = form.username.trim().to_ascii_lowercase();
+    let client = meta.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    if store::login_blocked(&state.db, &username, &client).await? {
+        let entry = Entry::new("login", "user", &username)
+            .outcome(Outcome::Denied)
+            .reason("throttled");
+        audit::record(&state.db, None, Some(&username), entry).await?;
+        return Err(AppError::TooManyAttempts);
+    }
+    let user = match store::authenticate(&state.db, &username, &form.password).await {
+        Ok(user) => user,
+        Err(AppError::LoginFailed) => {
+            store::record_login_failure(&state.db, &username, &client).await?;
+            let entry = Entry::new("login", "user", &username).outcome(Outcome::Denied);
+            audit::record(&state.db, None, Some(&username), entry).await?;
+            return Err(AppError::LoginFailed);
+        }
+        Err(e) => return Err(e),
     };
+    store::clear_login_failures(&state.db, &username).await?;
     // A fresh session id at every sign-in (no fixation); the old cookie, if any, is dropped.
     if let Some(old) = jar.get(SESSION_COOKIE) {
-        let _ = store::delete_session(&state.db, old.value()).await;
+        store::delete_session(&state.db, old.value()).await?;
     }
-    let session = match store::create_session(&state.db, user.id).await {
-        Ok(s) => s,
-        Err(e) => return error_page(lang, &e),
+    let session = store::create_session(&state.db, user.id).await?;
+    let actor = Actor {
+        meta,
+        user,
+        grants: Vec::new(),
     };
-    let actor = Actor { meta, user };
-    if let Err(e) = audit::record(
+    audit::record(
         &state.db,
         Some(&actor),
         None,
         Entry::new("login", "user", actor.user.id),
     )
-    .await
-    {
-        return error_page(lang, &e);
-    }
+    .await?;
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.config.secure_cookies)
         .build();
-    (
+    Ok((
         jar.add(cookie),
         Redirect::to(&safe_next(form.next.as_deref())),
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -180,44 +180,121 @@ pub async fn create_token(
     db: &Db,
     user_id: i64,
     label: &str,
+    grants: &[String],
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<String> {
     let token = format!("{TOKEN_PREFIX}{}", random_secret());
     with_db!(db, |pool| {
-        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(user_id)
-            .bind(sha256(&token))
-            .bind(label)
-            .bind(Utc::now())
-            .bind(expires_at)
-            .execute(pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO api_tokens (user_id, token_hash, label, grants, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user_id)
+        .bind(sha256(&token))
+        .bind(label)
+        .bind(grants.join(","))
+        .bind(Utc::now())
+        .bind(expires_at)
+        .execute(pool)
+        .await?;
     });
     Ok(token)
 }
 
+/// An authenticated token: its user, its grants, and whether this use should be audited
+/// (the first use, then at most once per [`TOKEN_USE_AUDIT_MINUTES`]).
+pub struct TokenUse {
+    pub user: User,
+    pub token_id: i64,
+    pub grants: Vec<String>,
+    pub audit_due: bool,
+}
+
+pub const TOKEN_USE_AUDIT_MINUTES: i64 = 10;
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    user_id: i64,
+    grants: String,
+    expires_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
 /// The active user behind a bearer token that is neither revoked nor expired.
-pub async fn user_by_token(db: &Db, token: &str) -> Result<Option<User>> {
+pub async fn user_by_token(db: &Db, token: &str) -> Result<Option<TokenUse>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    type TokenRow = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
     let row: Option<TokenRow> = with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT user_id, expires_at, revoked_at FROM api_tokens WHERE token_hash = $1",
-        )
-        .bind(sha256(token))
-        .fetch_optional(pool)
-        .await?
+        sqlx::query_as("SELECT id, user_id, grants, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
+            .bind(sha256(token))
+            .fetch_optional(pool)
+            .await?
     });
-    let Some((user_id, expires_at, revoked_at)) = row else {
+    let now = Utc::now();
+    let Some(row) = row.filter(|r| r.revoked_at.is_none() && r.expires_at.is_none_or(|e| e > now))
+    else {
         return Ok(None);
     };
-    let now = Utc::now();
-    if revoked_at.is_some() || expires_at.is_some_and(|e| e <= now) {
+    let Some(user) = user_by_id(db, row.user_id).await?.filter(|u| u.active) else {
         return Ok(None);
+    };
+    let audit_due = row
+        .last_used_at
+        .is_none_or(|t| now - t >= Duration::minutes(TOKEN_USE_AUDIT_MINUTES));
+    if audit_due {
+        with_db!(db, |pool| {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(row.id)
+                .execute(pool)
+                .await?;
+        });
     }
-    Ok(user_by_id(db, user_id).await?.filter(|u| u.active))
+    Ok(Some(TokenUse {
+        user,
+        token_id: row.id,
+        grants: row
+            .grants
+            .split(',')
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect(),
+        audit_due,
+    }))
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub label: String,
+    pub grants: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn tokens_of(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, label, grants, created_at, expires_at, revoked_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY id")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Revokes a token at once; returns false when there is no such live token.
+pub async fn revoke_token(db: &Db, token_id: i64) -> Result<bool> {
+    let done: Option<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id")
+            .bind(Utc::now())
+            .bind(token_id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(done.is_some())
 }
 
 pub struct NewSession {
@@ -244,21 +321,94 @@ pub async fn create_session(db: &Db, user_id: i64) -> Result<NewSession> {
     Ok(session)
 }
 
-/// The user and CSRF token of a live session.
+/// A session ends after [`SESSION_IDLE_MINUTES`] without a request, and at the latest
+/// [`SESSION_LIFETIME_HOURS`] after sign-in.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+
+/// The user and CSRF token of a live session; each use extends the idle deadline.
 pub async fn session_user(db: &Db, cookie_value: &str) -> Result<Option<(User, String)>> {
-    let row: Option<(i64, String, DateTime<Utc>)> = with_db!(db, |pool| {
-        sqlx::query_as("SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1")
-            .bind(sha256(cookie_value))
+    type SessionRow = (
+        i64,
+        String,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    );
+    let id_hash = sha256(cookie_value);
+    let row: Option<SessionRow> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT user_id, csrf_token, created_at, expires_at, last_seen_at FROM sessions WHERE id_hash = $1")
+            .bind(&id_hash)
             .fetch_optional(pool)
             .await?
     });
-    let Some((user_id, csrf, _)) = row.filter(|(_, _, expires_at)| *expires_at > Utc::now()) else {
+    let now = Utc::now();
+    let Some((user_id, csrf, created_at, expires_at, last_seen_at)) = row else {
         return Ok(None);
     };
+    let last_seen = last_seen_at.unwrap_or(created_at);
+    if expires_at <= now || now - last_seen > Duration::minutes(SESSION_IDLE_MINUTES) {
+        delete_session(db, cookie_value).await?;
+        return Ok(None);
+    }
+    // Write at most once a minute: a page view should not always cost a write.
+    if now - last_seen > Duration::minutes(1) {
+        with_db!(db, |pool| {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(&id_hash)
+                .execute(pool)
+                .await?;
+        });
+    }
     Ok(user_by_id(db, user_id)
         .await?
         .filter(|u| u.active)
         .map(|u| (u, csrf)))
+}
+
+/// Failed sign-ins allowed per account, and per client address, within [`THROTTLE_MINUTES`].
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
+pub const THROTTLE_MINUTES: i64 = 15;
+
+/// Whether sign-in is currently blocked for this account or this client address.
+pub async fn login_blocked(db: &Db, username: &str, client: &str) -> Result<bool> {
+    let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
+    let (by_account, by_client): (i64, i64) = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT CAST((SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3) AS BIGINT), \
+                    CAST((SELECT COUNT(*) FROM login_failures WHERE client_addr = $2 AND at > $3) AS BIGINT)",
+        )
+        .bind(username)
+        .bind(client)
+        .bind(since)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT)
+}
+
+pub async fn record_login_failure(db: &Db, username: &str, client: &str) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query("INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)")
+            .bind(username)
+            .bind(client)
+            .bind(Utc::now())
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// A successful sign-in clears the account's failures (the client's stay counted).
+pub async fn clear_login_failures(db: &Db, username: &str) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }
 
 pub async fn delete_session(db: &Db, cookie_value: &str) -> Result<()> {

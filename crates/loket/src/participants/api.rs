@@ -4,6 +4,8 @@ use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use super::model::{Consent, ConsentMethod};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,6 +21,18 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/participants", get(search).post(create))
         .route("/api/v1/participants/{id}", get(read).patch(update))
+        .route(
+            "/api/v1/participants/{id}/reassign",
+            axum::routing::post(reassign),
+        )
+        .route(
+            "/api/v1/participants/{id}/referrals",
+            axum::routing::post(refer),
+        )
+        .route(
+            "/api/v1/participants/{id}/consents",
+            get(consents).post(change_consent),
+        )
 }
 
 /// JSON body extractor whose rejections speak the API's error format (400, 413, 415, 422).
@@ -280,4 +294,128 @@ pub async fn search(
     Ok(Json(ParticipantList {
         items: found.iter().map(ParticipantOut::from).collect(),
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReassignRequest {
+    /// The counter that takes over the case.
+    pub counter_id: i64,
+    /// Why (kept in the audit log).
+    pub reason: String,
+}
+
+/// Move a case to another counter (koordinator within their office, admin anywhere). Needs `If-Match`.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/reassign", tag = "participants",
+    params(("id" = i64, Path, description = "participant id"), ("If-Match" = String, Header, description = "current version"), VersionQuery),
+    request_body = ReassignRequest,
+    responses((status = 200, body = ParticipantOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reassign(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Query(query): Query<VersionQuery>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ReassignRequest>,
+) -> Result<Response> {
+    let version = expected_version(&headers, &query)?;
+    let participant =
+        service::reassign(&state, &actor, id, version, body.counter_id, &body.reason).await?;
+    Ok(with_etag(StatusCode::OK, &participant))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReferralRequest {
+    /// The counter the person is referred to; it may then see and serve them.
+    pub counter_id: i64,
+    pub reason: String,
+}
+
+/// Refer a person to another counter.
+#[utoipa::path(post, path = "/api/v1/participants/{id}/referrals", tag = "participants",
+    params(("id" = i64, Path, description = "participant id")), request_body = ReferralRequest,
+    responses((status = 204, description = "Referred"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn refer(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ReferralRequest>,
+) -> Result<StatusCode> {
+    service::refer(&state, &actor, id, body.counter_id, &body.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConsentEventOut {
+    pub processing: bool,
+    pub sharing: bool,
+    pub method: String,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// The consent history of a person, oldest first.
+#[utoipa::path(get, path = "/api/v1/participants/{id}/consents", tag = "participants",
+    params(("id" = i64, Path, description = "participant id")),
+    responses((status = 200, body = Vec<ConsentEventOut>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn consents(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ConsentEventOut>>> {
+    let history = service::consent_history(&state, &actor, id).await?;
+    Ok(Json(
+        history
+            .into_iter()
+            .map(|e| ConsentEventOut {
+                processing: e.processing,
+                sharing: e.sharing,
+                method: e.method,
+                recorded_by: e.recorded_by,
+                recorded_at: e.recorded_at,
+                note: e.note,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentRequest {
+    pub processing: bool,
+    pub sharing: bool,
+    /// paper_form, verbal, digital
+    pub method: String,
+    pub note: Option<String>,
+}
+
+/// Record a new consent decision, e.g. a withdrawal of consent to sharing (takes effect at once).
+#[utoipa::path(post, path = "/api/v1/participants/{id}/consents", tag = "participants",
+    params(("id" = i64, Path, description = "participant id")), request_body = ConsentRequest,
+    responses((status = 200, body = ParticipantOut), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn change_consent(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(body): ApiJson<ConsentRequest>,
+) -> Result<Response> {
+    let method = ConsentMethod::parse(&body.method).ok_or_else(|| {
+        AppError::field(
+            "method",
+            "choice_invalid",
+            "Cara persetujuan tidak dikenal.",
+            "Unknown consent method.",
+        )
+    })?;
+    let consent = Consent {
+        processing: body.processing,
+        sharing: body.sharing,
+        method,
+    };
+    let participant =
+        service::change_consent(&state, &actor, id, consent, body.note.as_deref()).await?;
+    Ok(with_etag(StatusCode::OK, &participant))
 }

@@ -24,6 +24,18 @@ pub fn router() -> Router<AppState> {
         .route("/participants/new", get(new_form).post(register))
         .route("/participants/{id}", get(detail))
         .route("/participants/{id}/edit", get(edit_form).post(save_edit))
+        .route(
+            "/participants/{id}/consent",
+            axum::routing::post(save_consent),
+        )
+        .route(
+            "/participants/{id}/reassign",
+            axum::routing::post(save_reassign),
+        )
+        .route(
+            "/participants/{id}/refer",
+            axum::routing::post(save_referral),
+        )
 }
 
 pub struct ResultRow {
@@ -395,11 +407,23 @@ async fn register(
 struct DetailPage {
     chrome: Chrome,
     id: i64,
+    version: i64,
     name: String,
     saved: bool,
     can_edit: bool,
+    can_consent: bool,
+    can_refer: bool,
+    can_reassign: bool,
+    sharing: bool,
     flags: Vec<&'static str>,
     sections: Vec<(&'static str, Vec<(&'static str, String)>)>,
+    consent_history: Vec<String>,
+    counters: Vec<CounterOption>,
+}
+
+pub struct CounterOption {
+    pub id: i64,
+    pub label: String,
 }
 
 #[derive(Deserialize)]
@@ -544,10 +568,20 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
-    let p = match service::view(&state, &user.actor, id).await {
-        Ok(p) => p,
-        Err(e) => return error_page(lang, &e),
-    };
+    match detail_page(&state, lang, &user, id, q.saved.is_some()).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+async fn detail_page(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    id: i64,
+    saved: bool,
+) -> Result<DetailPage, AppError> {
+    let p = service::view(state, &user.actor, id).await?;
     let mut flags = Vec::new();
     if p.data.birth_date_mismatch() {
         flags.push(lang.t("detail.flag_birth_date"));
@@ -555,16 +589,55 @@ async fn detail(
     if p.data.sex_mismatch() {
         flags.push(lang.t("detail.flag_sex"));
     }
-    let page = DetailPage {
-        chrome: Chrome::for_user(lang, &user, &format!("/participants/{id}")),
+    let consent_history = super::store::consent_history(&state.db, id)
+        .await?
+        .iter()
+        .map(|e| {
+            let yes_no = |b: bool| lang.t(if b { "yes" } else { "no" });
+            let method = ConsentMethod::parse(&e.method)
+                .map(|m| m.label(lang))
+                .unwrap_or("?");
+            format!(
+                "{} — {}: {} · {}: {} · {}{}",
+                crate::clock::show(e.recorded_at),
+                lang.t("consent.processing_short"),
+                yes_no(e.processing),
+                lang.t("consent.sharing_short"),
+                yes_no(e.sharing),
+                method,
+                e.note
+                    .as_deref()
+                    .map(|n| format!(" · {n}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    let allows = |a| access::allows(&user.actor.user, a);
+    let counters = crate::counters::counters(&state.db)
+        .await?
+        .into_iter()
+        .filter(|c| Some(c.id) != p.counter_id)
+        .map(|c| CounterOption {
+            id: c.id,
+            label: format!("{} — {}", c.code, c.name),
+        })
+        .collect();
+    Ok(DetailPage {
+        chrome: Chrome::for_user(lang, user, &format!("/participants/{id}")),
         id,
+        version: p.version,
         name: p.data.full_name.as_str().to_string(),
-        saved: q.saved.is_some(),
-        can_edit: access::allows(&user.actor.user, Action::EditParticipant),
+        saved,
+        can_edit: allows(Action::EditParticipant),
+        can_consent: allows(Action::ChangeConsent),
+        can_refer: allows(Action::ReferParticipant),
+        can_reassign: allows(Action::ReassignParticipant),
+        sharing: p.data.consent.sharing,
         flags,
         sections: detail_sections(lang, &p),
-    };
-    render(StatusCode::OK, &page)
+        consent_history,
+        counters,
+    })
 }
 
 fn edit_page(
@@ -680,5 +753,105 @@ mod tests {
                 assert_ne!(f.label, "??", "{}", f.name);
             }
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    csrf: String,
+    sharing: Option<String>,
+    method: String,
+    note: Option<String>,
+}
+
+/// Records a new decision on sharing (processing consent stays; withdrawing it is a deletion
+/// request handled by the office, outside this form).
+async fn save_consent(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ConsentForm>,
+) -> Response {
+    if let Err(e) = user.check_csrf(&form.csrf) {
+        return error_page(lang, &e);
+    }
+    let Some(method) = ConsentMethod::parse(&form.method) else {
+        return error_page(
+            lang,
+            &AppError::field(
+                "method",
+                "choice_invalid",
+                "Cara persetujuan tidak dikenal.",
+                "Unknown consent method.",
+            ),
+        );
+    };
+    let consent = Consent {
+        processing: true,
+        sharing: form.sharing.as_deref() == Some("true"),
+        method,
+    };
+    let note = form
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    match service::change_consent(&state, &user.actor, id, consent, note).await {
+        Ok(_) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    csrf: String,
+    version: Option<i64>,
+    counter_id: i64,
+    reason: String,
+}
+
+async fn save_reassign(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    if let Err(e) = user.check_csrf(&form.csrf) {
+        return error_page(lang, &e);
+    }
+    let Some(version) = form.version else {
+        return error_page(lang, &AppError::VersionRequired);
+    };
+    match service::reassign(
+        &state,
+        &user.actor,
+        id,
+        version,
+        form.counter_id,
+        &form.reason,
+    )
+    .await
+    {
+        // The officer may no longer reach the case after moving it away: go back to search.
+        Ok(_) => Redirect::to("/participants").into_response(),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+async fn save_referral(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    if let Err(e) = user.check_csrf(&form.csrf) {
+        return error_page(lang, &e);
+    }
+    match service::refer(&state, &user.actor, id, form.counter_id, &form.reason).await {
+        Ok(()) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
+        Err(e) => error_page(lang, &e),
     }
 }

@@ -34,16 +34,13 @@ async fn require(
     Err(AppError::Forbidden)
 }
 
-async fn office_of_counter(state: &AppState, counter_id: Option<i64>) -> Result<Option<i64>> {
-    match counter_id {
-        Some(id) => Ok(crate::counters::office_of(&state.db, id).await?),
-        None => Ok(None),
-    }
-}
-
 async fn in_scope(state: &AppState, actor: &Actor, participant: &Participant) -> Result<bool> {
-    let office = office_of_counter(state, participant.counter_id).await?;
-    Ok(access::reaches(&actor.user, participant.counter_id, office))
+    store::visible(
+        &state.db,
+        participant.id,
+        access::participant_scope(&actor.user),
+    )
+    .await
 }
 
 /// Registers a person at the officer's counter.
@@ -169,6 +166,164 @@ pub async fn change(
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The participant, if the action is allowed and the record is in scope; refusals are audited.
+async fn reachable(
+    state: &AppState,
+    actor: &Actor,
+    action: Action,
+    id: i64,
+) -> Result<Participant> {
+    require(state, actor, action, Some(id)).await?;
+    let participant = store::get(&state.db, &state.vault, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !in_scope(state, actor, &participant).await? {
+        audit::record(
+            &state.db,
+            Some(actor),
+            None,
+            Entry::new(action.audit_name(), ENTITY, id).outcome(Outcome::Denied),
+        )
+        .await?;
+        return Err(AppError::Forbidden);
+    }
+    Ok(participant)
+}
+
+fn reason_required(reason: &str) -> Result<String> {
+    let reason = reason.trim();
+    if reason.chars().count() < 5 {
+        return Err(AppError::field(
+            "reason",
+            "reason_required",
+            "Tuliskan alasannya (minimal 5 karakter).",
+            "Give the reason (at least 5 characters).",
+        ));
+    }
+    Ok(reason.chars().take(500).collect())
+}
+
+/// Moves a case to another counter. A coordinator moves cases within their office only.
+pub async fn reassign(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    expected_version: i64,
+    counter_id: i64,
+    reason: &str,
+) -> Result<Participant> {
+    let current = reachable(state, actor, Action::ReassignParticipant, id).await?;
+    let reason = reason_required(reason)?;
+    let office = crate::counters::office_of(&state.db, counter_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "counter_id",
+                "counter_unknown",
+                "Loket tujuan tidak ditemukan.",
+                "The target counter does not exist.",
+            )
+        })?;
+    if let access::ScopeLimit::Office(own) = access::reassign_limit(&actor.user) {
+        if own != office {
+            return Err(AppError::Forbidden);
+        }
+    }
+    store::reassign(&state.db, id, expected_version, counter_id, Utc::now()).await?;
+    let entry = Entry::new("participant.reassign", ENTITY, id)
+        .fields(vec!["counter_id".into()])
+        .reason(format!(
+            "{reason} (dari/from {:?} ke/to {counter_id})",
+            current.counter_id
+        ));
+    audit::record(&state.db, Some(actor), None, entry).await?;
+    store::get(&state.db, &state.vault, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Refers a case to another counter, which may then see and serve the person.
+pub async fn refer(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    counter_id: i64,
+    reason: &str,
+) -> Result<()> {
+    reachable(state, actor, Action::ReferParticipant, id).await?;
+    let reason = reason_required(reason)?;
+    if crate::counters::office_of(&state.db, counter_id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::field(
+            "counter_id",
+            "counter_unknown",
+            "Loket tujuan tidak ditemukan.",
+            "The target counter does not exist.",
+        ));
+    }
+    store::refer(
+        &state.db,
+        id,
+        counter_id,
+        &reason,
+        actor.user.id,
+        Utc::now(),
+    )
+    .await?;
+    let entry = Entry::new("participant.refer", ENTITY, id)
+        .reason(format!("{reason} (ke/to loket {counter_id})"));
+    audit::record(&state.db, Some(actor), None, entry).await
+}
+
+/// Records a new consent decision (including a withdrawal); sharing stops at once.
+pub async fn change_consent(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    consent: super::model::Consent,
+    note: Option<&str>,
+) -> Result<Participant> {
+    let current = reachable(state, actor, Action::ChangeConsent, id).await?;
+    store::record_consent(
+        &state.db,
+        id,
+        consent,
+        Some(actor.user.id),
+        note,
+        Utc::now(),
+    )
+    .await?;
+    let mut changed = Vec::new();
+    if current.data.consent.processing != consent.processing {
+        changed.push("consent_processing".to_string());
+    }
+    if current.data.consent.sharing != consent.sharing {
+        changed.push("consent_sharing".to_string());
+    }
+    changed.push("consent_method".to_string());
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("consent.change", ENTITY, id).fields(changed),
+    )
+    .await?;
+    store::get(&state.db, &state.vault, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn consent_history(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<Vec<store::ConsentEvent>> {
+    reachable(state, actor, Action::ViewParticipant, id).await?;
+    store::consent_history(&state.db, id).await
 }
 
 /// Exact lookup by NIK within scope; a hit is a view of the full record and is audited.

@@ -32,8 +32,12 @@ impl Scope {
     }
 }
 
-const SCOPE_FILTER: &str = "(CAST($1 AS BIGINT) IS NULL OR counter_id = $1) \
-     AND (CAST($2 AS BIGINT) IS NULL OR counter_id IN (SELECT id FROM counters WHERE office_id = $2))";
+/// The scope as SQL: registered or assigned at the counter (or a counter of the office), or
+/// referred there. `$1` = counter id or NULL, `$2` = office id or NULL.
+const SCOPE_FILTER: &str = "(CAST($1 AS BIGINT) IS NULL OR counter_id = $1 \
+       OR id IN (SELECT participant_id FROM referrals WHERE counter_id = $1)) \
+     AND (CAST($2 AS BIGINT) IS NULL OR counter_id IN (SELECT id FROM counters WHERE office_id = $2) \
+       OR id IN (SELECT r.participant_id FROM referrals r JOIN counters c ON c.id = r.counter_id WHERE c.office_id = $2))";
 
 const COLUMNS: &str = "id, nik_enc, full_name, sex, birth_date, kk_enc, phone_enc, email, \
      province_code, regency_code, district_code, address, education, marital_status, \
@@ -346,7 +350,10 @@ pub async fn insert(
             .await
     });
     match result {
-        Ok(id) => Ok(id),
+        Ok(id) => {
+            record_consent_event(db, id, data.consent, reg.officer_id, reg.at).await?;
+            Ok(id)
+        }
         Err(e) if is_unique_violation(&e, "nik_index") => {
             let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
             Err(AppError::NikDuplicate { existing_id })
@@ -510,6 +517,200 @@ pub async fn page(
     rows.into_iter().map(|r| r.open(vault)).collect()
 }
 
+/// Whether participant `id` is inside `scope` (the same rule as every scoped query).
+pub async fn visible(db: &Db, id: i64, scope: Scope) -> Result<bool> {
+    let (counter, office, any) = scope.params();
+    if !any {
+        return Ok(false);
+    }
+    let sql = format!("SELECT id FROM participants WHERE {SCOPE_FILTER} AND id = $3");
+    let found: Option<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(found.is_some())
+}
+
+/// Moves a case to another counter (the old counter loses access unless referred).
+pub async fn reassign(
+    db: &Db,
+    id: i64,
+    expected_version: i64,
+    counter_id: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let done: Option<i64> = with_db!(db, |pool| {
+        sqlx::query_scalar("UPDATE participants SET counter_id = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4 RETURNING id")
+            .bind(counter_id)
+            .bind(at)
+            .bind(id)
+            .bind(expected_version)
+            .fetch_optional(pool)
+            .await?
+    });
+    match done {
+        Some(_) => Ok(()),
+        None => match current_version(db, id).await? {
+            Some(current) => Err(AppError::VersionConflict { current }),
+            None => Err(AppError::NotFound),
+        },
+    }
+}
+
+/// Gives another counter access to a case (a referral); referring twice changes nothing.
+pub async fn refer(
+    db: &Db,
+    id: i64,
+    counter_id: i64,
+    reason: &str,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO referrals (participant_id, counter_id, reason, referred_by, referred_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (participant_id, counter_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(counter_id)
+        .bind(reason)
+        .bind(by)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// One entry of a participant's consent history.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConsentEvent {
+    pub id: i64,
+    pub processing: bool,
+    pub sharing: bool,
+    pub method: String,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+/// The first entry of a consent history: the consent given at registration.
+async fn record_consent_event(
+    db: &Db,
+    id: i64,
+    consent: Consent,
+    by: Option<i64>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(consent.processing)
+        .bind(consent.sharing)
+        .bind(consent.method.code())
+        .bind(by)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Records a consent decision and makes it the current one, in one transaction.
+pub async fn record_consent(
+    db: &Db,
+    id: i64,
+    consent: Consent,
+    by: Option<i64>,
+    note: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(consent.processing)
+        .bind(consent.sharing)
+        .bind(consent.method.code())
+        .bind(by)
+        .bind(at)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE participants SET consent_processing = $1, consent_sharing = $2, consent_method = $3, consent_at = $4, \
+             consent_by = $5, updated_at = $4, version = version + 1 WHERE id = $6",
+        )
+        .bind(consent.processing)
+        .bind(consent.sharing)
+        .bind(consent.method.code())
+        .bind(at)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Copies the consent given at registration into the history of rows that have none yet
+/// (after a registration or a bulk import).
+pub async fn record_initial_consents(db: &Db, since: DateTime<Utc>) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at) \
+             SELECT p.id, p.consent_processing, p.consent_sharing, p.consent_method, p.consent_by, p.consent_at \
+             FROM participants p WHERE p.created_at >= $1 \
+             AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.participant_id = p.id)",
+        )
+        .bind(since)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn consent_history(db: &Db, id: i64) -> Result<Vec<ConsentEvent>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, processing, sharing, method, recorded_by, recorded_at, note FROM consent_events \
+             WHERE participant_id = $1 ORDER BY recorded_at, id",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// People who consented to sharing with the programme office, in id order, a page at a time.
+pub async fn page_shareable(
+    db: &Db,
+    vault: &Vault,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Participant>> {
+    let sql = format!("SELECT {COLUMNS} FROM participants WHERE consent_sharing = $1 AND consent_processing = $1 AND id > $2 ORDER BY id LIMIT $3");
+    let rows: Vec<ParticipantRow> = with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(true)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+    });
+    rows.into_iter().map(|r| r.open(vault)).collect()
+}
+
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(with_db!(db, |pool| {
         sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM participants")
@@ -563,9 +764,11 @@ pub async fn insert_many(
     progress: impl FnMut(usize),
 ) -> Result<()> {
     match db {
-        Db::Sqlite(pool) => insert_many_sqlite(pool, records, reg, progress).await,
-        Db::Postgres(pool) => copy_many_postgres(pool, records, reg, progress).await,
+        Db::Sqlite(pool) => insert_many_sqlite(pool, records, reg, progress).await?,
+        Db::Postgres(pool) => copy_many_postgres(pool, records, reg, progress).await?,
     }
+    // Every person's consent history starts with the consent given at registration.
+    record_initial_consents(db, reg.at).await
 }
 
 async fn insert_many_sqlite(

@@ -110,6 +110,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         bind: "127.0.0.1:0".parse().expect("addr"),
         data_key: Some("42".repeat(32)),
         key_file: dir.path().join("unused.key"),
+        // Many tests run at once against one PostgreSQL server (max_connections = 100).
+        db_max_connections: 4,
         ..Config::default()
     };
     let app = Application::build(config).await.expect("build app");
@@ -185,7 +187,7 @@ impl TestApp {
         )
         .await
         .expect("create user");
-        let token = users::create_token(&self.state.db, id, "test", None)
+        let token = users::create_token(&self.state.db, id, "test", &[], None)
             .await
             .expect("token");
         (id, token)

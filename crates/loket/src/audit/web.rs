@@ -1,0 +1,407 @@
+//! The auditor's view of the audit log: filter by person, user, action and time; export.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{record, AuditRow, Entry};
+use crate::access::{self, Action};
+use crate::app::AppState;
+use crate::auth::{ApiUser, PageUser};
+use crate::db::Db;
+use crate::error::{AppError, ErrorBody, Result};
+use crate::i18n::Lang;
+use crate::web::{error_page, render, Chrome};
+use crate::with_db_typed;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/audit", get(list))
+        .route("/audit", get(page))
+        .route("/audit/export", get(export))
+}
+
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct AuditFilter {
+    /// Entries about this participant.
+    pub participant_id: Option<i64>,
+    /// Entries by this username.
+    pub user: Option<String>,
+    /// e.g. participant.view, participant.update, login, consent.change, audit.export
+    pub action: Option<String>,
+    /// From this date (inclusive, UTC).
+    pub from: Option<NaiveDate>,
+    /// Up to this date (inclusive, UTC).
+    pub to: Option<NaiveDate>,
+    /// At most this many, newest first (1–5000, default 200).
+    pub limit: Option<i64>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
+}
+
+/// Entries matching the filter, newest first.
+pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+    let limit = f.limit.unwrap_or(200).clamp(1, 5000);
+    Ok(with_db_typed!(db, |pool, DB| {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
+             request_id, client_addr, prev_hash, hash FROM audit_log WHERE 1 = 1",
+        );
+        if let Some(id) = f.participant_id {
+            qb.push(" AND entity = 'participant' AND entity_id = ")
+                .push_bind(id.to_string());
+        }
+        if let Some(user) = non_empty(&f.user) {
+            qb.push(" AND username = ")
+                .push_bind(user.to_ascii_lowercase());
+        }
+        if let Some(action) = non_empty(&f.action) {
+            qb.push(" AND action = ").push_bind(action.to_string());
+        }
+        if let Some(from) = f.from {
+            qb.push(" AND at >= ").push_bind(day_start(from));
+        }
+        if let Some(to) = f.to.and_then(|d| d.succ_opt()) {
+            qb.push(" AND at < ").push_bind(day_start(to));
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        qb.build_query_as::<AuditRow>().fetch_all(pool).await?
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntryOut {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub role: Option<String>,
+    pub counter_id: Option<i64>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<String>,
+    /// Names of the fields changed (never their values).
+    pub fields: Vec<String>,
+    pub reason: Option<String>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    /// Hex SHA-256 of this entry, chained to the previous one.
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditEntryOut {
+    fn from(r: AuditRow) -> Self {
+        AuditEntryOut {
+            id: r.id,
+            at: r.at,
+            user_id: r.user_id,
+            username: r.username,
+            role: r.role,
+            counter_id: r.counter_id,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            fields: r
+                .fields
+                .map(|f| f.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            reason: r.reason,
+            outcome: r.outcome,
+            request_id: r.request_id,
+            client_addr: r.client_addr,
+            hash: hex::encode(r.hash),
+        }
+    }
+}
+
+fn require(actor: &crate::audit::Actor, action: Action) -> Result<()> {
+    if access::allows(&actor.user, action) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Audit entries, newest first (auditor and admin).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter),
+    responses((status = 200, body = Vec<AuditEntryOut>), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Query(filter): Query<AuditFilter>,
+) -> Result<Json<Vec<AuditEntryOut>>> {
+    require(&actor, Action::ViewAudit)?;
+    let rows = search(&state.db, &filter).await?;
+    record(
+        &state.db,
+        Some(&actor),
+        None,
+        Entry {
+            entity_id: None,
+            ..Entry::new("audit.view", "audit_log", "")
+        },
+    )
+    .await?;
+    Ok(Json(rows.into_iter().map(AuditEntryOut::from).collect()))
+}
+
+pub struct RowView {
+    pub at: String,
+    pub who: String,
+    pub action: String,
+    pub entity: String,
+    pub fields: String,
+    pub reason: String,
+    pub outcome: String,
+    pub request: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    participant_id: String,
+    user: String,
+    action: String,
+    from: String,
+    to: String,
+    rows: Vec<RowView>,
+}
+
+fn view(r: &AuditRow) -> RowView {
+    RowView {
+        at: crate::clock::show(r.at),
+        who: format!(
+            "{} ({})",
+            r.username.as_deref().unwrap_or("—"),
+            r.role.as_deref().unwrap_or("—")
+        ),
+        action: r.action.clone(),
+        entity: format!("{} {}", r.entity, r.entity_id.as_deref().unwrap_or("")),
+        fields: r.fields.clone().unwrap_or_default(),
+        reason: r.reason.clone().unwrap_or_default(),
+        outcome: r.outcome.clone(),
+        request: format!(
+            "{} {}",
+            r.request_id.as_deref().unwrap_or(""),
+            r.client_addr.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
+    if let Err(e) = require(&user.actor, Action::ViewAudit) {
+        return error_page(lang, &e);
+    }
+    let rows = match search(&state.db, &filter).await {
+        Ok(rows) => rows,
+        Err(e) => return error_page(lang, &e),
+    };
+    if let Err(e) = record(
+        &state.db,
+        Some(&user.actor),
+        None,
+        Entry {
+            entity_id: None,
+            ..Entry::new("audit.view", "audit_log", "")
+        },
+    )
+    .await
+    {
+        return error_page(lang, &e);
+    }
+    let page = AuditPage {
+        chrome: Chrome::for_user(lang, &user, "/audit"),
+        participant_id: filter
+            .participant_id
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
+        user: filter.user.clone().unwrap_or_default(),
+        action: filter.action.clone().unwrap_or_default(),
+        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
+        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        rows: rows.iter().map(view).collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    reason: Option<String>,
+    #[serde(flatten)]
+    filter: AuditFilterText,
+}
+
+/// The filter as text, because a flattened form cannot carry typed numbers and dates.
+#[derive(Deserialize, Default)]
+struct AuditFilterText {
+    participant_id: Option<String>,
+    user: Option<String>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl AuditFilterText {
+    fn parse(&self) -> Result<AuditFilter> {
+        let bad = |field: &str| {
+            AppError::field(
+                field,
+                "filter_invalid",
+                "Filter tidak valid.",
+                "Invalid filter.",
+            )
+        };
+        let date = |v: &Option<String>, field: &str| -> Result<Option<NaiveDate>> {
+            non_empty(v)
+                .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| bad(field)))
+                .transpose()
+        };
+        Ok(AuditFilter {
+            participant_id: non_empty(&self.participant_id)
+                .map(|t| t.parse().map_err(|_| bad("participant_id")))
+                .transpose()?,
+            user: self.user.clone(),
+            action: self.action.clone(),
+            from: date(&self.from, "from")?,
+            to: date(&self.to, "to")?,
+            limit: Some(5000),
+        })
+    }
+}
+
+const EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "at",
+    "username",
+    "role",
+    "counter_id",
+    "action",
+    "entity",
+    "entity_id",
+    "fields",
+    "reason",
+    "outcome",
+    "request_id",
+    "client_addr",
+    "hash",
+];
+
+fn export_values(r: &AuditRow) -> Vec<String> {
+    vec![
+        r.id.to_string(),
+        r.at.to_rfc3339(),
+        r.username.clone().unwrap_or_default(),
+        r.role.clone().unwrap_or_default(),
+        r.counter_id.map(|c| c.to_string()).unwrap_or_default(),
+        r.action.clone(),
+        r.entity.clone(),
+        r.entity_id.clone().unwrap_or_default(),
+        r.fields.clone().unwrap_or_default(),
+        r.reason.clone().unwrap_or_default(),
+        r.outcome.clone(),
+        r.request_id.clone().unwrap_or_default(),
+        r.client_addr.clone().unwrap_or_default(),
+        hex::encode(&r.hash),
+    ]
+}
+
+fn to_csv(rows: &[AuditRow]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
+    let err = |e: csv::Error| AppError::Internal(e.into());
+    w.write_record(EXPORT_COLUMNS).map_err(err)?;
+    for r in rows {
+        w.write_record(export_values(r)).map_err(err)?;
+    }
+    w.into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))
+}
+
+fn to_xlsx(rows: &[AuditRow]) -> Result<Vec<u8>> {
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(e.into());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, name) in EXPORT_COLUMNS.iter().enumerate() {
+        sheet.write_string(0, c as u16, *name).map_err(err)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in export_values(r).iter().enumerate() {
+            sheet.write_string(i as u32 + 1, c as u16, v).map_err(err)?;
+        }
+    }
+    book.save_to_buffer().map_err(err)
+}
+
+/// Export asks for a reason, which goes into the log with the export itself.
+async fn export(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    match export_file(&state, &user, &q).await {
+        Ok(response) => response,
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+async fn export_file(state: &AppState, user: &PageUser, q: &ExportQuery) -> Result<Response> {
+    require(&user.actor, Action::ExportAudit)?;
+    let reason = non_empty(&q.reason)
+        .filter(|r| r.chars().count() >= 5)
+        .ok_or_else(|| {
+            AppError::field(
+                "reason",
+                "reason_required",
+                "Tuliskan alasan ekspor (minimal 5 karakter).",
+                "Give the reason for the export (at least 5 characters).",
+            )
+        })?;
+    let filter = q.filter.parse()?;
+    let rows = search(&state.db, &filter).await?;
+    let entry = Entry {
+        entity_id: None,
+        ..Entry::new("audit.export", "audit_log", "")
+    }
+    .reason(format!("{reason} ({} baris/rows)", rows.len()));
+    record(&state.db, Some(&user.actor), None, entry).await?;
+    let (body, mime, ext) = match q.format.as_deref() {
+        Some("xlsx") => (
+            to_xlsx(&rows)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => (to_csv(&rows)?, "text/csv; charset=utf-8", "csv"),
+    };
+    let disposition = format!("attachment; filename=\"audit-log.{ext}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}

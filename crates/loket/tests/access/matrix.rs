@@ -1,0 +1,573 @@
+//! Every route, called as every role, in and out of scope, with the status each must get.
+//! A route added to the code without a row here fails `every_route_has_a_matrix_row`.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use loket::auth::Role;
+use loket::participants::model::*;
+use loket::participants::store::{self, Registration};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::common::{TestApp, PASSWORD};
+use crate::on_each_backend;
+
+/// The callers, in the order of each row's expected statuses.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    Admin,
+    KoordinatorIn,
+    KoordinatorOut,
+    PetugasIn,
+    PetugasOut,
+    Auditor,
+    Mitra,
+}
+
+const WHO: [Who; 8] = [
+    Who::Anonymous,
+    Who::Admin,
+    Who::KoordinatorIn,
+    Who::KoordinatorOut,
+    Who::PetugasIn,
+    Who::PetugasOut,
+    Who::Auditor,
+    Who::Mitra,
+];
+
+/// (method, path, body kind, expected status per caller in `WHO` order). `{id}` is a person
+/// registered at counter A (in scope for the "In" callers, out of scope for the "Out" ones).
+type Row = (&'static str, &'static str, Body, [u16; 8]);
+
+#[derive(Clone, Copy, Debug)]
+enum Body {
+    None,
+    Json(&'static str),
+    Form(&'static str),
+}
+
+//                                   anon admin kIn kOut pIn pOut audit mitra
+const ROWS: &[Row] = &[
+    (
+        "GET",
+        "/healthz",
+        Body::None,
+        [200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/livez",
+        Body::None,
+        [200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/api/openapi.json",
+        Body::None,
+        [200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/api/v1/participants",
+        Body::Json("register"),
+        [401, 201, 201, 201, 201, 201, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/participants?nik={nik}",
+        Body::None,
+        [401, 200, 200, 200, 200, 200, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/participants/{id}",
+        Body::None,
+        [401, 200, 200, 403, 200, 403, 200, 403],
+    ),
+    (
+        "PATCH",
+        "/api/v1/participants/{id}",
+        Body::Json("patch"),
+        [401, 200, 200, 403, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/participants/{id}/reassign",
+        Body::Json("reassign"),
+        [401, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/participants/{id}/referrals",
+        Body::Json("refer"),
+        [401, 204, 204, 403, 204, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/participants/{id}/consents",
+        Body::None,
+        [401, 200, 200, 403, 200, 403, 200, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/participants/{id}/consents",
+        Body::Json("consent"),
+        [401, 200, 200, 403, 200, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/audit",
+        Body::None,
+        [401, 200, 403, 403, 403, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/exchange/participants",
+        Body::None,
+        [401, 403, 403, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET",
+        "/",
+        Body::None,
+        [303, 303, 303, 303, 303, 303, 303, 303],
+    ),
+    (
+        "GET",
+        "/login",
+        Body::None,
+        [200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/login",
+        Body::Form("bad_login"),
+        [401, 401, 401, 401, 401, 401, 401, 401],
+    ),
+    (
+        "POST",
+        "/logout",
+        Body::Form("csrf"),
+        [303, 303, 303, 303, 303, 303, 303, 403],
+    ),
+    (
+        "GET",
+        "/lang/{lang}",
+        Body::None,
+        [303, 303, 303, 303, 303, 303, 303, 303],
+    ),
+    (
+        "GET",
+        "/static/app.css",
+        Body::None,
+        [200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/participants",
+        Body::None,
+        [303, 200, 200, 200, 200, 200, 200, 403],
+    ),
+    (
+        "GET",
+        "/participants/new",
+        Body::None,
+        [303, 200, 200, 200, 200, 200, 403, 403],
+    ),
+    (
+        "POST",
+        "/participants/new",
+        Body::Form("register"),
+        [303, 303, 303, 303, 303, 303, 403, 403],
+    ),
+    (
+        "GET",
+        "/participants/{id}",
+        Body::None,
+        [303, 200, 200, 403, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/participants/{id}/edit",
+        Body::None,
+        [303, 200, 200, 403, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/participants/{id}/edit",
+        Body::Form("edit"),
+        [303, 303, 303, 403, 303, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/participants/{id}/consent",
+        Body::Form("consent"),
+        [303, 303, 303, 403, 303, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/participants/{id}/reassign",
+        Body::Form("move"),
+        [303, 303, 303, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/participants/{id}/refer",
+        Body::Form("move"),
+        [303, 303, 303, 403, 303, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/audit",
+        Body::None,
+        [303, 200, 403, 403, 403, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/audit/export?reason=pemeriksaan+rutin&format=csv",
+        Body::None,
+        [303, 200, 403, 403, 403, 403, 200, 403],
+    ),
+];
+
+/// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut dirs = vec![std::path::PathBuf::from(src)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for call in text.split(".route(").skip(1) {
+                    let Some(route) = call.split('"').nth(1) else {
+                        continue;
+                    };
+                    // The method router ends where the next statement or route begins.
+                    let body: String = call
+                        .split(['\n'])
+                        .take_while(|l| {
+                            !l.trim_start().starts_with(".route(") && !l.contains(".merge(")
+                        })
+                        .take(8)
+                        .collect();
+                    let body = &body[..body.find(".layer(").unwrap_or(body.len())];
+                    for m in ["get", "post", "patch", "put", "delete"] {
+                        let needle = format!("{m}(");
+                        let hit = body.match_indices(&needle).any(|(i, _)| {
+                            i == 0
+                                || !body.as_bytes()[i - 1].is_ascii_alphanumeric()
+                                    && body.as_bytes()[i - 1] != b'_'
+                        });
+                        if hit {
+                            found.insert((m.to_uppercase(), route.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+fn template(path: &str) -> String {
+    path.split('?').next().unwrap_or(path).to_string()
+}
+
+#[test]
+fn every_route_has_a_matrix_row() {
+    let in_matrix: BTreeSet<(String, String)> = ROWS
+        .iter()
+        .map(|(m, p, _, _)| (m.to_string(), template(p).replace("{lang}", "{code}")))
+        .collect();
+    let in_source = routes_in_source();
+    assert!(in_source.len() >= 25, "found only {in_source:?}");
+    let missing: Vec<_> = in_source.difference(&in_matrix).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorisation matrix: {missing:?}"
+    );
+    let stale: Vec<_> = in_matrix.difference(&in_source).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that no longer exist: {stale:?}"
+    );
+}
+
+struct Caller {
+    token: Option<String>,
+    cookie: Option<String>,
+    csrf: String,
+}
+
+async fn session(app: &TestApp, username: &str) -> (String, String) {
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{username} signs in");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = app
+        .client
+        .get(app.url("/participants"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .unwrap_or_default();
+    (cookie, csrf)
+}
+
+async fn caller(app: &TestApp, who: Who) -> Caller {
+    let (name, role, counter) = match who {
+        Who::Anonymous => {
+            return Caller {
+                token: None,
+                cookie: None,
+                csrf: String::new(),
+            }
+        }
+        Who::Admin => ("m.admin", Role::Admin, None),
+        Who::KoordinatorIn => ("m.koord.a", Role::Koordinator, Some(app.counter_a)),
+        Who::KoordinatorOut => ("m.koord.b", Role::Koordinator, Some(app.counter_b)),
+        Who::PetugasIn => ("m.petugas.a", Role::Petugas, Some(app.counter_a)),
+        Who::PetugasOut => ("m.petugas.b", Role::Petugas, Some(app.counter_b)),
+        Who::Auditor => ("m.auditor", Role::Auditor, None),
+        Who::Mitra => ("m.mitra", Role::Mitra, None),
+    };
+    let (user_id, _) = app.user(name, role, counter).await;
+    let grants = if matches!(who, Who::Mitra) {
+        vec![loket::access::GRANT_EXCHANGE.to_string()]
+    } else {
+        vec![]
+    };
+    let token = loket::auth::store::create_token(&app.state.db, user_id, "matrix", &grants, None)
+        .await
+        .unwrap();
+    let (cookie, csrf) = if matches!(who, Who::Mitra) {
+        // A partner may hold a password, but the officer pages are not theirs.
+        let (cookie, _) = session(app, name).await;
+        (cookie, String::new())
+    } else {
+        session(app, name).await
+    };
+    Caller {
+        token: Some(token),
+        cookie: Some(cookie),
+        csrf,
+    }
+}
+
+/// A person at counter A, fresh for each call so calls do not disturb each other.
+async fn person_at_a(app: &TestApp, serial: u16) -> (i64, String) {
+    let birth = NaiveDate::from_ymd_opt(1988, 3, 14).unwrap();
+    let nik = nik::Nik::compose("320101", birth, nik::Sex::Female, serial).unwrap();
+    let fields = ParticipantFields {
+        nik: Some(nik.as_str().into()),
+        full_name: Some("Rina Matriks".into()),
+        sex: Some("female".into()),
+        birth_date: Some("1988-03-14".into()),
+        consent_processing: Some("true".into()),
+        consent_sharing: Some("true".into()),
+        consent_method: Some("paper_form".into()),
+        ..Default::default()
+    };
+    let data = validate(&fields, loket::clock::today()).unwrap();
+    let reg = Registration {
+        counter_id: Some(app.counter_a),
+        officer_id: None,
+        at: chrono::Utc::now(),
+    };
+    let id = store::insert(&app.state.db, &app.state.vault, &data, reg)
+        .await
+        .unwrap();
+    (id, nik.as_str().to_string())
+}
+
+fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_json::Value {
+    match kind {
+        "register" => {
+            let nik = nik::Nik::compose(
+                "320101",
+                NaiveDate::from_ymd_opt(1990, 1, 2).unwrap(),
+                nik::Sex::Male,
+                serial,
+            )
+            .unwrap();
+            json!({"nik": nik.as_str(), "full_name": "Budi Matriks", "sex": "male", "birth_date": "1990-01-02", "consent_processing": true, "consent_method": "verbal"})
+        }
+        "patch" => json!({"email": "rina@gmail.com"}),
+        "reassign" => json!({"counter_id": counter_a2, "reason": "pindah domisili"}),
+        "refer" => json!({"counter_id": counter_b, "reason": "dekat rumah baru"}),
+        "consent" => {
+            json!({"processing": true, "sharing": false, "method": "verbal", "note": "menarik persetujuan"})
+        }
+        other => panic!("no JSON body {other}"),
+    }
+}
+
+fn form_body(
+    kind: &str,
+    csrf: &str,
+    serial: u16,
+    counter_a2: i64,
+    nik_of_person: &str,
+) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, String)> = match kind {
+        "csrf" => vec![("csrf", csrf.into())],
+        "bad_login" => vec![
+            ("username", format!("nobody{serial}")),
+            ("password", "salah-salah-salah".into()),
+        ],
+        "register" => {
+            let nik = nik::Nik::compose(
+                "320101",
+                NaiveDate::from_ymd_opt(1991, 2, 3).unwrap(),
+                nik::Sex::Male,
+                serial,
+            )
+            .unwrap();
+            vec![
+                ("csrf", csrf.into()),
+                ("nik", nik.as_str().into()),
+                ("full_name", "Agus Matriks".into()),
+                ("sex", "male".into()),
+                ("birth_date", "1991-02-03".into()),
+                ("consent_processing", "true".into()),
+                ("consent_method", "verbal".into()),
+            ]
+        }
+        "edit" => vec![
+            ("csrf", csrf.into()),
+            ("version", "1".into()),
+            ("nik", nik_of_person.into()),
+            ("full_name", "Rina Matriks Baru".into()),
+            ("sex", "female".into()),
+            ("birth_date", "1988-03-14".into()),
+            ("consent_processing", "true".into()),
+            ("consent_method", "paper_form".into()),
+        ],
+        "consent" => vec![("csrf", csrf.into()), ("method", "verbal".into())],
+        "move" => vec![
+            ("csrf", csrf.into()),
+            ("version", "1".into()),
+            ("counter_id", counter_a2.to_string()),
+            ("reason", "pindah domisili".into()),
+        ],
+        other => panic!("no form body {other}"),
+    };
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+async fn matrix(app: &TestApp) {
+    let counter_a2 = loket::counters::create_counter(
+        &app.state.db,
+        app.office_a,
+        "A-02",
+        "Loket A2",
+        "operating",
+    )
+    .await
+    .unwrap();
+    let mut callers = Vec::new();
+    for who in WHO {
+        callers.push(caller(app, who).await);
+    }
+    let mut serial: u16 = 100;
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in ROWS {
+        for (i, who) in WHO.iter().enumerate() {
+            serial += 1;
+            let (id, nik) = person_at_a(app, serial).await;
+            let url = app.url(
+                &path
+                    .replace("{id}", &id.to_string())
+                    .replace("{nik}", &nik)
+                    .replace("{lang}", "en"),
+            );
+            let c = &callers[i];
+            let api = path.starts_with("/api/");
+            let mut request = app
+                .client
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), &url);
+            if api {
+                if let Some(token) = &c.token {
+                    request = request.bearer_auth(token);
+                }
+                if *method == "PATCH" || path.ends_with("/reassign") {
+                    request = request.header("If-Match", "1");
+                }
+            } else if let Some(cookie) = &c.cookie {
+                // /logout ends the session: use a throwaway one so later rows keep theirs.
+                let cookie = if *path == "/logout" && !matches!(who, Who::Mitra) {
+                    let name = match who {
+                        Who::Admin => "m.admin",
+                        Who::KoordinatorIn => "m.koord.a",
+                        Who::KoordinatorOut => "m.koord.b",
+                        Who::PetugasIn => "m.petugas.a",
+                        Who::PetugasOut => "m.petugas.b",
+                        _ => "m.auditor",
+                    };
+                    let (cookie, csrf) = session(app, name).await;
+                    request = request.form(&[("csrf", csrf)]);
+                    cookie
+                } else {
+                    cookie.clone()
+                };
+                request = request.header("cookie", cookie);
+            }
+            match body {
+                Body::None => {}
+                Body::Json(kind) => {
+                    request =
+                        request.json(&json_body(kind, serial + 5000, counter_a2, app.counter_b))
+                }
+                Body::Form(_)
+                    if *path == "/logout" && c.cookie.is_some() && !matches!(who, Who::Mitra) => {}
+                Body::Form(kind) => {
+                    request =
+                        request.form(&form_body(kind, &c.csrf, serial + 5000, counter_a2, &nik))
+                }
+            }
+            let status = request.send().await.unwrap().status().as_u16();
+            if status != expected[i] {
+                failures.push(format!(
+                    "{method} {path} as {who:?}: expected {}, got {status}",
+                    expected[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix on {:?}:\n{}",
+        app.backend,
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_in_and_out_of_scope_as_the_policy_says() {
+    on_each_backend!(matrix);
+}
