@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod i18n;
+pub mod keys;
 pub mod participants;
 pub mod vault;
 pub mod web;

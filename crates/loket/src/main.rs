@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Data keys: add, rotate, status.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -175,6 +180,20 @@ enum TokenAction {
         #[arg(long)]
         id: i64,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Add a new key to the key file; it seals new data from the next start on.
+    Add,
+    /// Re-encrypt NIK/KK/phone under the newest key and rebuild blind indexes (resumable).
+    Rotate {
+        /// Stop after this many batches of 1,000 (run again to resume).
+        #[arg(long)]
+        max_batches: Option<usize>,
+    },
+    /// How many records each key protects (an old key may be removed once it protects none).
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -448,6 +467,56 @@ async fn main() -> anyhow::Result<()> {
                     }
                     println!("token {id} revoked");
                 }
+            }
+        }
+        Command::Keys {
+            action: KeysAction::Add,
+        } => {
+            if config.data_key.is_some() {
+                let key = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    loket::vault::Vault::generate_master(),
+                );
+                println!("LOKET_DATA_KEY is set: add the new key to it yourself, e.g. LOKET_DATA_KEY=\"1:<old>,2:{key}\", restart, then run `loket keys rotate`.");
+            } else {
+                let id = loket::vault::Vault::add_key_to_file(&config.key_file)?;
+                println!(
+                    "key {id} added to {}; run `loket keys rotate` to re-encrypt existing data",
+                    config.key_file.display()
+                );
+            }
+        }
+        Command::Keys {
+            action: KeysAction::Rotate { max_batches },
+        } => {
+            let state = AppState::open(config).await?;
+            let total = loket::participants::store::count(&state.db).await?;
+            let bar = progress_bar(total as u64, "rotate");
+            let report =
+                loket::keys::rotate(&state.db, &state.vault, max_batches, |n| bar.inc(n as u64))
+                    .await?;
+            bar.finish_and_clear();
+            let state_word = if report.finished {
+                "finished"
+            } else {
+                "paused (run again to resume)"
+            };
+            println!(
+                "rotation to key {}: {} rows re-encrypted in {} batches, {state_word}",
+                report.to_key, report.rows_rewritten, report.batches
+            );
+        }
+        Command::Keys {
+            action: KeysAction::Status,
+        } => {
+            let state = AppState::open(config).await?;
+            println!(
+                "keys in the ring: {:?}, current {}",
+                state.vault.key_ids(),
+                state.vault.current_key_id()
+            );
+            for (id, count) in loket::keys::key_usage(&state.db).await? {
+                println!("  key {id}: {count} participants");
             }
         }
         Command::Audit {

@@ -420,7 +420,22 @@ pub async fn import(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: sealed"
     );
-    let indexes: Vec<Vec<u8>> = sealed.iter().map(|(_, s)| s.nik_index.clone()).collect();
+    // Every key of the ring: during a key rotation older rows still carry old-key indexes.
+    let indexes: Vec<Vec<u8>> = sealed
+        .iter()
+        .flat_map(|(d, s)| {
+            let mut all = vec![s.nik_index.clone()];
+            if vault.key_ids().len() > 1 {
+                all.extend(
+                    vault
+                        .blind_indexes(crate::vault::IndexKind::Nik, d.nik.as_str())
+                        .into_iter()
+                        .skip(1),
+                );
+            }
+            all
+        })
+        .collect();
     let taken = store::existing_nik_indexes(db, &indexes).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -430,7 +445,13 @@ pub async fn import(
         let errors = sealed
             .iter()
             .enumerate()
-            .filter(|(_, (_, s))| taken.contains(&s.nik_index))
+            .filter(|(_, (d, s))| {
+                taken.contains(&s.nik_index)
+                    || vault
+                        .blind_indexes(crate::vault::IndexKind::Nik, d.nik.as_str())
+                        .iter()
+                        .any(|i| taken.contains(i))
+            })
             .map(|(i, _)| RowError {
                 row: i + 2,
                 column: "nik".into(),

@@ -337,6 +337,14 @@ pub async fn insert(
     data: &ParticipantData,
     reg: Registration,
 ) -> Result<i64> {
+    // While a key rotation is under way an older row may still carry an old-key index.
+    if vault.key_ids().len() > 1 {
+        if let Some(existing_id) = nik_exists(db, vault, &data.nik).await? {
+            return Err(AppError::NikDuplicate {
+                existing_id: Some(existing_id),
+            });
+        }
+    }
     let sealed = Sealed::new(vault, data);
     let sql = insert_sql();
     let result: std::result::Result<i64, sqlx::Error> = with_db!(db, |pool| {
@@ -433,21 +441,31 @@ pub async fn find_by_nik(
         return Ok(None);
     }
     let sql = format!("SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} AND nik_index = $3");
-    let index = vault.blind_index(IndexKind::Nik, nik.as_str());
-    let row: Option<ParticipantRow> = with_db!(db, |pool| {
-        sqlx::query_as(&sql)
-            .bind(counter)
-            .bind(office)
-            .bind(&index)
-            .fetch_optional(pool)
-            .await?
-    });
-    row.map(|r| r.open(vault)).transpose()
+    // Current key first; older keys only matter while a key rotation is under way.
+    for index in vault.blind_indexes(IndexKind::Nik, nik.as_str()) {
+        let row: Option<ParticipantRow> = with_db!(db, |pool| {
+            sqlx::query_as(&sql)
+                .bind(counter)
+                .bind(office)
+                .bind(&index)
+                .fetch_optional(pool)
+                .await?
+        });
+        if let Some(row) = row {
+            return row.open(vault).map(Some);
+        }
+    }
+    Ok(None)
 }
 
 /// Whether any participant, in any scope, holds this NIK (to stop a second registration).
 pub async fn nik_exists(db: &Db, vault: &Vault, nik: &Nik) -> Result<Option<i64>> {
-    id_by_nik_index(db, &vault.blind_index(IndexKind::Nik, nik.as_str())).await
+    for index in vault.blind_indexes(IndexKind::Nik, nik.as_str()) {
+        if let Some(id) = id_by_nik_index(db, &index).await? {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 fn like_pattern(text: &str) -> String {
