@@ -128,6 +128,9 @@ enum ExportWhat {
         /// Output file (default: participants.csv / participants.xlsx).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Why the export is made (required; kept in the audit log).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -332,6 +335,11 @@ async fn main() -> anyhow::Result<()> {
             {
                 Ok(summary) => {
                     bar.finish_and_clear();
+                    if !summary.dry_run {
+                        let entry = loket::audit::Entry { entity_id: None, ..loket::audit::Entry::new("participant.import", "participant", "") }
+                            .reason(format!("{} baris/rows from {}", summary.imported, path.display()));
+                        loket::audit::record(&state.db, None, Some("cli"), entry).await?;
+                    }
                     if summary.dry_run {
                         println!("{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written", summary.rows, summary.rows);
                     } else {
@@ -359,8 +367,11 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Export {
-            what: ExportWhat::Participants { format, out },
+            what: ExportWhat::Participants { format, out, reason },
         } => {
+            if reason.trim().chars().count() < 5 {
+                bail!("--reason: tuliskan alasan ekspor (minimal 5 karakter) / give the reason for the export (at least 5 characters)");
+            }
             let state = AppState::open(config).await?;
             let (format, default) = match format {
                 FileFormat::Csv => (Format::Csv, "participants.csv"),
@@ -374,6 +385,9 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?;
             bar.finish_and_clear();
+            let entry = loket::audit::Entry { entity_id: None, ..loket::audit::Entry::new("participant.export", "participant", "") }
+                .reason(format!("{} ({written} baris/rows, {})", reason.trim(), out.display()));
+            loket::audit::record(&state.db, None, Some("cli"), entry).await?;
             println!(
                 "{written} baris ditulis ke / rows written to {}",
                 out.display()
