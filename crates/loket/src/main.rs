@@ -336,8 +336,15 @@ async fn main() -> anyhow::Result<()> {
                 Ok(summary) => {
                     bar.finish_and_clear();
                     if !summary.dry_run {
-                        let entry = loket::audit::Entry { entity_id: None, ..loket::audit::Entry::new("participant.import", "participant", "") }
-                            .reason(format!("{} baris/rows from {}", summary.imported, path.display()));
+                        let entry = loket::audit::Entry {
+                            entity_id: None,
+                            ..loket::audit::Entry::new("participant.import", "participant", "")
+                        }
+                        .reason(format!(
+                            "{} baris/rows from {}",
+                            summary.imported,
+                            path.display()
+                        ));
                         loket::audit::record(&state.db, None, Some("cli"), entry).await?;
                     }
                     if summary.dry_run {
@@ -367,7 +374,12 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Export {
-            what: ExportWhat::Participants { format, out, reason },
+            what:
+                ExportWhat::Participants {
+                    format,
+                    out,
+                    reason,
+                },
         } => {
             if reason.trim().chars().count() < 5 {
                 bail!("--reason: tuliskan alasan ekspor (minimal 5 karakter) / give the reason for the export (at least 5 characters)");
@@ -385,8 +397,15 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?;
             bar.finish_and_clear();
-            let entry = loket::audit::Entry { entity_id: None, ..loket::audit::Entry::new("participant.export", "participant", "") }
-                .reason(format!("{} ({written} baris/rows, {})", reason.trim(), out.display()));
+            let entry = loket::audit::Entry {
+                entity_id: None,
+                ..loket::audit::Entry::new("participant.export", "participant", "")
+            }
+            .reason(format!(
+                "{} ({written} baris/rows, {})",
+                reason.trim(),
+                out.display()
+            ));
             loket::audit::record(&state.db, None, Some("cli"), entry).await?;
             println!(
                 "{written} baris ditulis ke / rows written to {}",

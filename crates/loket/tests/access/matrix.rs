@@ -571,3 +571,27 @@ async fn matrix(app: &TestApp) {
 async fn every_route_answers_every_role_in_and_out_of_scope_as_the_policy_says() {
     on_each_backend!(matrix);
 }
+
+#[tokio::test]
+async fn every_api_route_is_described_in_the_openapi_document() {
+    let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut missing = Vec::new();
+    for (method, path) in routes_in_source() {
+        if path.starts_with("/api/v1/") || path == "/healthz" {
+            if !doc["paths"][&path][method.to_lowercase()].is_object() {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in /api/openapi.json: {missing:?}");
+    app.cleanup().await;
+}
