@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::User;
 use crate::db::Db;
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::{with_db, with_db_typed};
 
 /// Who made the request, and from where: carried from the edge to every audited action.
@@ -141,14 +141,43 @@ impl AuditRow {
     }
 }
 
-/// Appends are serialised so each entry links to the one before it.
-static APPEND_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Entries waiting to be written to one database, and the lock of whoever writes them.
+#[derive(Default)]
+struct Queue {
+    pending: std::sync::Mutex<Vec<Pending>>,
+    writer: tokio::sync::Mutex<()>,
+}
 
-/// Appends one entry. `actor` is `None` for events without a signed-in user (failed logins,
-/// CLI imports); then `who` names the source (a username tried, "cli").
+struct Pending {
+    row: AuditRow,
+    done: tokio::sync::oneshot::Sender<std::result::Result<(), String>>,
+}
+
+/// One queue per database (several exist in one process in tests), keyed by pool identity.
+static QUEUES: std::sync::OnceLock<
+    std::sync::Mutex<std::collections::HashMap<usize, std::sync::Arc<Queue>>>,
+> = std::sync::OnceLock::new();
+
+fn queue_for(db: &Db) -> std::sync::Arc<Queue> {
+    let key = match db {
+        Db::Sqlite(pool) => std::sync::Arc::as_ptr(&pool.connect_options()) as usize,
+        Db::Postgres(pool) => std::sync::Arc::as_ptr(&pool.connect_options()) as usize,
+    };
+    let queues = QUEUES.get_or_init(Default::default);
+    let mut map = queues
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    map.entry(key).or_default().clone()
+}
+
+/// Appends one entry and returns once it is committed. `actor` is `None` for events without a
+/// signed-in user (failed logins, CLI imports); then `who` names the source.
+///
+/// Group commit: concurrent requests queue their entries; whoever takes the writer lock writes
+/// everything queued in one transaction, chained in queue order, and tells each waiter. Every
+/// caller still waits for the commit of its own entry, so nothing is acknowledged unwritten.
 pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: Entry) -> Result<()> {
-    let _guard = APPEND_LOCK.lock().await;
-    let mut row = AuditRow {
+    let row = AuditRow {
         id: 0,
         // Microsecond precision: what both databases store, so the hash verifies after a read.
         at: DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap_or_else(Utc::now),
@@ -171,6 +200,35 @@ pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: En
         prev_hash: Vec::new(),
         hash: Vec::new(),
     };
+    let queue = queue_for(db);
+    let (done, mut written) = tokio::sync::oneshot::channel();
+    queue
+        .pending
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(Pending { row, done });
+    let _writer = queue.writer.lock().await;
+    // A previous writer may have taken our entry with its batch.
+    if let Ok(result) = written.try_recv() {
+        return result.map_err(|e| AppError::Internal(anyhow::anyhow!("audit: {e}")));
+    }
+    let batch: Vec<Pending> =
+        std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|p| p.into_inner()));
+    let rows: Vec<AuditRow> = batch.iter().map(|p| p.row.clone()).collect();
+    let outcome = write_chained(db, rows).await.map_err(|e| e.to_string());
+    for pending in batch {
+        let _ = pending.done.send(outcome.clone());
+    }
+    match written.try_recv() {
+        Ok(result) => result.map_err(|e| AppError::Internal(anyhow::anyhow!("audit: {e}"))),
+        Err(_) => Err(AppError::Internal(anyhow::anyhow!(
+            "audit entry was not written"
+        ))),
+    }
+}
+
+/// Writes entries in one transaction, each chained to the one before.
+async fn write_chained(db: &Db, mut rows: Vec<AuditRow>) -> std::result::Result<(), sqlx::Error> {
     with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
         if matches!(db, Db::Postgres(_)) {
@@ -184,29 +242,36 @@ pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: En
         )
         .fetch_optional(&mut *tx)
         .await?;
-        row.prev_hash = prev.unwrap_or_default();
-        row.hash = row.compute_hash();
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, \
-             outcome, request_id, client_addr, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(row.at)
-        .bind(row.user_id)
-        .bind(&row.username)
-        .bind(&row.role)
-        .bind(row.counter_id)
-        .bind(&row.action)
-        .bind(&row.entity)
-        .bind(&row.entity_id)
-        .bind(&row.fields)
-        .bind(&row.reason)
-        .bind(&row.outcome)
-        .bind(&row.request_id)
-        .bind(&row.client_addr)
-        .bind(&row.prev_hash)
-        .bind(&row.hash)
-        .execute(&mut *tx)
-        .await?;
+        let mut prev_hash = prev.unwrap_or_default();
+        for row in rows.iter_mut() {
+            row.prev_hash = std::mem::take(&mut prev_hash);
+            row.hash = row.compute_hash();
+            prev_hash = row.hash.clone();
+        }
+        for chunk in rows.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO audit_log (at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, \
+                 outcome, request_id, client_addr, prev_hash, hash) ",
+            );
+            qb.push_values(chunk, |mut b, row| {
+                b.push_bind(row.at)
+                    .push_bind(row.user_id)
+                    .push_bind(row.username.clone())
+                    .push_bind(row.role.clone())
+                    .push_bind(row.counter_id)
+                    .push_bind(row.action.clone())
+                    .push_bind(row.entity.clone())
+                    .push_bind(row.entity_id.clone())
+                    .push_bind(row.fields.clone())
+                    .push_bind(row.reason.clone())
+                    .push_bind(row.outcome.clone())
+                    .push_bind(row.request_id.clone())
+                    .push_bind(row.client_addr.clone())
+                    .push_bind(row.prev_hash.clone())
+                    .push_bind(row.hash.clone());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
         tx.commit().await?;
     });
     Ok(())

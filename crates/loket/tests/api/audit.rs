@@ -187,3 +187,30 @@ async fn logins_are_audited(app: &TestApp) {
 async fn successful_and_failed_logins_are_audited() {
     on_each_backend!(logins_are_audited);
 }
+
+async fn concurrent_appends_keep_one_chain(app: &TestApp) {
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                audit::record(
+                    &db,
+                    None,
+                    Some("cli"),
+                    audit::Entry::new("participant.view", "participant", i),
+                )
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let (checked, broken) = audit::verify(&app.state.db).await.unwrap();
+    assert_eq!((checked, broken), (200, None));
+}
+
+#[tokio::test]
+async fn concurrent_audit_entries_are_written_once_each_in_one_unbroken_chain() {
+    on_each_backend!(concurrent_appends_keep_one_chain);
+}
