@@ -229,8 +229,11 @@ pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: En
 
 /// Writes entries in one transaction, each chained to the one before.
 async fn write_chained(db: &Db, mut rows: Vec<AuditRow>) -> std::result::Result<(), sqlx::Error> {
+    // SQLite: take the write lock up front; a read-then-write transaction could otherwise fail
+    // with "database is locked" when another connection wrote in between.
+    let begin = if matches!(db, Db::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
     with_db_typed!(db, |pool, DB| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(begin).await?;
         if matches!(db, Db::Postgres(_)) {
             // Several loket processes may share one PostgreSQL: serialise across them too.
             sqlx::query("SELECT pg_advisory_xact_lock(7215)")
