@@ -231,7 +231,11 @@ pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: En
 async fn write_chained(db: &Db, mut rows: Vec<AuditRow>) -> std::result::Result<(), sqlx::Error> {
     // SQLite: take the write lock up front; a read-then-write transaction could otherwise fail
     // with "database is locked" when another connection wrote in between.
-    let begin = if matches!(db, Db::Sqlite(_)) { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    let begin = if matches!(db, Db::Sqlite(_)) {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    };
     with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin_with(begin).await?;
         if matches!(db, Db::Postgres(_)) {

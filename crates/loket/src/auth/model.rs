@@ -24,6 +24,7 @@ pub struct User {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
+    #[sqlx(rename = "user_id")]
     pub id: i64,
     pub username: String,
     pub role: String,

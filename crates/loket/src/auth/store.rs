@@ -119,7 +119,7 @@ pub async fn create_user(db: &Db, new: NewUser<'_>) -> Result<i64> {
     })
 }
 
-const USER_COLUMNS: &str = "id, username, role, office_id, counter_id, active";
+const USER_COLUMNS: &str = "id AS user_id, username, role, office_id, counter_id, active";
 
 pub async fn user_by_id(db: &Db, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
@@ -214,30 +214,36 @@ pub const TOKEN_USE_AUDIT_MINUTES: i64 = 10;
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     id: i64,
-    user_id: i64,
     grants: String,
     expires_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    user: UserRow,
 }
 
-/// The active user behind a bearer token that is neither revoked nor expired.
+/// The active user behind a bearer token that is neither revoked nor expired (one query: this
+/// runs on every API request).
 pub async fn user_by_token(db: &Db, token: &str) -> Result<Option<TokenUse>> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
     let row: Option<TokenRow> = with_db!(db, |pool| {
-        sqlx::query_as("SELECT id, user_id, grants, expires_at, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1")
-            .bind(sha256(token))
-            .fetch_optional(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT t.id, t.grants, t.expires_at, t.revoked_at, t.last_used_at, \
+                    u.id AS user_id, u.username, u.role, u.office_id, u.counter_id, u.active \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+        )
+        .bind(sha256(token))
+        .fetch_optional(pool)
+        .await?
     });
     let now = Utc::now();
     let Some(row) = row.filter(|r| r.revoked_at.is_none() && r.expires_at.is_none_or(|e| e > now))
     else {
         return Ok(None);
     };
-    let Some(user) = user_by_id(db, row.user_id).await?.filter(|u| u.active) else {
+    let Some(user) = row.user.into_user().filter(|u| u.active) else {
         return Ok(None);
     };
     let audit_due = row
