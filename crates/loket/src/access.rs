@@ -11,6 +11,10 @@ pub enum Action {
     EditParticipant,
     ExportParticipants,
     ImportParticipants,
+    /// Search and read the training catalogue (no personal data in it).
+    ViewCatalog,
+    /// Import, export, withdraw or reactivate trainings.
+    ManageCatalog,
 }
 
 impl Action {
@@ -22,6 +26,8 @@ impl Action {
             Action::EditParticipant => "participant.update",
             Action::ExportParticipants => "participant.export",
             Action::ImportParticipants => "participant.import",
+            Action::ViewCatalog => "catalog.view",
+            Action::ManageCatalog => "catalog.manage",
         }
     }
 }
@@ -42,10 +48,11 @@ pub fn allows(user: &User, action: Action) -> bool {
         Role::Admin => true,
         Role::Koordinator | Role::Petugas => matches!(
             action,
-            ViewParticipant | RegisterParticipant | EditParticipant
+            ViewParticipant | RegisterParticipant | EditParticipant | ViewCatalog
         ),
-        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants),
-        Role::Mitra => false,
+        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants | ViewCatalog),
+        // Partners may read the public catalogue, nothing about people.
+        Role::Mitra => matches!(action, ViewCatalog),
     }
 }
 

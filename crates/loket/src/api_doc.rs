@@ -16,9 +16,12 @@ use crate::app::AppState;
         crate::participants::api::read,
         crate::participants::api::update,
         crate::participants::api::search,
+        crate::catalog::api::search,
+        crate::catalog::api::read,
+        crate::catalog::api::recommendations,
     ),
     modifiers(&BearerAuth),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "system"))
 )]
 pub struct ApiDoc;
 
