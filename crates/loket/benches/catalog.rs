@@ -83,16 +83,20 @@ fn run(label: &str, count: usize, institutions: usize) -> Duration {
     // Browsing without words (sorted by rating) is the heaviest case: every training matches.
     words.push(String::new());
     let mut samples = Vec::new();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     for round in 0..5 {
         for q in &words {
             let filters = &filter_sets[(round + q.len()) % filter_sets.len()];
             let start = Instant::now();
             let result = index.search(q, filters, 0, 20);
             std::hint::black_box(result.total);
-            samples.push(start.elapsed());
+            let took = start.elapsed();
+            samples.push(took);
+            slowest.push((took, format!("{q:?} ({} found)", result.total)));
         }
     }
     samples.sort();
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     let p95 = percentile(&samples, 0.95);
     println!(
         "{label}: {count} trainings | index build median {:.1} ms | search median {:.3} ms, p95 {:.3} ms, max {:.3} ms over {} searches (with filters and counts)",
@@ -102,10 +106,28 @@ fn run(label: &str, count: usize, institutions: usize) -> Duration {
         samples.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
         samples.len()
     );
+    let top: Vec<String> = slowest
+        .iter()
+        .take(5)
+        .map(|(d, q)| format!("{q} {:.2} ms", d.as_secs_f64() * 1e3))
+        .collect();
+    println!("  slowest: {}", top.join("; "));
     p95
 }
 
 fn main() {
+    // Timings are wall-clock: on a shared machine they include waiting for a core.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "load average at start: {} (cores: {})",
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
     println!(
         "catalogue search benchmark (limit from issue 6: p95 < {} ms at 50,000 trainings)",
         LIMIT_P95.as_millis()

@@ -190,14 +190,13 @@ fn institutions(rng: &mut ChaCha8Rng, count: usize) -> Vec<DemoInstitution> {
             .unwrap_or(&GROUPS[0]);
         let city = CITIES.choose(rng).copied().unwrap_or("Jakarta");
         let word = group.name_words.choose(rng).copied().unwrap_or("LPK");
-        let mut name = format!("{word} {}", NAMES.choose(rng).copied().unwrap_or("Mandiri"));
-        if !names.insert(name.clone()) {
-            name = format!("{name} {city}");
-        }
-        if !names.insert(name.clone()) {
-            name = format!("{name} {}", i + 1);
-            names.insert(name.clone());
-        }
+        let base = format!("{word} {}", NAMES.choose(rng).copied().unwrap_or("Mandiri"));
+        // Same name taken: providers add their city, and failing that a branch number.
+        let name = [base.clone(), format!("{base} {city}")]
+            .into_iter()
+            .find(|n| !names.contains(n))
+            .unwrap_or_else(|| format!("{base} {city} {}", i + 1));
+        names.insert(name.clone());
         // A few large providers and many small ones, as in the ecosystem.
         let weight = 1 + rng.gen_range(0u32..6).pow(2);
         out.push(DemoInstitution {

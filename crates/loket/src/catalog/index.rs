@@ -20,6 +20,8 @@ const K1: f32 = 1.2;
 const B: f32 = 0.5;
 const SYNONYM_WEIGHT: f32 = 0.9;
 const TYPO_WEIGHT: f32 = 0.75;
+/// A word found in more than this share of the catalogue does not by itself make a match.
+const COMMON_SHARE: f32 = 0.4;
 /// Words shorter than this are not typo-corrected ("ac", "kue" have too many neighbours).
 const TYPO_MIN_CHARS: usize = 4;
 
@@ -91,6 +93,7 @@ pub struct Index {
     stem_typos: TypoTable,
     /// Active documents, best rated first: the order of a search without words.
     by_rating: Vec<u32>,
+    facts: Vec<Facts>,
 }
 
 fn weighted_words(t: &Training) -> Vec<(String, f32)> {
@@ -131,6 +134,7 @@ impl Index {
             surface_typos: TypoTable::default(),
             stem_typos: TypoTable::default(),
             by_rating: Vec::new(),
+            facts: trainings.iter().map(Facts::of).collect(),
             docs: Vec::new(),
         };
         let mut stem_cache: HashMap<String, u32> = HashMap::new();
@@ -314,21 +318,37 @@ impl Index {
         alternatives.truncate(4);
     }
 
-    /// Scores every document that matches at least one query word.
+    /// Scores every document that matches at least one query word. Words found in a large part
+    /// of the catalogue ("belajar" is in nearly every description) only add to the score of
+    /// documents an informative word found, unless the query has no informative word: a search
+    /// for "belajar masak" is about cooking, not about every training that mentions learning.
     fn score(&self, terms: &[Term]) -> Vec<(u32, f32)> {
         let n = self.docs.len() as f32;
+        let common = |t: &Term| {
+            t.alternatives
+                .iter()
+                .all(|(stem, _)| self.df(*stem) as f32 > COMMON_SHARE * n)
+        };
+        let any_informative = terms.iter().any(|t| !common(t));
+        let mut order: Vec<&Term> = terms.iter().collect();
+        order.sort_by_key(|t| common(t));
         let mut total = vec![0f32; self.docs.len()];
         let mut matched = vec![0u16; self.docs.len()];
         let mut best = vec![0f32; self.docs.len()];
         let mut sum = vec![0f32; self.docs.len()];
+        let mut found: Vec<u32> = Vec::new();
         let mut touched: Vec<u32> = Vec::new();
-        for term in terms {
+        for term in order {
+            let only_found = any_informative && common(term);
             for (stem, weight) in &term.alternatives {
                 let postings = &self.postings[*stem as usize];
                 let df = postings.len() as f32;
                 let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
                 for (doc, tf) in postings {
                     let d = *doc as usize;
+                    if only_found && matched[d] == 0 {
+                        continue;
+                    }
                     let norm = K1 * (1.0 - B + B * self.doc_len[d] / self.avg_len);
                     let s = weight * idf * tf * (K1 + 1.0) / (tf + norm);
                     if sum[d] == 0.0 {
@@ -343,20 +363,22 @@ impl Index {
                 // The best reading counts fully; a document that also matches the word's other
                 // readings ("babysitter" → asuh, anak) gets a little more.
                 total[d] += best[d] + 0.3 * (sum[d] - best[d]);
+                if matched[d] == 0 {
+                    found.push(doc);
+                }
                 matched[d] += 1;
                 best[d] = 0.0;
                 sum[d] = 0.0;
             }
         }
         let words = terms.len().max(1) as f32;
-        total
+        found
             .into_iter()
-            .enumerate()
-            .filter(|(d, s)| *s > 0.0 && self.docs[*d].data.status == Status::Active)
-            .map(|(d, s)| {
+            .filter(|d| self.docs[*d as usize].data.status == Status::Active)
+            .map(|d| {
                 // Documents that match more of the words come first.
-                let coverage = f32::from(matched[d]) / words;
-                (d as u32, s * (0.3 + 0.7 * coverage * coverage))
+                let coverage = f32::from(matched[d as usize]) / words;
+                (d, total[d as usize] * (0.3 + 0.7 * coverage * coverage))
             })
             .collect()
     }
@@ -376,9 +398,10 @@ impl Index {
             self.score(&terms)
         };
         let facets = self.facets(&candidates, filters);
+        let want = Want::from(filters);
         let mut passing: Vec<(u32, f32)> = candidates
             .into_iter()
-            .filter(|(d, _)| self.passes(&self.docs[*d as usize], filters, None))
+            .filter(|(d, _)| want.check(&self.facts[*d as usize]).all())
             .collect();
         let total = passing.len();
         if !terms.is_empty() {
@@ -416,82 +439,140 @@ impl Index {
         }
     }
 
-    /// Whether a training passes the filters, leaving out one dimension (for its counts).
-    fn passes(&self, t: &Training, f: &Filters, skip: Option<Dimension>) -> bool {
-        let d = &t.data;
-        let check = |dim: Dimension, ok: bool| skip == Some(dim) || ok;
-        check(
-            Dimension::Category,
-            f.category.is_none_or(|c| d.category == c),
-        ) && check(Dimension::Mode, f.mode.is_none_or(|m| d.mode == m))
-            && check(
-                Dimension::Occupation,
-                f.occupation.is_none_or(|o| d.occupations.contains(&o)),
-            )
-            && check(Dimension::Offer, affordable_offer(t, f).is_some())
-    }
-
     fn facets(&self, candidates: &[(u32, f32)], f: &Filters) -> Facets {
-        let mut category: HashMap<Category, usize> = HashMap::new();
-        let mut mode: HashMap<Mode, usize> = HashMap::new();
-        let mut occupation: HashMap<Occupation, usize> = HashMap::new();
-        let mut platform: HashMap<Platform, usize> = HashMap::new();
+        let want = Want::from(f);
+        let mut category = [0usize; 4];
+        let mut mode = [0usize; 3];
+        let mut occupation = vec![0usize; Occupation::ALL.len()];
+        let mut platform = [0usize; 8];
         let mut price = vec![0usize; PRICE_STEPS.len()];
         for (doc, _) in candidates {
-            let t = &self.docs[*doc as usize];
-            let d = &t.data;
-            if self.passes(t, f, Some(Dimension::Category)) {
-                *category.entry(d.category).or_default() += 1;
+            let facts = &self.facts[*doc as usize];
+            let ok = want.check(facts);
+            // A value's count keeps every other filter: how many results choosing it would give.
+            if ok.mode && ok.occupation && ok.offer {
+                category[facts.category as usize] += 1;
             }
-            if self.passes(t, f, Some(Dimension::Mode)) {
-                *mode.entry(d.mode).or_default() += 1;
+            if ok.category && ok.occupation && ok.offer {
+                mode[facts.mode as usize] += 1;
             }
-            if self.passes(t, f, Some(Dimension::Occupation)) {
-                for o in &d.occupations {
-                    *occupation.entry(*o).or_default() += 1;
+            if ok.category && ok.mode && ok.offer {
+                let mut bits = facts.occupations;
+                while bits != 0 {
+                    occupation[bits.trailing_zeros() as usize] += 1;
+                    bits &= bits - 1;
                 }
             }
-            if self.passes(t, f, Some(Dimension::Offer)) {
-                for o in &d.offers {
-                    if f.max_price.is_none_or(|m| o.price <= m) {
-                        *platform.entry(o.platform).or_default() += 1;
+            if ok.category && ok.mode && ok.occupation {
+                for (p, count) in platform.iter_mut().enumerate() {
+                    if facts.prices[p] <= want.max_price {
+                        *count += 1;
                     }
                 }
-                if let Some(cheapest) = d.cheapest(f.platform) {
-                    for (i, step) in PRICE_STEPS.iter().enumerate() {
-                        if cheapest.price <= *step {
-                            price[i] += 1;
-                        }
+                let cheapest = want.platform.map_or(facts.min_price, |p| facts.prices[p]);
+                for (i, step) in PRICE_STEPS.iter().enumerate() {
+                    if cheapest <= *step {
+                        price[i] += 1;
                     }
                 }
             }
         }
         Facets {
-            category: in_order(Category::ALL, &category),
-            mode: in_order(Mode::ALL, &mode),
-            platform: in_order(&Platform::all().collect::<Vec<_>>(), &platform),
-            occupation: in_order(Occupation::ALL, &occupation),
+            category: Category::ALL.iter().copied().zip(category).collect(),
+            mode: Mode::ALL.iter().copied().zip(mode).collect(),
+            platform: Platform::all().zip(platform).collect(),
+            occupation: Occupation::ALL.iter().copied().zip(occupation).collect(),
             price: PRICE_STEPS.iter().copied().zip(price).collect(),
         }
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dimension {
-    Category,
-    Mode,
-    Occupation,
-    /// Platform and price together: a price is always the price on some platform.
-    Offer,
+/// What the filters and the facet counts need of a training, as small integers, so that
+/// counting over 50,000 trainings is a few comparisons each.
+#[derive(Clone, Copy)]
+struct Facts {
+    category: u8,
+    mode: u8,
+    /// Bit i set: the training prepares for `Occupation::ALL[i]`.
+    occupations: u64,
+    /// Price on each platform; `i64::MAX` where it is not sold.
+    prices: [i64; 8],
+    min_price: i64,
 }
 
-fn in_order<T: Copy + Eq + std::hash::Hash>(
-    all: &[T],
-    counts: &HashMap<T, usize>,
-) -> Vec<(T, usize)> {
-    all.iter()
-        .map(|v| (*v, counts.get(v).copied().unwrap_or(0)))
-        .collect()
+fn position<T: PartialEq>(all: &[T], value: &T) -> usize {
+    all.iter().position(|v| v == value).unwrap_or(0)
+}
+
+impl Facts {
+    fn of(t: &Training) -> Facts {
+        let d = &t.data;
+        let mut prices = [i64::MAX; 8];
+        for o in &d.offers {
+            if let Some(slot) = prices.get_mut(o.platform.0 as usize) {
+                *slot = o.price;
+            }
+        }
+        Facts {
+            category: position(Category::ALL, &d.category) as u8,
+            mode: position(Mode::ALL, &d.mode) as u8,
+            occupations: d
+                .occupations
+                .iter()
+                .fold(0, |bits, o| bits | 1 << position(Occupation::ALL, o)),
+            min_price: prices.iter().copied().min().unwrap_or(i64::MAX),
+            prices,
+        }
+    }
+}
+
+/// The filters in the shape of [`Facts`].
+struct Want {
+    category: Option<u8>,
+    mode: Option<u8>,
+    occupation: Option<u64>,
+    platform: Option<usize>,
+    max_price: i64,
+}
+
+/// Which filter dimensions a training passes.
+struct Passes {
+    category: bool,
+    mode: bool,
+    occupation: bool,
+    /// Platform and price together: a price is always the price on some platform.
+    offer: bool,
+}
+
+impl Passes {
+    fn all(&self) -> bool {
+        self.category && self.mode && self.occupation && self.offer
+    }
+}
+
+impl From<&Filters> for Want {
+    fn from(f: &Filters) -> Want {
+        Want {
+            category: f.category.map(|c| position(Category::ALL, &c) as u8),
+            mode: f.mode.map(|m| position(Mode::ALL, &m) as u8),
+            occupation: f.occupation.map(|o| 1u64 << position(Occupation::ALL, &o)),
+            platform: f.platform.map(|p| p.0 as usize),
+            // One below "not sold", so a training not on the chosen platform never passes.
+            max_price: f.max_price.unwrap_or(i64::MAX - 1),
+        }
+    }
+}
+
+impl Want {
+    fn check(&self, facts: &Facts) -> Passes {
+        let price = self.platform.map_or(facts.min_price, |p| facts.prices[p]);
+        Passes {
+            category: self.category.is_none_or(|c| facts.category == c),
+            mode: self.mode.is_none_or(|m| facts.mode == m),
+            occupation: self.occupation.is_none_or(|o| facts.occupations & o != 0),
+            offer: price <= self.max_price,
+        }
+    }
 }
 
 /// The cheapest offer on the chosen platform (if any) within the price ceiling (if any).
