@@ -18,6 +18,10 @@ pub enum Action {
     ExportAudit,
     /// Partner data exchange: additionally needs the token's grant (see [`GRANT_EXCHANGE`]).
     ExchangeParticipants,
+    /// Search and read the training catalogue (no personal data in it).
+    ViewCatalog,
+    /// Import, export, withdraw or reactivate trainings.
+    ManageCatalog,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -38,6 +42,8 @@ impl Action {
             Action::ViewAudit => "audit.view",
             Action::ExportAudit => "audit.export",
             Action::ExchangeParticipants => "exchange.participants",
+            Action::ViewCatalog => "catalog.view",
+            Action::ManageCatalog => "catalog.manage",
         }
     }
 }
@@ -65,6 +71,7 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ReassignParticipant
                 | ReferParticipant
                 | ChangeConsent
+                | ViewCatalog
         ),
         Role::Petugas => matches!(
             action,
@@ -73,12 +80,15 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | EditParticipant
                 | ReferParticipant
                 | ChangeConsent
+                | ViewCatalog
         ),
         Role::Auditor => matches!(
             action,
-            ViewParticipant | ExportParticipants | ViewAudit | ExportAudit
+            ViewParticipant | ExportParticipants | ViewAudit | ExportAudit | ViewCatalog
         ),
-        Role::Mitra => action == ExchangeParticipants,
+        // Partners may read the public catalogue (no personal data) and exchange what their
+        // token is granted.
+        Role::Mitra => matches!(action, ExchangeParticipants | ViewCatalog),
     }
 }
 

@@ -22,9 +22,12 @@ use crate::app::AppState;
         crate::participants::api::change_consent,
         crate::audit::web::list,
         crate::exchange::participants,
+        crate::catalog::api::search,
+        crate::catalog::api::read,
+        crate::catalog::api::recommendations,
     ),
     modifiers(&BearerAuth),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "system"))
 )]
 pub struct ApiDoc;
 

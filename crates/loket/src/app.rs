@@ -23,6 +23,8 @@ pub struct AppState {
     pub db: Db,
     pub vault: Arc<Vault>,
     pub config: Arc<Config>,
+    /// The training catalogue's search index, rebuilt when the catalogue changes.
+    pub catalog: crate::catalog::index::IndexHandle,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             db,
             vault: Arc::new(vault),
             config: Arc::new(config),
+            catalog: Default::default(),
         })
     }
 }
@@ -54,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
         .merge(crate::auth::pages::router())
+        .merge(crate::catalog::router())
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

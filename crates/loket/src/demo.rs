@@ -446,6 +446,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         let network = seed_network(db).await?;
         seed_people(db, vault, &network, participants).await?;
     }
+    crate::catalog::demo::seed(db).await?;
     let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;
     let accounts = [
         ("admin", Role::Admin, None, None),

@@ -5,6 +5,7 @@ pub mod api_doc;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod clock;
 pub mod codes;
 pub mod config;

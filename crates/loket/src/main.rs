@@ -112,6 +112,13 @@ enum ImportWhat {
         #[arg(long)]
         counter: Option<String>,
     },
+    /// The training catalogue: one row per training (training_id, title, institution_id, …,
+    /// price_tokopedia … price_kariermu). Re-importing the same file changes nothing.
+    Catalog {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -131,6 +138,14 @@ enum ExportWhat {
         /// Why the export is made (required; kept in the audit log).
         #[arg(long)]
         reason: String,
+    },
+    /// The training catalogue, in the import format.
+    Catalog {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// Output file (default: catalog.csv / catalog.xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -242,6 +257,10 @@ async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()>
     println!(
         "Data demo / demo data: {} kantor/offices, {} loket/counters, {} Purna PMI",
         summary.offices, summary.counters, summary.participants
+    );
+    let (trainings, institutions) = loket::catalog::store::counts(&state.db).await?;
+    println!(
+        "Katalog / catalogue: {trainings} pelatihan/trainings, {institutions} lembaga/institutions"
     );
     for login in &summary.logins {
         println!(
@@ -372,6 +391,60 @@ async fn main() -> anyhow::Result<()> {
                 }
                 Err(e) => return Err(e.into()),
             }
+        }
+        Command::Import {
+            what:
+                ImportWhat::Catalog {
+                    file: path,
+                    dry_run,
+                },
+        } => {
+            let state = AppState::open(config).await?;
+            let sheet = file::read_sheet(&path)?;
+            match loket::catalog::service::import(&state, None, &sheet, dry_run).await {
+                Ok(summary) if summary.dry_run => println!(
+                    "{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written",
+                    summary.rows, summary.rows
+                ),
+                Ok(summary) => {
+                    let a = summary.applied;
+                    println!(
+                        "{} baris: {} baru, {} berubah, {} tetap; lembaga {} baru, {} berubah / rows: created, updated, unchanged; institutions created, updated",
+                        summary.rows,
+                        a.trainings_created,
+                        a.trainings_updated,
+                        a.trainings_unchanged,
+                        a.institutions_created,
+                        a.institutions_updated
+                    );
+                }
+                Err(ImportError::Rejected(errors)) => {
+                    for e in errors.iter().take(200) {
+                        eprintln!("{e}");
+                    }
+                    bail!(
+                        "{} masalah; tidak ada yang diimpor / {} problem(s); nothing was imported",
+                        errors.len(),
+                        errors.len()
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Export {
+            what: ExportWhat::Catalog { format, out },
+        } => {
+            let state = AppState::open(config).await?;
+            let (format, default) = match format {
+                FileFormat::Csv => (Format::Csv, "catalog.csv"),
+                FileFormat::Xlsx => (Format::Xlsx, "catalog.xlsx"),
+            };
+            let out = out.unwrap_or_else(|| PathBuf::from(default));
+            let written = loket::catalog::file::export(&state.db, format, &out).await?;
+            println!(
+                "{written} pelatihan ditulis ke / trainings written to {}",
+                out.display()
+            );
         }
         Command::Export {
             what:

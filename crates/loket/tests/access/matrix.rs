@@ -48,188 +48,48 @@ enum Body {
     Form(&'static str),
 }
 
-//                                   anon admin kIn kOut pIn pOut audit mitra
+#[rustfmt::skip]
 const ROWS: &[Row] = &[
-    (
-        "GET",
-        "/healthz",
-        Body::None,
-        [200, 200, 200, 200, 200, 200, 200, 200],
-    ),
-    (
-        "GET",
-        "/livez",
-        Body::None,
-        [200, 200, 200, 200, 200, 200, 200, 200],
-    ),
-    (
-        "GET",
-        "/api/openapi.json",
-        Body::None,
-        [200, 200, 200, 200, 200, 200, 200, 200],
-    ),
-    (
-        "POST",
-        "/api/v1/participants",
-        Body::Json("register"),
-        [401, 201, 201, 201, 201, 201, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/participants?nik={nik}",
-        Body::None,
-        [401, 200, 200, 200, 200, 200, 200, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/participants/{id}",
-        Body::None,
-        [401, 200, 200, 403, 200, 403, 200, 403],
-    ),
-    (
-        "PATCH",
-        "/api/v1/participants/{id}",
-        Body::Json("patch"),
-        [401, 200, 200, 403, 200, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/participants/{id}/reassign",
-        Body::Json("reassign"),
-        [401, 200, 200, 403, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/participants/{id}/referrals",
-        Body::Json("refer"),
-        [401, 204, 204, 403, 204, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/participants/{id}/consents",
-        Body::None,
-        [401, 200, 200, 403, 200, 403, 200, 403],
-    ),
-    (
-        "POST",
-        "/api/v1/participants/{id}/consents",
-        Body::Json("consent"),
-        [401, 200, 200, 403, 200, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/audit",
-        Body::None,
-        [401, 200, 403, 403, 403, 403, 200, 403],
-    ),
-    (
-        "GET",
-        "/api/v1/exchange/participants",
-        Body::None,
-        [401, 403, 403, 403, 403, 403, 403, 200],
-    ),
-    (
-        "GET",
-        "/",
-        Body::None,
-        [303, 303, 303, 303, 303, 303, 303, 303],
-    ),
-    (
-        "GET",
-        "/login",
-        Body::None,
-        [200, 200, 200, 200, 200, 200, 200, 200],
-    ),
-    (
-        "POST",
-        "/login",
-        Body::Form("bad_login"),
-        [401, 401, 401, 401, 401, 401, 401, 401],
-    ),
-    (
-        "POST",
-        "/logout",
-        Body::Form("csrf"),
-        [303, 303, 303, 303, 303, 303, 303, 403],
-    ),
-    (
-        "GET",
-        "/lang/{lang}",
-        Body::None,
-        [303, 303, 303, 303, 303, 303, 303, 303],
-    ),
-    (
-        "GET",
-        "/static/app.css",
-        Body::None,
-        [200, 200, 200, 200, 200, 200, 200, 200],
-    ),
-    (
-        "GET",
-        "/participants",
-        Body::None,
-        [303, 200, 200, 200, 200, 200, 200, 403],
-    ),
-    (
-        "GET",
-        "/participants/new",
-        Body::None,
-        [303, 200, 200, 200, 200, 200, 403, 403],
-    ),
-    (
-        "POST",
-        "/participants/new",
-        Body::Form("register"),
-        [303, 303, 303, 303, 303, 303, 403, 403],
-    ),
-    (
-        "GET",
-        "/participants/{id}",
-        Body::None,
-        [303, 200, 200, 403, 200, 403, 200, 403],
-    ),
-    (
-        "GET",
-        "/participants/{id}/edit",
-        Body::None,
-        [303, 200, 200, 403, 200, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/participants/{id}/edit",
-        Body::Form("edit"),
-        [303, 303, 303, 403, 303, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/participants/{id}/consent",
-        Body::Form("consent"),
-        [303, 303, 303, 403, 303, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/participants/{id}/reassign",
-        Body::Form("move"),
-        [303, 303, 303, 403, 403, 403, 403, 403],
-    ),
-    (
-        "POST",
-        "/participants/{id}/refer",
-        Body::Form("move"),
-        [303, 303, 303, 403, 303, 403, 403, 403],
-    ),
-    (
-        "GET",
-        "/audit",
-        Body::None,
-        [303, 200, 403, 403, 403, 403, 200, 403],
-    ),
-    (
-        "GET",
-        "/audit/export?reason=pemeriksaan+rutin&format=csv",
-        Body::None,
-        [303, 200, 403, 403, 403, 403, 200, 403],
-    ),
+    //                                                           anon admin kIn kOut pIn pOut audit mitra
+    ("GET", "/healthz", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/livez", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/openapi.json", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/participants", Body::Json("register"), [401, 201, 201, 201, 201, 201, 403, 403]),
+    ("GET", "/api/v1/participants?nik={nik}", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/participants/{id}", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
+    ("PATCH", "/api/v1/participants/{id}", Body::Json("patch"), [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/reassign", Body::Json("reassign"), [401, 200, 200, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/referrals", Body::Json("refer"), [401, 204, 204, 403, 204, 403, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/consents", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
+    ("POST", "/api/v1/participants/{id}/consents", Body::Json("consent"), [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/api/v1/audit", Body::None, [401, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/api/v1/exchange/participants", Body::None, [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/login", Body::Form("bad_login"), [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/logout", Body::Form("csrf"), [303, 303, 303, 303, 303, 303, 303, 403]),
+    ("GET", "/lang/{lang}", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET", "/static/app.css", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/participants", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/participants/new", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/participants/new", Body::Form("register"), [303, 303, 303, 303, 303, 303, 403, 403]),
+    ("GET", "/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
+    ("GET", "/participants/{id}/edit", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/participants/{id}/edit", Body::Form("edit"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("POST", "/participants/{id}/consent", Body::Form("consent"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("POST", "/participants/{id}/reassign", Body::Form("move"), [303, 303, 303, 403, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/refer", Body::Form("move"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/audit", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/audit/export?reason=pemeriksaan+rutin&format=csv", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    // Training catalogue (issue 6): no personal data, so partners may read it through the API.
+    ("GET", "/api/v1/catalog/trainings?q=menjahit", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/catalog/trainings/{tid}", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/participants/{id}/recommendations", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
+    ("GET", "/catalog", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/catalog/trainings/{tid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/catalog/institutions/{iid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/participants/{id}/recommendations", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
+    ("POST", "/catalog/trainings/{tid}/status", Body::Form("training_status"), [303, 303, 403, 403, 403, 403, 403, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -276,7 +136,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 }
 
 fn template(path: &str) -> String {
-    path.split('?').next().unwrap_or(path).to_string()
+    let path = path.split('?').next().unwrap_or(path);
+    path.replace("{tid}", "{id}").replace("{iid}", "{id}")
 }
 
 #[test]
@@ -469,6 +330,11 @@ fn form_body(
             ("consent_method", "paper_form".into()),
         ],
         "consent" => vec![("csrf", csrf.into()), ("method", "verbal".into())],
+        "training_status" => vec![
+            ("csrf", csrf.into()),
+            ("version", "1".into()),
+            ("status", "withdrawn".into()),
+        ],
         "move" => vec![
             ("csrf", csrf.into()),
             ("version", "1".into()),
@@ -490,6 +356,8 @@ async fn matrix(app: &TestApp) {
     )
     .await
     .unwrap();
+    // The demo catalogue gives training 1 and institution 1.
+    loket::catalog::demo::seed(&app.state.db).await.unwrap();
     let mut callers = Vec::new();
     for who in WHO {
         callers.push(caller(app, who).await);
@@ -504,7 +372,9 @@ async fn matrix(app: &TestApp) {
                 &path
                     .replace("{id}", &id.to_string())
                     .replace("{nik}", &nik)
-                    .replace("{lang}", "en"),
+                    .replace("{lang}", "en")
+                    .replace("{tid}", "1")
+                    .replace("{iid}", "1"),
             );
             let c = &callers[i];
             let api = path.starts_with("/api/");

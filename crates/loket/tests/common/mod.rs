@@ -64,7 +64,16 @@ async fn drop_stale_databases(url: &str) {
             .fetch_all(&pool)
             .await
             .unwrap_or_default();
-    for name in names.into_iter().filter(|n| !n.starts_with(&prefix)) {
+    // Only databases of test processes that are gone: other test runs may be going on.
+    let alive = |name: &str| {
+        name.strip_prefix("loket_test_")
+            .and_then(|rest| rest.split('_').next())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    };
+    for name in names
+        .into_iter()
+        .filter(|n| !n.starts_with(&prefix) && !alive(n))
+    {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
             .execute(&pool)
             .await;
