@@ -11,6 +11,12 @@ pub enum Action {
     EditParticipant,
     ExportParticipants,
     ImportParticipants,
+    /// Counter network: see counters, officers and the dashboard (aggregates only).
+    ViewNetwork,
+    /// Move a counter through its lifecycle, register officers (own office for coordinators).
+    ManageCounters,
+    /// Run ToT batches and record results; set targets and network settings; import files.
+    ManageNetwork,
 }
 
 impl Action {
@@ -22,6 +28,9 @@ impl Action {
             Action::EditParticipant => "participant.update",
             Action::ExportParticipants => "participant.export",
             Action::ImportParticipants => "participant.import",
+            Action::ViewNetwork => "network.view",
+            Action::ManageCounters => "counter.manage",
+            Action::ManageNetwork => "network.manage",
         }
     }
 }
@@ -40,11 +49,15 @@ pub fn allows(user: &User, action: Action) -> bool {
     use Action::*;
     match user.role {
         Role::Admin => true,
-        Role::Koordinator | Role::Petugas => matches!(
+        Role::Koordinator => matches!(
             action,
-            ViewParticipant | RegisterParticipant | EditParticipant
+            ViewParticipant | RegisterParticipant | EditParticipant | ViewNetwork | ManageCounters
         ),
-        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants),
+        Role::Petugas => matches!(
+            action,
+            ViewParticipant | RegisterParticipant | EditParticipant | ViewNetwork
+        ),
+        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants | ViewNetwork),
         Role::Mitra => false,
     }
 }
@@ -56,6 +69,16 @@ pub fn reaches(user: &User, counter_id: Option<i64>, office_id: Option<i64>) -> 
         Scope::Office(office) => office_id == Some(office),
         Scope::Counter(counter) => counter_id == Some(counter),
         Scope::Nothing => false,
+    }
+}
+
+/// Whether the user may manage the counters and officers of `office_id`: head office all of
+/// them, a coordinator only their own office's.
+pub fn manages_office(user: &User, office_id: i64) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Koordinator => user.office_id == Some(office_id),
+        _ => false,
     }
 }
 
@@ -97,5 +120,20 @@ mod tests {
             &user(Role::Mitra, None, None),
             Action::ViewParticipant
         ));
+    }
+
+    #[test]
+    fn coordinators_manage_only_their_own_office() {
+        let koordinator = user(Role::Koordinator, Some(1), None);
+        assert!(allows(&koordinator, Action::ManageCounters));
+        assert!(!allows(&koordinator, Action::ManageNetwork));
+        assert!(manages_office(&koordinator, 1));
+        assert!(!manages_office(&koordinator, 2));
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::ViewNetwork));
+        assert!(!allows(&petugas, Action::ManageCounters));
+        assert!(!manages_office(&petugas, 1));
+        assert!(manages_office(&user(Role::Admin, None, None), 7));
+        assert!(!allows(&user(Role::Mitra, None, None), Action::ViewNetwork));
     }
 }
