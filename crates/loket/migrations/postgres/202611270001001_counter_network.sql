@@ -82,9 +82,56 @@ CREATE TABLE network_settings (
     value TEXT NOT NULL
 );
 
--- The registration day in WIB, so reach per day is one index scan on both engines.
-ALTER TABLE participants ADD COLUMN reg_day DATE GENERATED ALWAYS AS ((created_at AT TIME ZONE INTERVAL '+07:00')::date) STORED;
-CREATE INDEX participants_counter_day_idx ON participants (counter_id, reg_day);
+-- Registrations per counter and WIB day, kept by statement triggers (one aggregate per
+-- multi-row INSERT) in the same transaction as the participant rows, so the dashboard reads
+-- thousands of rows instead of scanning millions and still agrees exactly with a direct count.
+CREATE TABLE reach_daily (
+    counter_id BIGINT NOT NULL,
+    day DATE NOT NULL,
+    registered BIGINT NOT NULL,
+    PRIMARY KEY (counter_id, day)
+);
+INSERT INTO reach_daily (counter_id, day, registered)
+    SELECT counter_id, (created_at AT TIME ZONE INTERVAL '+07:00')::date, COUNT(*) FROM participants
+    WHERE counter_id IS NOT NULL GROUP BY 1, 2;
+
+CREATE FUNCTION reach_daily_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO reach_daily (counter_id, day, registered)
+        SELECT counter_id, (created_at AT TIME ZONE INTERVAL '+07:00')::date, COUNT(*) FROM new_rows
+        WHERE counter_id IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (counter_id, day) DO UPDATE SET registered = reach_daily.registered + excluded.registered;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION reach_daily_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE reach_daily r SET registered = r.registered - o.n
+    FROM (SELECT counter_id, (created_at AT TIME ZONE INTERVAL '+07:00')::date AS day, COUNT(*) AS n
+          FROM old_rows WHERE counter_id IS NOT NULL GROUP BY 1, 2) o
+    WHERE r.counter_id = o.counter_id AND r.day = o.day;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION reach_daily_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE reach_daily r SET registered = r.registered - o.n
+    FROM (SELECT counter_id, (created_at AT TIME ZONE INTERVAL '+07:00')::date AS day, COUNT(*) AS n
+          FROM old_rows WHERE counter_id IS NOT NULL GROUP BY 1, 2) o
+    WHERE r.counter_id = o.counter_id AND r.day = o.day;
+    INSERT INTO reach_daily (counter_id, day, registered)
+        SELECT counter_id, (created_at AT TIME ZONE INTERVAL '+07:00')::date, COUNT(*) FROM new_rows
+        WHERE counter_id IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (counter_id, day) DO UPDATE SET registered = reach_daily.registered + excluded.registered;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER participants_reach_insert AFTER INSERT ON participants
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reach_daily_add();
+CREATE TRIGGER participants_reach_delete AFTER DELETE ON participants
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION reach_daily_remove();
+CREATE TRIGGER participants_reach_update AFTER UPDATE ON participants
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION reach_daily_move();
 
 INSERT INTO targets (metric, scope_kind, scope_code, period_end, value) VALUES
     ('counters_operating', 'national', '', '2021-06-30', 5),

@@ -3,7 +3,7 @@
 //! stored facts (status events, certificates, registrations); nothing is cached, so the
 //! numbers always agree with a direct count.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
@@ -181,7 +181,8 @@ struct Facts {
     events: HashMap<i64, Vec<StatusEvent>>,
     /// officer id → (counter id, office id) and their certificates.
     officers: Vec<store::OfficerRow>,
-    certs: Vec<store::CertificationRow>,
+    /// officer id → certificates.
+    certs: HashMap<i64, Vec<store::CertificationRow>>,
     /// counter id → day → registrations.
     daily: HashMap<i64, BTreeMap<NaiveDate, i64>>,
     targets: Vec<store::TargetRow>,
@@ -221,12 +222,13 @@ impl Facts {
     /// Officers assigned to one of `counters` (or their offices, for coordinators and
     /// trainers without a counter) holding a certificate valid on `day`.
     fn certified_on(&self, counters: &[&CounterRow], national: bool, day: NaiveDate) -> (i64, i64) {
-        let in_scope = |o: &store::OfficerRow| {
-            national
-                || counters.iter().any(|c| {
-                    o.counter_id == Some(c.id)
-                        || (o.counter_id.is_none() && o.office_id == Some(c.office_id))
-                })
+        let counter_ids: HashSet<i64> = counters.iter().map(|c| c.id).collect();
+        let office_ids: HashSet<i64> = counters.iter().map(|c| c.office_id).collect();
+        let in_scope = |o: &store::OfficerRow| match (o.counter_id, o.office_id) {
+            _ if national => true,
+            (Some(c), _) => counter_ids.contains(&c),
+            (None, Some(office)) => office_ids.contains(&office),
+            (None, None) => false,
         };
         let scoped: Vec<_> = self
             .officers
@@ -237,8 +239,8 @@ impl Facts {
             .iter()
             .filter(|o| {
                 self.certs
-                    .iter()
-                    .any(|c| c.officer_id == o.id && c.valid_on(day))
+                    .get(&o.id)
+                    .is_some_and(|cs| cs.iter().any(|c| c.valid_on(day)))
             })
             .count() as i64;
         (certified, scoped.len() as i64)
@@ -309,7 +311,13 @@ pub async fn compute(db: &Db, scope: &ScopeRef, as_of: NaiveDate) -> Result<Dash
         counters,
         events,
         officers: store::officer_rows(db).await?,
-        certs: store::certifications(db, None).await?,
+        certs: {
+            let mut by_officer: HashMap<i64, Vec<store::CertificationRow>> = HashMap::new();
+            for c in store::certifications(db, None).await? {
+                by_officer.entry(c.officer_id).or_default().push(c);
+            }
+            by_officer
+        },
         daily,
         targets: store::targets(db).await?,
     };

@@ -499,8 +499,8 @@ pub async fn set_setting(db: &Db, key: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Registrations per counter and WIB day (from the indexed `reg_day` column), optionally only
-/// for some counters and up to a day. `None` counters means every counter.
+/// Registrations per counter and WIB day (from `reach_daily`, which triggers keep in step with
+/// participants), optionally only for some counters and up to a day. `None` means every counter.
 pub async fn registrations_by_day(
     db: &Db,
     counters: Option<&[i64]>,
@@ -509,27 +509,21 @@ pub async fn registrations_by_day(
     use crate::with_db_typed;
     Ok(with_db_typed!(db, |pool, DB| {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT counter_id, reg_day, CAST(COUNT(*) AS BIGINT) FROM participants WHERE reg_day <= ",
+            "SELECT counter_id, day, registered FROM reach_daily WHERE registered <> 0 AND day <= ",
         );
         qb.push_bind(until);
-        match counters {
-            Some(ids) => {
-                qb.push(" AND counter_id IN (");
-                let mut list = qb.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                // An empty list still needs valid SQL: no counter has id 0.
-                if ids.is_empty() {
-                    list.push_bind(0i64);
-                }
-                qb.push(")");
+        if let Some(ids) = counters {
+            qb.push(" AND counter_id IN (");
+            let mut list = qb.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
             }
-            None => {
-                qb.push(" AND counter_id IS NOT NULL");
+            // An empty list still needs valid SQL: no counter has id 0.
+            if ids.is_empty() {
+                list.push_bind(0i64);
             }
+            qb.push(")");
         }
-        qb.push(" GROUP BY counter_id, reg_day");
         qb.build_query_as::<(i64, NaiveDate, i64)>()
             .fetch_all(pool)
             .await?
