@@ -139,7 +139,12 @@ pub fn svg(chart: &Chart, lang: Lang) -> String {
                 "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#1b1b1b\">{}</text>",
                 x + slot * 0.5,
                 HEIGHT - BOTTOM + 14.0,
-                escape(row.label.get(..7).unwrap_or(&row.label))
+                // Months show as YYYY-MM, weeks (which end on any day) as MM-DD.
+                escape(if chart.key == "weekly" {
+                    row.label.get(5..).unwrap_or(&row.label)
+                } else {
+                    row.label.get(..7).unwrap_or(&row.label)
+                })
             );
         }
     }

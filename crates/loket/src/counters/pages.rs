@@ -69,6 +69,7 @@ struct DashboardPage {
     d: Dashboard,
     scope_key: String,
     as_of: String,
+    status_line: String,
     cards: Vec<Card>,
     targets: Vec<TargetView>,
     charts: Vec<ChartView>,
@@ -222,8 +223,21 @@ async fn dashboard_page(
             )
         })
         .collect();
+    let c = &d.counters;
+    let status_line = [
+        (CounterStatus::Planned, c.planned),
+        (CounterStatus::Preparing, c.preparing),
+        (CounterStatus::Operating, c.operating),
+        (CounterStatus::Paused, c.paused),
+        (CounterStatus::Closed, c.closed),
+    ]
+    .iter()
+    .map(|(s, n)| format!("{} {n}", s.label(lang)))
+    .collect::<Vec<_>>()
+    .join(" · ");
     let page = DashboardPage {
         chrome: Chrome::for_user(lang, &user, "/dashboard"),
+        status_line,
         cards: cards(&d, lang),
         targets: target_views(&d, lang),
         charts,
