@@ -22,6 +22,12 @@ pub enum Action {
     ViewCatalog,
     /// Import, export, withdraw or reactivate trainings.
     ManageCatalog,
+    /// Counter network: see counters, officers and the dashboard (aggregates only).
+    ViewNetwork,
+    /// Move a counter through its lifecycle, register officers (own office for coordinators).
+    ManageCounters,
+    /// Run ToT batches and record results; set targets and network settings; import files.
+    ManageNetwork,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -44,6 +50,9 @@ impl Action {
             Action::ExchangeParticipants => "exchange.participants",
             Action::ViewCatalog => "catalog.view",
             Action::ManageCatalog => "catalog.manage",
+            Action::ViewNetwork => "network.view",
+            Action::ManageCounters => "counter.manage",
+            Action::ManageNetwork => "network.manage",
         }
     }
 }
@@ -72,6 +81,8 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ReferParticipant
                 | ChangeConsent
                 | ViewCatalog
+                | ViewNetwork
+                | ManageCounters
         ),
         Role::Petugas => matches!(
             action,
@@ -81,10 +92,16 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ReferParticipant
                 | ChangeConsent
                 | ViewCatalog
+                | ViewNetwork
         ),
         Role::Auditor => matches!(
             action,
-            ViewParticipant | ExportParticipants | ViewAudit | ExportAudit | ViewCatalog
+            ViewParticipant
+                | ExportParticipants
+                | ViewAudit
+                | ExportAudit
+                | ViewCatalog
+                | ViewNetwork
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
@@ -111,6 +128,16 @@ pub fn reassign_limit(user: &User) -> ScopeLimit {
 /// A partner reaches an exchange endpoint only with the matching grant on its token.
 pub fn allows_grant(grants: &[String], grant: &str) -> bool {
     grants.iter().any(|g| g == grant)
+}
+
+/// Whether the user may manage the counters and officers of `office_id`: head office all of
+/// them, a coordinator only their own office's.
+pub fn manages_office(user: &User, office_id: i64) -> bool {
+    match user.role {
+        Role::Admin => true,
+        Role::Koordinator => user.office_id == Some(office_id),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -191,5 +218,20 @@ mod tests {
             &user(Role::Mitra, None, None),
             Action::ViewParticipant
         ));
+    }
+
+    #[test]
+    fn coordinators_manage_only_their_own_office() {
+        let koordinator = user(Role::Koordinator, Some(1), None);
+        assert!(allows(&koordinator, Action::ManageCounters));
+        assert!(!allows(&koordinator, Action::ManageNetwork));
+        assert!(manages_office(&koordinator, 1));
+        assert!(!manages_office(&koordinator, 2));
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::ViewNetwork));
+        assert!(!allows(&petugas, Action::ManageCounters));
+        assert!(!manages_office(&petugas, 1));
+        assert!(manages_office(&user(Role::Admin, None, None), 7));
+        assert!(!allows(&user(Role::Mitra, None, None), Action::ViewNetwork));
     }
 }

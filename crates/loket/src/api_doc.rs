@@ -25,9 +25,19 @@ use crate::app::AppState;
         crate::catalog::api::search,
         crate::catalog::api::read,
         crate::catalog::api::recommendations,
+        crate::counters::api::dashboard,
+        crate::counters::api::list_counters,
+        crate::counters::api::change_status,
+        crate::counters::api::create_officer,
+        crate::counters::api::read_officer,
+        crate::counters::api::create_batch,
+        crate::counters::api::record_result,
+        crate::counters::api::list_targets,
+        crate::counters::api::set_target,
+        crate::counters::api::set_setting,
     ),
     modifiers(&BearerAuth),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "system"))
 )]
 pub struct ApiDoc;
 

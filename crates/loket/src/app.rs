@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::audit::web::router())
         .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
+        .merge(crate::counters::router())
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::web::router())

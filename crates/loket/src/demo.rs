@@ -405,7 +405,9 @@ pub async fn seed_network(db: &Db) -> Result<Vec<(i64, &'static str)>> {
     Ok(made)
 }
 
-/// Registers `participants` synthetic people spread evenly over the counters.
+/// Registers `participants` synthetic people over the counters that opened, each on a day
+/// between the counter's opening and the end of 2021, more of them later as word spreads
+/// (so reach over time tells a story). Counters that never opened register nobody.
 pub async fn seed_people(
     db: &Db,
     vault: &Vault,
@@ -413,24 +415,47 @@ pub async fn seed_people(
     participants: usize,
 ) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_210_630);
-    let per_counter = participants.div_ceil(network.len().max(1));
+    let opened = counters::demo::opened_on(db).await?;
+    let end = NaiveDate::from_ymd_opt(2021, 12, 31).unwrap_or(NaiveDate::MAX);
+    // Without a rollout (opened empty) every counter registers from today.
+    let open: Vec<(i64, &str, Option<NaiveDate>)> = network
+        .iter()
+        .filter(|(id, _)| opened.is_empty() || opened.contains_key(id))
+        .map(|(id, p)| (*id, *p, opened.get(id).copied()))
+        .collect();
+    let per_counter = participants.div_ceil(open.len().max(1));
     let mut serial: u16 = 1;
     let mut made = 0;
-    for (counter_id, province) in network {
-        let mut batch = Vec::new();
-        while batch.len() < per_counter && made < participants {
+    for (counter_id, province, opened_on) in open {
+        let mut by_day: std::collections::BTreeMap<Option<NaiveDate>, Vec<ParticipantData>> =
+            std::collections::BTreeMap::new();
+        let mut in_counter = 0;
+        while in_counter < per_counter && made < participants {
             serial = if serial >= 9999 { 1 } else { serial + 1 };
             if let Some(p) = person(&mut rng, province, serial) {
-                batch.push(p);
+                // sqrt of a uniform draw: density grows linearly from the opening day.
+                let day = opened_on.map(|o| {
+                    let span = (end - o).num_days().max(0) as f64;
+                    o + Duration::days((span * rng.gen::<f64>().sqrt()) as i64)
+                });
+                by_day.entry(day).or_default().push(p);
                 made += 1;
+                in_counter += 1;
             }
         }
-        let reg = Registration {
-            counter_id: Some(*counter_id),
-            officer_id: None,
-            at: Utc::now(),
-        };
-        store::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {}).await?;
+        for (day, batch) in by_day {
+            // Office hours in WIB (UTC+7): 02:00–09:00 UTC.
+            let at = day
+                .and_then(|d| d.and_hms_opt(rng.gen_range(2..9), rng.gen_range(0..60), 0))
+                .map(|t| t.and_utc())
+                .unwrap_or_else(Utc::now);
+            let reg = Registration {
+                counter_id: Some(counter_id),
+                officer_id: None,
+                at,
+            };
+            store::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {}).await?;
+        }
     }
     Ok(())
 }
@@ -444,6 +469,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         .is_none()
     {
         let network = seed_network(db).await?;
+        counters::demo::seed_rollout(db, &network).await?;
         seed_people(db, vault, &network, participants).await?;
     }
     crate::catalog::demo::seed(db).await?;

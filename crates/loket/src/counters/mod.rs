@@ -1,7 +1,22 @@
-//! The counter network: BP2MI offices (UPT/BP3MI, P4MI, other) and their service counters.
-//! (The lifecycle, officers and targets come with the counter-network issue.)
+//! The counter network: BP2MI offices (UPT/BP3MI, P4MI, other) and their service counters,
+//! the counter lifecycle, officers and their Training of Trainers (ToT), targets as data and
+//! the national dashboard.
 
-use chrono::Utc;
+pub mod api;
+pub mod chart;
+pub mod dashboard;
+pub mod demo;
+pub mod file;
+pub mod model;
+pub mod pages;
+pub mod service;
+pub mod store;
+pub mod texts;
+
+use axum::Router;
+use chrono::{NaiveDate, Utc};
+
+use crate::app::AppState;
 
 use crate::code_enum;
 use crate::db::Db;
@@ -104,4 +119,15 @@ pub async fn offices(db: &Db) -> Result<Vec<Office>> {
             .fetch_all(pool)
             .await?
     }))
+}
+
+/// Whether the account `user_id` holds a ToT certificate valid on `on`. Other features call
+/// this before an officer records work that only certified officers may do (assistance).
+pub async fn officer_is_certified(db: &Db, user_id: i64, on: NaiveDate) -> Result<bool> {
+    store::user_certified(db, user_id, on).await
+}
+
+/// The counter network's JSON API and pages.
+pub fn router() -> Router<AppState> {
+    api::router().merge(pages::router())
 }

@@ -90,6 +90,23 @@ const ROWS: &[Row] = &[
     ("GET", "/catalog/institutions/{iid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/participants/{id}/recommendations", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
     ("POST", "/catalog/trainings/{tid}/status", Body::Form("training_status"), [303, 303, 403, 403, 403, 403, 403, 403]),
+    // Counter network and dashboard (issue 4): aggregates and staff, no Purna PMI records.
+    ("GET", "/api/v1/counters", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/dashboard", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/officers/{oid}", Body::None, [401, 404, 404, 404, 404, 404, 404, 403]),
+    ("POST", "/api/v1/officers", Body::Json("officer"), [401, 200, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/targets", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
+    ("PUT", "/api/v1/targets", Body::Json("target"), [401, 204, 403, 403, 403, 403, 403, 403]),
+    ("PUT", "/api/v1/settings/{key}", Body::Json("setting"), [401, 204, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/counters/{cid}/status", Body::Json("counter_status"), [401, 422, 422, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/tot/batches", Body::Json("tot_batch"), [401, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/tot/batches/{bid}/results", Body::Json("tot_result"), [401, 422, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/counters", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/counters/{cid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("POST", "/counters/{cid}", Body::Form("counter_status"), [303, 422, 422, 403, 403, 403, 403, 403]),
+    ("GET", "/dashboard", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/dashboard/download/{chart}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/officers", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -137,7 +154,9 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 
 fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
-    path.replace("{tid}", "{id}").replace("{iid}", "{id}")
+    ["{tid}", "{iid}", "{oid}", "{cid}", "{bid}"]
+        .iter()
+        .fold(path.to_string(), |p, k| p.replace(k, "{id}"))
 }
 
 #[test]
@@ -279,6 +298,18 @@ fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_
             json!({"nik": nik.as_str(), "full_name": "Budi Matriks", "sex": "male", "birth_date": "1990-01-02", "consent_processing": true, "consent_method": "verbal"})
         }
         "patch" => json!({"email": "rina@gmail.com"}),
+        "officer" => {
+            json!({"user_id": 1, "full_name": "Petugas Matriks", "cascade_role": "counter_officer"})
+        }
+        "target" => {
+            json!({"metric": "counters_operating", "scope": "national", "period_end": "2021-12-31", "value": 92})
+        }
+        "setting" => json!({"value": "1"}),
+        "counter_status" => json!({"status": "preparing", "version": 1}),
+        "tot_batch" => {
+            json!({"code": "TOT-MATRIKS", "level": "central", "mode": "online", "start_date": "2021-05-01", "end_date": "2021-05-02", "trainer_name": "PMO", "topics": "pendampingan"})
+        }
+        "tot_result" => json!({"officer_id": 1, "attended": true, "score": 80}),
         "reassign" => json!({"counter_id": counter_a2, "reason": "pindah domisili"}),
         "refer" => json!({"counter_id": counter_b, "reason": "dekat rumah baru"}),
         "consent" => {
@@ -330,6 +361,12 @@ fn form_body(
             ("consent_method", "paper_form".into()),
         ],
         "consent" => vec![("csrf", csrf.into()), ("method", "verbal".into())],
+        "counter_status" => vec![
+            ("csrf", csrf.into()),
+            ("version", "1".into()),
+            ("status", "preparing".into()),
+            ("effective_on", "2021-06-01".into()),
+        ],
         "training_status" => vec![
             ("csrf", csrf.into()),
             ("version", "1".into()),
@@ -374,7 +411,12 @@ async fn matrix(app: &TestApp) {
                     .replace("{nik}", &nik)
                     .replace("{lang}", "en")
                     .replace("{tid}", "1")
-                    .replace("{iid}", "1"),
+                    .replace("{iid}", "1")
+                    .replace("{oid}", "1")
+                    .replace("{bid}", "1")
+                    .replace("{cid}", &app.counter_a.to_string())
+                    .replace("{key}", "min_certified_officers")
+                    .replace("{chart}", "reach"),
             );
             let c = &callers[i];
             let api = path.starts_with("/api/");

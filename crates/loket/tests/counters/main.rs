@@ -1,0 +1,951 @@
+//! The counter network: lifecycle with the certified-staff rule, ToT cascade, targets, the
+//! dashboard against direct counts, network files and pages; each story on both backends.
+// Test code may unwrap: a panic is a failed test with its reason.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use loket::auth::Role;
+use loket::counters::dashboard;
+use loket::counters::file::{self as netfile, Kind};
+use loket::counters::model::*;
+use loket::counters::store as cstore;
+use loket::participants::file::{read_csv, seal_all, ImportError};
+use loket::participants::model::{validate, ParticipantData, ParticipantFields};
+use loket::participants::store::{insert_many, Registration};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use common::{TestApp, PASSWORD};
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {
+    let r = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn version_of(app: &TestApp, counter: i64) -> i64 {
+    cstore::counter_row(&app.state.db, counter)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+}
+
+/// Head office takes a new counter from planned to operating; the staffing rule blocks it
+/// until an officer trained through the cascade holds a valid certificate.
+async fn a_counter_operates_only_with_certified_staff(app: &TestApp) {
+    let (_, admin) = app.user("admin.pusat", Role::Admin, None).await;
+    let db = &app.state.db;
+    let office = app.office_a;
+    let counter = loket::counters::create_counter(db, office, "A-02", "Loket A Bandara", "planned")
+        .await
+        .unwrap();
+    let path = format!("/api/v1/counters/{counter}/status");
+
+    // planned → operating directly is not a lifecycle step.
+    let v = version_of(app, counter).await;
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-06-20", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["fields"][0]["code"],
+        "status_transition_invalid"
+    );
+
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "preparing", "effective_on": "2021-06-10", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "preparing");
+
+    // A stale version is a conflict, not a silent overwrite.
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "closed", "effective_on": "2021-06-11", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "version_conflict");
+
+    // No officer yet: the error says so.
+    let v = version_of(app, counter).await;
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-06-20", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["fields"][0]["code"],
+        "certified_officers_missing"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Belum ada petugas"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("No officer"),
+        "{body}"
+    );
+
+    // An officer assigned but not yet trained is named in the error.
+    let (petugas_user, petugas_token) =
+        app.user("siti.petugas", Role::Petugas, Some(counter)).await;
+    let (s, body) = post(app, &admin, "/api/v1/officers", json!({"user_id": petugas_user, "full_name": "Siti Rahayu", "cascade_role": "counter_officer"})).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let officer = body["id"].as_i64().unwrap();
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-06-20", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Siti Rahayu"),
+        "{body}"
+    );
+
+    // The cascade: programme office trains a central trainer, who trains the officer.
+    let (trainer_user, _) = app.user("budi.pelatih", Role::Admin, None).await;
+    let (_, body) = post(app, &admin, "/api/v1/officers", json!({"user_id": trainer_user, "full_name": "Budi Santoso", "cascade_role": "central_trainer"})).await;
+    let trainer = body["id"].as_i64().unwrap();
+    let (s, body) = post(app, &admin, "/api/v1/tot/batches", json!({"code": "TOT-P-1", "level": "central", "mode": "offline", "start_date": "2021-05-24", "end_date": "2021-05-28", "trainer_name": "Manajemen Pelaksana", "topics": "alur Prakerja"})).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let central = body["id"].as_i64().unwrap();
+    // A counter batch needs a certified central trainer: not yet.
+    let counter_batch = json!({"code": "TOT-L-1", "level": "counter", "mode": "online", "start_date": "2021-06-14", "end_date": "2021-06-15", "trainer_officer_id": trainer, "trainer_name": "Budi Santoso", "topics": "pendaftaran"});
+    let (s, body) = post(app, &admin, "/api/v1/tot/batches", counter_batch.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"][0]["code"], "trainer_not_certified");
+    let (_, body) = post(
+        app,
+        &admin,
+        &format!("/api/v1/tot/batches/{central}/results"),
+        json!({"officer_id": trainer, "attended": true, "score": 88}),
+    )
+    .await;
+    assert_eq!(body["passed"], true);
+    let (s, body) = post(app, &admin, "/api/v1/tot/batches", counter_batch).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let batch = body["id"].as_i64().unwrap();
+
+    // A failed assessment certifies nobody; the corrected result does.
+    let results = format!("/api/v1/tot/batches/{batch}/results");
+    let (_, body) = post(
+        app,
+        &admin,
+        &results,
+        json!({"officer_id": officer, "attended": true, "score": 65}),
+    )
+    .await;
+    assert_eq!(body["passed"], false);
+    assert!(
+        !loket::counters::officer_is_certified(db, petugas_user, d(2021, 6, 20))
+            .await
+            .unwrap()
+    );
+    let (s, _) = post(
+        app,
+        &admin,
+        &results,
+        json!({"officer_id": officer, "attended": true, "score": 101}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, body) = post(
+        app,
+        &admin,
+        &results,
+        json!({"officer_id": officer, "attended": true, "score": 82}),
+    )
+    .await;
+    assert_eq!(body["passed"], true);
+
+    // Certified from the batch's last day, for two years.
+    assert!(
+        !loket::counters::officer_is_certified(db, petugas_user, d(2021, 6, 14))
+            .await
+            .unwrap()
+    );
+    assert!(
+        loket::counters::officer_is_certified(db, petugas_user, d(2021, 6, 15))
+            .await
+            .unwrap()
+    );
+    assert!(
+        loket::counters::officer_is_certified(db, petugas_user, d(2023, 6, 15))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !loket::counters::officer_is_certified(db, petugas_user, d(2023, 6, 16))
+            .await
+            .unwrap()
+    );
+
+    // A coordinator of another office may not move this counter; an officer may not either.
+    let (_, koordinator_b) = app
+        .user("koord.b", Role::Koordinator, Some(app.counter_b))
+        .await;
+    let (s, _) = post(
+        app,
+        &koordinator_b,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-06-20", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = post(
+        app,
+        &petugas_token,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-06-20", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Now it operates; the history keeps the dates.
+    let (s, body) = post(app, &admin, &path, json!({"status": "operating", "effective_on": "2021-06-20", "note": "dibuka", "version": v})).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "operating");
+    let events = cstore::status_events(db, Some(counter)).await.unwrap();
+    let steps: Vec<_> = events
+        .iter()
+        .map(|e| (e.status.as_str(), e.effective_on))
+        .collect();
+    assert_eq!(
+        steps,
+        [("preparing", d(2021, 6, 10)), ("operating", d(2021, 6, 20))]
+    );
+
+    // Lineage: officer ← central trainer ← programme office.
+    let (_, body) = get(app, &admin, &format!("/api/v1/officers/{officer}")).await;
+    let names: Vec<&str> = body["lineage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Siti Rahayu", "Budi Santoso", "Manajemen Pelaksana"]
+    );
+
+    // N is a setting: with 2 required, pausing and reopening is refused, naming the gap.
+    let (s, _) = app
+        .client
+        .put(app.url("/api/v1/settings/min_certified_officers"))
+        .bearer_auth(&admin)
+        .json(&json!({"value": "2"}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let v = version_of(app, counter).await;
+    post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "paused", "effective_on": "2021-07-01", "version": v}),
+    )
+    .await;
+    let v = version_of(app, counter).await;
+    let (s, body) = post(
+        app,
+        &admin,
+        &path,
+        json!({"status": "operating", "effective_on": "2021-07-05", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("at least 2"),
+        "{body}"
+    );
+    let bad = app
+        .client
+        .put(app.url("/api/v1/settings/min_certified_officers"))
+        .bearer_auth(&admin)
+        .json(&json!({"value": "zero"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_counter_operates_only_with_certified_staff_on_each_backend() {
+    on_each_backend!(a_counter_operates_only_with_certified_staff);
+}
+
+fn people(n: usize, first_serial: u16) -> Vec<ParticipantData> {
+    (0..n)
+        .map(|i| {
+            let serial = first_serial + i as u16;
+            let nik = nik::Nik::compose("320101", d(1990, 5, 5), nik::Sex::Female, serial).unwrap();
+            let fields = ParticipantFields {
+                nik: Some(nik.as_str().to_string()),
+                full_name: Some(format!("Peserta {serial}")),
+                sex: Some("female".into()),
+                birth_date: Some("1990-05-05".into()),
+                consent_processing: Some("true".into()),
+                consent_method: Some("paper_form".into()),
+                ..Default::default()
+            };
+            validate(&fields, d(2026, 1, 1)).unwrap()
+        })
+        .collect()
+}
+
+async fn register(
+    app: &TestApp,
+    counter: Option<i64>,
+    at: chrono::DateTime<Utc>,
+    batch: Vec<ParticipantData>,
+) {
+    let sealed = seal_all(&app.state.vault, batch);
+    insert_many(
+        &app.state.db,
+        &sealed,
+        Registration {
+            counter_id: counter,
+            officer_id: None,
+            at,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+}
+
+async fn direct_count(app: &TestApp, counters: &[i64], until: chrono::DateTime<Utc>) -> i64 {
+    let mut total = 0;
+    for c in counters {
+        let n: i64 = loket::with_db!(&app.state.db, |pool| {
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM participants WHERE counter_id = $1 AND created_at < $2")
+                .bind(*c)
+                .bind(until)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        total += n;
+    }
+    total
+}
+
+/// The dashboard's figures equal direct counts, at every level and on a past day; the WIB
+/// day boundary is respected; the projection follows the four-week rate.
+async fn dashboard_figures_agree_with_direct_counts(app: &TestApp) {
+    let db = &app.state.db;
+    let (_, admin) = app.user("admin.pusat", Role::Admin, None).await;
+    // Office A (province 32) has counters A-01 and A-03; office B (35) has B-01.
+    let a3 = loket::counters::create_counter(db, app.office_a, "A-03", "Loket A3", "planned")
+        .await
+        .unwrap();
+    let wib = |y, m, day, h| {
+        chrono::FixedOffset::east_opt(7 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(y, m, day, h, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    register(app, Some(app.counter_a), wib(2021, 7, 5, 9), people(30, 1)).await;
+    register(
+        app,
+        Some(app.counter_a),
+        wib(2021, 11, 20, 10),
+        people(12, 100),
+    )
+    .await;
+    // 06:30 WIB on 1 Dec is still 30 Nov in UTC: it counts for 1 December.
+    register(
+        app,
+        Some(a3),
+        wib(2021, 12, 1, 6) + chrono::Duration::minutes(30),
+        people(7, 200),
+    )
+    .await;
+    register(
+        app,
+        Some(app.counter_b),
+        wib(2021, 12, 10, 11),
+        people(20, 300),
+    )
+    .await;
+    register(
+        app,
+        Some(app.counter_b),
+        wib(2022, 1, 10, 11),
+        people(5, 400),
+    )
+    .await;
+    register(app, None, wib(2021, 12, 10, 11), people(3, 500)).await; // imported, no counter: not reached
+
+    cstore::set_target(
+        db,
+        Metric::Reached,
+        &ScopeRef::National,
+        d(2021, 12, 31),
+        100,
+    )
+    .await
+    .unwrap();
+    let as_of = d(2021, 12, 31);
+    let end = wib(2022, 1, 1, 0);
+    let national = dashboard::compute(db, &ScopeRef::National, as_of)
+        .await
+        .unwrap();
+    let all = [app.counter_a, a3, app.counter_b];
+    assert_eq!(national.reach.reached, direct_count(app, &all, end).await);
+    assert_eq!(national.reach.reached, 69);
+    let province = dashboard::compute(db, &ScopeRef::Province("32".into()), as_of)
+        .await
+        .unwrap();
+    assert_eq!(
+        province.reach.reached,
+        direct_count(app, &[app.counter_a, a3], end).await
+    );
+    let office = dashboard::compute(db, &ScopeRef::Office("UPT-B".into()), as_of)
+        .await
+        .unwrap();
+    assert_eq!(
+        office.reach.reached,
+        direct_count(app, &[app.counter_b], end).await
+    );
+    let counter = dashboard::compute(db, &ScopeRef::Counter("A-03".into()), as_of)
+        .await
+        .unwrap();
+    assert_eq!(counter.reach.reached, 7);
+    // The children add up to the parent.
+    assert_eq!(
+        national.children.iter().map(|c| c.reached).sum::<i64>(),
+        national.reach.reached
+    );
+    assert_eq!(national.children.len(), 2);
+    assert_eq!(
+        province.children.iter().map(|c| c.reached).sum::<i64>(),
+        province.reach.reached
+    );
+
+    // Moving and removing rows keeps the figures exact (the daily rollup follows by trigger).
+    loket::with_db!(db, |pool| {
+        sqlx::query("UPDATE participants SET counter_id = $1 WHERE id IN (SELECT id FROM participants WHERE counter_id = $2 ORDER BY id LIMIT 3)")
+            .bind(app.counter_a).bind(app.counter_b).execute(pool).await.unwrap();
+        sqlx::query("UPDATE participants SET counter_id = $1 WHERE counter_id IS NULL")
+            .bind(a3)
+            .execute(pool)
+            .await
+            .unwrap();
+        // Consent history rows point at the person: remove them first.
+        sqlx::query("DELETE FROM consent_events WHERE participant_id IN (SELECT id FROM participants WHERE counter_id = $1 ORDER BY id LIMIT 2)")
+            .bind(app.counter_a).execute(pool).await.unwrap();
+        sqlx::query("DELETE FROM participants WHERE id IN (SELECT id FROM participants WHERE counter_id = $1 ORDER BY id LIMIT 2)")
+            .bind(app.counter_a).execute(pool).await.unwrap();
+    });
+    for (scope, ids) in [
+        (ScopeRef::National, all.to_vec()),
+        (ScopeRef::Office("UPT-B".into()), vec![app.counter_b]),
+        (ScopeRef::Counter("A-03".into()), vec![a3]),
+    ] {
+        let again = dashboard::compute(db, &scope, as_of).await.unwrap();
+        assert_eq!(
+            again.reach.reached,
+            direct_count(app, &ids, end).await,
+            "{scope:?}"
+        );
+    }
+    assert_eq!(
+        dashboard::compute(db, &ScopeRef::National, as_of)
+            .await
+            .unwrap()
+            .reach
+            .reached,
+        69 + 3 - 2
+    );
+    // Put the figures back for the rest of the story.
+    register(app, Some(app.counter_a), wib(2021, 7, 5, 9), people(2, 600)).await;
+    loket::with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE participants SET counter_id = NULL WHERE counter_id = $1 AND created_at > $2",
+        )
+        .bind(a3)
+        .bind(wib(2021, 12, 5, 0))
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    let national = dashboard::compute(db, &ScopeRef::National, as_of)
+        .await
+        .unwrap();
+    assert_eq!(national.reach.reached, 69);
+    // The WIB day: on 30 Nov the 06:30 WIB registrations of 1 Dec are not there yet.
+    let nov = dashboard::compute(db, &ScopeRef::Counter("A-03".into()), d(2021, 11, 30))
+        .await
+        .unwrap();
+    assert_eq!(nov.reach.reached, 0);
+
+    // The monthly chart is cumulative and ends on as_of.
+    let reach_chart = national.charts.iter().find(|c| c.key == "reach").unwrap();
+    let last = reach_chart.rows.last().unwrap();
+    assert_eq!(
+        (last.label.as_str(), last.values[0], last.values[1]),
+        ("2021-12-31", Some(69), Some(100))
+    );
+    let july = reach_chart
+        .rows
+        .iter()
+        .find(|r| r.label == "2021-07-31")
+        .unwrap();
+    assert_eq!(
+        july.values[0],
+        Some(direct_count(app, &all, wib(2021, 8, 1, 0)).await)
+    );
+
+    // Last four weeks (4–31 Dec, so not A-03's 1 Dec): 20; remaining 31 → ceil(31 × 28 / 20)
+    // = 44 days after 31 Dec.
+    assert_eq!(national.reach.last_four_weeks, 20);
+    assert_eq!(national.reach.weekly_rate, 5);
+    assert_eq!(national.reach.projected_date, Some(d(2022, 2, 13)));
+    assert_eq!(national.reach.on_track, Some(false));
+    // With the target met, the day it was met is shown instead.
+    cstore::set_target(
+        db,
+        Metric::Reached,
+        &ScopeRef::National,
+        d(2021, 12, 31),
+        42,
+    )
+    .await
+    .unwrap();
+    let met = dashboard::compute(db, &ScopeRef::National, as_of)
+        .await
+        .unwrap();
+    assert_eq!(
+        (met.reach.met_on, met.reach.projected_date),
+        (Some(d(2021, 11, 20)), None)
+    );
+
+    // Counters by status on a past day follow the status events.
+    let v = version_of(app, a3).await;
+    let (s, _) = post(
+        app,
+        &admin,
+        &format!("/api/v1/counters/{a3}/status"),
+        json!({"status": "preparing", "effective_on": "2021-11-01", "version": v}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let oct = dashboard::compute(db, &ScopeRef::National, d(2021, 10, 31))
+        .await
+        .unwrap();
+    let dec = dashboard::compute(db, &ScopeRef::National, as_of)
+        .await
+        .unwrap();
+    assert_eq!((oct.counters.planned, oct.counters.preparing), (1, 0));
+    assert_eq!(
+        (
+            dec.counters.preparing,
+            dec.counters.operating,
+            dec.counters.total
+        ),
+        (1, 2, 3)
+    );
+    // Seeded targets: 5 operating by 2021-06-30, 92 by 2021-12-31, both missed here.
+    let checks: Vec<_> = dec
+        .targets
+        .iter()
+        .filter(|t| t.metric == "counters_operating")
+        .map(|t| (t.target, t.actual, t.met))
+        .collect();
+    assert_eq!(
+        checks,
+        [(5, Some(2), Some(false)), (92, Some(2), Some(false))]
+    );
+
+    // Laggards: a planned opening date that passed without operating puts the office behind.
+    loket::with_db!(db, |pool| {
+        sqlx::query("UPDATE counters SET planned_open = $1 WHERE id = $2")
+            .bind(d(2021, 12, 1))
+            .bind(a3)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let dec = dashboard::compute(db, &ScopeRef::National, as_of)
+        .await
+        .unwrap();
+    let lag: Vec<_> = dec
+        .laggards
+        .iter()
+        .map(|l| (l.office_code.as_str(), l.behind))
+        .collect();
+    assert_eq!(lag, [("UPT-A", 1)]);
+
+    // The JSON API gives the same figures; a bad scope is a 422, never a 500.
+    let (s, body) = get(
+        app,
+        &admin,
+        "/api/v1/dashboard?scope=province:32&as_of=2021-12-31",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let province_32 = [app.counter_a, a3];
+    assert_eq!(
+        body["reach"]["reached"],
+        direct_count(app, &province_32, end).await
+    );
+    for bad in ["scope=planet:9", "scope=province:99", "as_of=31-12-2021"] {
+        let (s, body) = get(app, &admin, &format!("/api/v1/dashboard?{bad}")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn dashboard_figures_agree_with_direct_counts_on_each_backend() {
+    on_each_backend!(dashboard_figures_agree_with_direct_counts);
+}
+
+/// Network files: every bad row reported with row and column, nothing half-imported; a good
+/// file goes in whole and comes back out the same.
+async fn network_files_are_all_or_nothing(app: &TestApp) {
+    let db = &app.state.db;
+    let offices = "code;name;kind;province_code;address\nUPT-NTB;BP3MI NTB;upt;52;Mataram\nP4MI-LOTIM;P4MI Lombok Timur;p4mi;52;\n";
+    let bad_counters = "code,office_code,name,location_type,planned_open\nNTB-01,UPT-NTB,Loket NTB,office,2021-07-01\nNTB-02,UPT-XXX,Loket Bandara,airport,2021-13-01\nNTB-01,UPT-NTB,Lagi,office,\n";
+    let sheet = read_csv(bad_counters.as_bytes()).unwrap();
+    let Err(ImportError::Rejected(errors)) =
+        netfile::import(db, None, Kind::Counters, &sheet, false).await
+    else {
+        panic!("bad counters must be rejected");
+    };
+    let located: Vec<_> = errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            (2, "B (office_code)", "office_unknown"),
+            (3, "B (office_code)", "office_unknown"),
+            (3, "D (location_type)", "choice_invalid"),
+            (3, "E (planned_open)", "date_invalid"),
+            (4, "B (office_code)", "office_unknown"),
+            (4, "A (code)", "duplicate_in_file"),
+        ]
+    );
+    assert_eq!(
+        cstore::counter_rows(db).await.unwrap().len(),
+        2,
+        "nothing half-imported"
+    );
+
+    let summary = netfile::import(
+        db,
+        None,
+        Kind::Offices,
+        &read_csv(offices.as_bytes()).unwrap(),
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.created, summary.updated), (2, 0));
+    let good = "code,office_code,name,location_type,planned_open,opening_hours\nNTB-01,UPT-NTB,Loket NTB,office,2021-07-01,08-16\nNTB-02,UPT-NTB,Loket BIL,arrival,2021-08-01,\n";
+    let summary = netfile::import(
+        db,
+        None,
+        Kind::Counters,
+        &read_csv(good.as_bytes()).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!((summary.rows, summary.dry_run), (2, true));
+    assert_eq!(
+        cstore::counter_rows(db).await.unwrap().len(),
+        2,
+        "a dry run writes nothing"
+    );
+    netfile::import(
+        db,
+        None,
+        Kind::Counters,
+        &read_csv(good.as_bytes()).unwrap(),
+        false,
+    )
+    .await
+    .unwrap();
+    let ntb = cstore::counter_rows(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.code == "NTB-02")
+        .unwrap();
+    assert_eq!(
+        (
+            ntb.location_type.as_str(),
+            ntb.status.as_str(),
+            ntb.planned_open
+        ),
+        ("arrival", "planned", Some(d(2021, 8, 1)))
+    );
+
+    let officers = "username,full_name,role,cascade_role,counter_code\nina.ntb,Ina Lestari,petugas,counter_officer,NTB-01\nrina.ntb,Rina,petugas,,NTB-09\n";
+    let Err(ImportError::Rejected(errors)) = netfile::import(
+        db,
+        None,
+        Kind::Officers,
+        &read_csv(officers.as_bytes()).unwrap(),
+        false,
+    )
+    .await
+    else {
+        panic!("bad officers must be rejected");
+    };
+    let located: Vec<_> = errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
+        .collect();
+    assert_eq!(
+        located,
+        [
+            (3, "D (cascade_role)", "required"),
+            (3, "E (counter_code)", "counter_unknown")
+        ]
+    );
+    assert!(cstore::officer_rows(db).await.unwrap().is_empty());
+    let officers = "username,full_name,role,cascade_role,counter_code\nina.ntb,Ina Lestari,petugas,counter_officer,NTB-01\n";
+    netfile::import(
+        db,
+        None,
+        Kind::Officers,
+        &read_csv(officers.as_bytes()).unwrap(),
+        false,
+    )
+    .await
+    .unwrap();
+    let user = loket::auth::store::user_by_username(db, "ina.ntb")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.counter_id, Some(ntb.id - 1));
+
+    // Export, then import the export: the same rows come back as updates.
+    let dir = tempfile::tempdir().unwrap();
+    for (kind, name) in [(Kind::Offices, "o.csv"), (Kind::Counters, "c.xlsx")] {
+        let path = dir.path().join(name);
+        let n = netfile::export(
+            db,
+            kind,
+            loket::participants::file::Format::from_path(&path),
+            &path,
+        )
+        .await
+        .unwrap();
+        let sheet = loket::participants::file::read_sheet(&path).unwrap();
+        assert_eq!(sheet.rows.len(), n);
+        let again = netfile::import(db, None, kind, &sheet, true).await.unwrap();
+        assert_eq!((again.rows, again.updated), (n, n));
+    }
+}
+
+#[tokio::test]
+async fn network_files_are_all_or_nothing_on_each_backend() {
+    on_each_backend!(network_files_are_all_or_nothing);
+}
+
+async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .post(app.url("/login"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("next", "/counters"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = client
+        .get(app.url("/counters"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    (client, csrf)
+}
+
+/// The pages: a light dashboard with SVG charts and their numbers, downloads that hold the
+/// same numbers, and the status form refusing an unstaffed counter in plain HTML.
+async fn pages_show_the_dashboard_and_the_lifecycle(app: &TestApp) {
+    app.user("admin.pusat", Role::Admin, None).await;
+    let wib = |y, m, day| {
+        chrono::FixedOffset::east_opt(7 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(y, m, day, 9, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    register(app, Some(app.counter_a), wib(2021, 12, 1), people(4, 1)).await;
+    let (client, csrf) = sign_in(app, "admin.pusat").await;
+    let page = client
+        .get(app.url("/dashboard?as_of=2021-12-31"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.len() < 60_000, "dashboard is {} bytes", html.len());
+    assert!(html.contains("<svg") && html.contains("<desc id=\"c-reach-d\">"));
+    assert!(html.contains("Purna PMI terjangkau"));
+    assert!(
+        html.contains("scope=province%3A32"),
+        "drill-down link to the province"
+    );
+    let csv = client
+        .get(app.url("/dashboard/download/reach?scope=national&as_of=2021-12-31"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.trim_end().ends_with("2021-12-31,4,110000"), "{csv}");
+    let xlsx = client
+        .get(app.url("/dashboard/download/counters?as_of=2021-12-31&format=xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+    let page = client
+        .get(app.url("/dashboard?scope=province%3A99"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let db = &app.state.db;
+    let counter = loket::counters::create_counter(db, app.office_a, "A-09", "Loket A9", "planned")
+        .await
+        .unwrap();
+    let v = version_of(app, counter).await.to_string();
+    let form = |status: &'static str, v: String| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("version", v),
+            ("status", status.to_string()),
+            ("effective_on", "2021-06-01".to_string()),
+        ]
+    };
+    let r = client
+        .post(app.url(&format!("/counters/{counter}")))
+        .form(&form("preparing", v))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let v = version_of(app, counter).await.to_string();
+    let r = client
+        .post(app.url(&format!("/counters/{counter}")))
+        .form(&form("operating", v))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("id=\"status-alert\"") && html.contains("Belum ada petugas"),
+        "the error names what is missing"
+    );
+    let list = client
+        .get(app.url("/counters"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("A-09") && list.contains("Persiapan"));
+    assert_eq!(
+        client
+            .get(app.url("/officers"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn pages_show_the_dashboard_and_the_lifecycle_on_each_backend() {
+    on_each_backend!(pages_show_the_dashboard_and_the_lifecycle);
+}
