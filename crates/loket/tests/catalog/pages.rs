@@ -4,47 +4,11 @@
 use loket::auth::Role;
 use reqwest::StatusCode;
 
-use crate::common::{person_json, TestApp, PASSWORD};
+use crate::common::{person_json, sign_in, TestApp};
 use crate::on_each_backend;
 
 /// Pages must stay light for slow connections.
 const PAGE_LIMIT: usize = 60 * 1024;
-
-async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/catalog"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let page = client
-        .get(app.url("/catalog"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (client, csrf)
-}
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = client.get(app.url(path)).send().await.unwrap();

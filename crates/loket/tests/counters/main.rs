@@ -18,7 +18,7 @@ use loket::participants::store::{insert_many, Registration};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use common::{TestApp, PASSWORD};
+use common::{sign_in, TestApp};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -805,42 +805,6 @@ async fn network_files_are_all_or_nothing(app: &TestApp) {
 #[tokio::test]
 async fn network_files_are_all_or_nothing_on_each_backend() {
     on_each_backend!(network_files_are_all_or_nothing);
-}
-
-async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/counters"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = client
-        .get(app.url("/counters"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (client, csrf)
 }
 
 /// The pages: a light dashboard with SVG charts and their numbers, downloads that hold the

@@ -1,45 +1,8 @@
 use loket::auth::Role;
 use reqwest::StatusCode;
 
-use crate::common::{TestApp, PASSWORD};
+use crate::common::{sign_in, TestApp};
 use crate::on_each_backend;
-
-/// A cookie-keeping client signed in as `username`; returns it with the CSRF token of the session.
-pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/participants"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "login redirects");
-    let page = client
-        .get(app.url("/participants"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (client, csrf)
-}
 
 fn registration<'a>(csrf: &'a str, nik: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
