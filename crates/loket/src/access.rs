@@ -11,6 +11,13 @@ pub enum Action {
     EditParticipant,
     ExportParticipants,
     ImportParticipants,
+    ViewJourney,
+    RecordJourney,
+    OverrideJourney,
+    RecordSession,
+    ViewFollowUp,
+    ViewFunnel,
+    ManageSchemes,
 }
 
 impl Action {
@@ -22,6 +29,13 @@ impl Action {
             Action::EditParticipant => "participant.update",
             Action::ExportParticipants => "participant.export",
             Action::ImportParticipants => "participant.import",
+            Action::ViewJourney => "journey.view",
+            Action::RecordJourney => "journey.event",
+            Action::OverrideJourney => "journey.override",
+            Action::RecordSession => "journey.session",
+            Action::ViewFollowUp => "journey.follow_up",
+            Action::ViewFunnel => "journey.funnel",
+            Action::ManageSchemes => "journey.scheme",
         }
     }
 }
@@ -42,9 +56,19 @@ pub fn allows(user: &User, action: Action) -> bool {
         Role::Admin => true,
         Role::Koordinator | Role::Petugas => matches!(
             action,
-            ViewParticipant | RegisterParticipant | EditParticipant
+            ViewParticipant
+                | RegisterParticipant
+                | EditParticipant
+                | ViewJourney
+                | RecordJourney
+                | RecordSession
+                | ViewFollowUp
+                | ViewFunnel
         ),
-        Role::Auditor => matches!(action, ViewParticipant | ExportParticipants),
+        Role::Auditor => matches!(
+            action,
+            ViewParticipant | ExportParticipants | ViewJourney | ViewFunnel
+        ),
         Role::Mitra => false,
     }
 }
@@ -97,5 +121,21 @@ mod tests {
             &user(Role::Mitra, None, None),
             Action::ViewParticipant
         ));
+        assert!(allows(&auditor, Action::ViewJourney));
+        assert!(!allows(&auditor, Action::RecordJourney));
+    }
+
+    #[test]
+    fn only_admins_override_journey_rules_and_manage_schemes() {
+        for role in [Role::Koordinator, Role::Petugas, Role::Auditor, Role::Mitra] {
+            let u = user(role, Some(1), Some(10));
+            assert!(!allows(&u, Action::OverrideJourney), "{role:?}");
+            assert!(!allows(&u, Action::ManageSchemes), "{role:?}");
+        }
+        let admin = user(Role::Admin, None, None);
+        assert!(allows(&admin, Action::OverrideJourney));
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::RecordSession));
+        assert!(allows(&petugas, Action::ViewFollowUp));
     }
 }

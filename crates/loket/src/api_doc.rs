@@ -16,9 +16,20 @@ use crate::app::AppState;
         crate::participants::api::read,
         crate::participants::api::update,
         crate::participants::api::search,
+        crate::journey::api::read,
+        crate::journey::api::record,
+        crate::journey::api::correct,
+        crate::journey::api::eligibility,
+        crate::journey::api::session,
+        crate::journey::api::contact,
+        crate::journey::api::follow_up,
+        crate::journey::api::funnel,
+        crate::journey::api::schemes,
+        crate::journey::api::add_scheme,
+        crate::journey::api::add_batch,
     ),
     modifiers(&BearerAuth),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "system"))
 )]
 pub struct ApiDoc;
 

@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api_doc::router())
         .merge(crate::participants::api::router())
         .merge(crate::participants::pages::router())
+        .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
         .merge(crate::auth::pages::router())
         .merge(crate::web::router())
         .fallback(not_found)

@@ -65,7 +65,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 }
 
 /// One catalogue per feature (each feature keeps its texts in its own folder), searched in order.
-pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[TEXTS];
+pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[TEXTS, crate::journey::texts::TEXTS];
 
 /// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.
 pub static TEXTS: &[(&str, &str, &str)] = &[

@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod journey;
 pub mod participants;
 pub mod vault;
 pub mod web;

@@ -85,6 +85,17 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// The Prakerja journey: rebuild the per-participant projection from the events.
+    Journey {
+        #[command(subcommand)]
+        action: JourneyAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum JourneyAction {
+    /// Recompute every participant's journey row from their events, sessions and contacts.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -387,6 +398,17 @@ async fn main() -> anyhow::Result<()> {
             let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
             let token = users::create_token(&state.db, user.id, &label, expires).await?;
             println!("{token}");
+        }
+        Command::Journey {
+            action: JourneyAction::Rebuild,
+        } => {
+            let state = AppState::open(config).await?;
+            let total = loket::participants::store::count(&state.db).await?;
+            let bar = progress_bar(total as u64, "rebuild");
+            let rebuilt =
+                loket::journey::service::rebuild(&state.db, |n| bar.inc(n as u64)).await?;
+            bar.finish_and_clear();
+            println!("{rebuilt} perjalanan dihitung ulang / journeys rebuilt");
         }
     }
     Ok(())
