@@ -210,10 +210,25 @@ pub fn synthesize(
     if !rng.gen_bool(0.95) || !push(&mut events, Stage::Rated, day, &|_| {}) {
         return events;
     }
+    let rated = day;
+    // With balance left, many buy a second training (completion and rating follow).
+    let left = scheme.training_balance - price;
+    let (title, platform, second) = TRAININGS[rng.gen_range(0..TRAININGS.len())];
+    if second <= left && rng.gen_bool(0.7) {
+        let mut on = day + step(rng, 1, 10);
+        let bought = push(&mut events, Stage::TrainingBought, on, &|e| {
+            e.training_title = Some(title.into());
+            e.training_platform = Some(platform.into());
+            e.amount = Some(second);
+        });
+        on += step(rng, 3, 12);
+        if bought && push(&mut events, Stage::TrainingCompleted, on, &|_| {}) {
+            push(&mut events, Stage::Rated, on + step(rng, 0, 3), &|_| {});
+        }
+    }
     if !linked {
         return events;
     }
-    let rated = day;
     // Payments arrive around the expected date; a few are late (the follow-up list shows them).
     let mut payments: Vec<(NaiveDate, Stage, i64)> = Vec::new();
     for k in 0..scheme.incentive_count {

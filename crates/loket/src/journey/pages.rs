@@ -486,6 +486,7 @@ struct FunnelPage {
     chrome: Chrome,
     funnel: service::Funnel,
     bars: Vec<Bar>,
+    side: Vec<(&'static str, i64)>,
     height: i64,
     scope: String,
     id: String,
@@ -537,6 +538,11 @@ async fn funnel(
     let page = FunnelPage {
         chrome: Chrome::for_user(lang, &user, "/journey/funnel"),
         height: bars.len() as i64 * 26,
+        side: vec![
+            (Stage::NotAccepted.label(lang), funnel.not_accepted),
+            (Stage::Revoked.label(lang), funnel.revoked),
+            (Stage::Withdrawn.label(lang), funnel.withdrawn),
+        ],
         bars,
         scope: q.scope.clone().unwrap_or_else(|| "nation".into()),
         id: q.id.clone().unwrap_or_default(),

@@ -1183,14 +1183,24 @@ pub async fn funnel_figures(
             .copied()
             .unwrap_or(0)
     };
+    // Each median is its own scan; run them side by side on the pool's connections.
+    let mut medians = tokio::task::JoinSet::new();
+    for (i, pair) in FUNNEL.windows(2).enumerate() {
+        let (db, scope, (from_stage, to_stage)) = (db.clone(), scope.clone(), (pair[0], pair[1]));
+        medians.spawn(async move {
+            let histogram = store::dwell_histogram(&db, &scope, a, b, from_stage, to_stage).await;
+            (i, histogram.map(histogram_median))
+        });
+    }
+    let mut median_of = vec![None; FUNNEL.len()];
+    while let Some(joined) = medians.join_next().await {
+        let (i, median) =
+            joined.map_err(|e| AppError::Internal(anyhow::anyhow!("funnel task: {e}")))?;
+        median_of[i] = median?;
+    }
     let mut steps = Vec::new();
     for (i, stage) in FUNNEL.iter().enumerate() {
-        let median = match FUNNEL.get(i + 1) {
-            Some(next) => {
-                histogram_median(store::dwell_histogram(db, scope, a, b, *stage, *next).await?)
-            }
-            None => None,
-        };
+        let median = median_of[i];
         let now = reached(*stage);
         let before = i.checked_sub(1).map(|j| reached(FUNNEL[j]));
         steps.push(FunnelStep {
