@@ -28,6 +28,13 @@ pub enum Action {
     ManageCounters,
     /// Run ToT batches and record results; set targets and network settings; import files.
     ManageNetwork,
+    ViewJourney,
+    RecordJourney,
+    OverrideJourney,
+    RecordSession,
+    ViewFollowUp,
+    ViewFunnel,
+    ManageSchemes,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -53,6 +60,13 @@ impl Action {
             Action::ViewNetwork => "network.view",
             Action::ManageCounters => "counter.manage",
             Action::ManageNetwork => "network.manage",
+            Action::ViewJourney => "journey.view",
+            Action::RecordJourney => "journey.event",
+            Action::OverrideJourney => "journey.override",
+            Action::RecordSession => "journey.session",
+            Action::ViewFollowUp => "journey.follow_up",
+            Action::ViewFunnel => "journey.funnel",
+            Action::ManageSchemes => "journey.scheme",
         }
     }
 }
@@ -83,6 +97,11 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ViewCatalog
                 | ViewNetwork
                 | ManageCounters
+                | ViewJourney
+                | RecordJourney
+                | RecordSession
+                | ViewFollowUp
+                | ViewFunnel
         ),
         Role::Petugas => matches!(
             action,
@@ -93,6 +112,11 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ChangeConsent
                 | ViewCatalog
                 | ViewNetwork
+                | ViewJourney
+                | RecordJourney
+                | RecordSession
+                | ViewFollowUp
+                | ViewFunnel
         ),
         Role::Auditor => matches!(
             action,
@@ -102,10 +126,23 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ExportAudit
                 | ViewCatalog
                 | ViewNetwork
+                | ViewJourney
+                | ViewFunnel
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
         Role::Mitra => matches!(action, ExchangeParticipants | ViewCatalog),
+    }
+}
+
+/// Whether a counter's own lists (follow-up, workload) are within the user's reach: officers
+/// their counter, coordinators their office's counters, head office and auditors all.
+pub fn reaches_counter(user: &User, counter_id: i64, office_id: i64) -> bool {
+    match participant_scope(user) {
+        Scope::All => true,
+        Scope::Office(office) => office == office_id,
+        Scope::Counter(counter) => counter == counter_id,
+        Scope::Nothing => false,
     }
 }
 
@@ -218,6 +255,22 @@ mod tests {
             &user(Role::Mitra, None, None),
             Action::ViewParticipant
         ));
+        assert!(allows(&auditor, Action::ViewJourney));
+        assert!(!allows(&auditor, Action::RecordJourney));
+    }
+
+    #[test]
+    fn only_admins_override_journey_rules_and_manage_schemes() {
+        for role in [Role::Koordinator, Role::Petugas, Role::Auditor, Role::Mitra] {
+            let u = user(role, Some(1), Some(10));
+            assert!(!allows(&u, Action::OverrideJourney), "{role:?}");
+            assert!(!allows(&u, Action::ManageSchemes), "{role:?}");
+        }
+        let admin = user(Role::Admin, None, None);
+        assert!(allows(&admin, Action::OverrideJourney));
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::RecordSession));
+        assert!(allows(&petugas, Action::ViewFollowUp));
     }
 
     #[test]

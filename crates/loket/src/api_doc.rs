@@ -35,9 +35,20 @@ use crate::app::AppState;
         crate::counters::api::list_targets,
         crate::counters::api::set_target,
         crate::counters::api::set_setting,
+        crate::journey::api::read,
+        crate::journey::api::record,
+        crate::journey::api::correct,
+        crate::journey::api::eligibility,
+        crate::journey::api::session,
+        crate::journey::api::contact,
+        crate::journey::api::follow_up,
+        crate::journey::api::funnel,
+        crate::journey::api::schemes,
+        crate::journey::api::add_scheme,
+        crate::journey::api::add_batch,
     ),
     modifiers(&BearerAuth),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "system"))
 )]
 pub struct ApiDoc;
 

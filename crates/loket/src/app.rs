@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
+        .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::web::router())

@@ -471,6 +471,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         let network = seed_network(db).await?;
         counters::demo::seed_rollout(db, &network).await?;
         seed_people(db, vault, &network, participants).await?;
+        crate::journey::demo::seed(db).await?;
     }
     crate::catalog::demo::seed(db).await?;
     let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;

@@ -67,6 +67,14 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("invalid form token")]
     CsrfInvalid,
+    /// A rule of the domain refuses the request in the record's current state (e.g. a
+    /// journey transition); the feature names the stable code and both messages.
+    #[error("refused: {code}")]
+    Refused {
+        code: &'static str,
+        message: String,
+        message_en: String,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -122,6 +130,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::VersionRequired => "version_required",
             AppError::CsrfInvalid => "csrf_invalid",
+            AppError::Refused { code, .. } => code,
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -129,9 +138,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::NikDuplicate { .. } | AppError::VersionConflict { .. } => {
-                StatusCode::CONFLICT
-            }
+            AppError::NikDuplicate { .. }
+            | AppError::VersionConflict { .. }
+            | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
@@ -180,6 +189,11 @@ impl AppError {
                 "Formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.",
                 "The form has expired. Reload the page and submit again.",
             ),
+            AppError::Refused {
+                message,
+                message_en,
+                ..
+            } => (message.clone(), message_en.clone()),
             AppError::Database(_) | AppError::Internal(_) => pair(
                 "Terjadi kesalahan pada sistem. Silakan coba lagi atau hubungi admin.",
                 "Something went wrong on our side. Try again or contact the administrator.",

@@ -69,6 +69,7 @@ pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[
     TEXTS,
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
+    crate::journey::texts::TEXTS,
 ];
 
 /// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.

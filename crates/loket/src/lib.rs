@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod exchange;
 pub mod i18n;
+pub mod journey;
 pub mod keys;
 pub mod participants;
 pub mod vault;

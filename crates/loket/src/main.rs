@@ -115,6 +115,11 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
+    /// The Prakerja journey: rebuild the per-participant projection from the events.
+    Journey {
+        #[command(subcommand)]
+        action: JourneyAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -249,6 +254,12 @@ async fn dashboard_command(
         );
     }
     Ok(())
+}
+
+#[derive(Subcommand)]
+enum JourneyAction {
+    /// Recompute every participant's journey row from their events, sessions and contacts.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -794,6 +805,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Dashboard { json, scope, as_of } => {
             let state = AppState::open(config).await?;
             dashboard_command(&state, json, &scope, as_of.as_deref()).await?;
+        }
+        Command::Journey {
+            action: JourneyAction::Rebuild,
+        } => {
+            let state = AppState::open(config).await?;
+            let total = loket::participants::store::count(&state.db).await?;
+            let bar = progress_bar(total as u64, "rebuild");
+            let rebuilt =
+                loket::journey::service::rebuild(&state.db, |n| bar.inc(n as u64)).await?;
+            bar.finish_and_clear();
+            println!("{rebuilt} perjalanan dihitung ulang / journeys rebuilt");
         }
     }
     Ok(())

@@ -28,15 +28,23 @@ pub fn router() -> Router<AppState> {
         .route("/participants/{id}/recommendations", get(recommendations))
 }
 
-/// Where "choose this training" leads for a participant: the journey feature records the
-/// purchase. Until that route exists this returns `None` and the pages show no button; at merge
-/// the journey's route goes here (e.g. `/participants/{p}/purchases/new?training={t}&platform=..`).
+/// Where "choose this training" leads: the participant's journey page with the purchase form
+/// filled in (stage, title, platform, price), for the officer to check and save.
 pub fn purchase_link(
-    _participant_id: i64,
-    _training_id: i64,
-    _platform: Platform,
+    participant_id: i64,
+    title: &str,
+    platform: Platform,
+    price: i64,
 ) -> Option<String> {
-    None
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("stage", "training_bought")
+        .append_pair("training_title", title)
+        .append_pair("training_platform", platform.name())
+        .append_pair("amount", &price.to_string())
+        .finish();
+    Some(format!(
+        "/participants/{participant_id}/journey?{query}#record"
+    ))
 }
 
 /// One `<option>`: value, label with its count, selected.
@@ -510,7 +518,7 @@ async fn recommendations(
                 .iter()
                 .map(|r| lang.pick(&r.text, &r.text_en).to_string())
                 .collect(),
-            purchase: purchase_link(id, s.training.id, s.offer.platform),
+            purchase: purchase_link(id, &s.training.data.title, s.offer.platform, s.offer.price),
         })
         .collect();
     let page = RecommendationsPage {

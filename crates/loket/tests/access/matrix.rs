@@ -107,6 +107,25 @@ const ROWS: &[Row] = &[
     ("GET", "/dashboard", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/dashboard/download/{chart}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/officers", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    // The Prakerja journey (issue 5): a person's journey follows the person's scope.
+    ("GET", "/api/v1/participants/{id}/journey", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
+    ("GET", "/api/v1/participants/{id}/journey/eligibility?batch=20", Body::None, [401, 422, 422, 403, 422, 403, 422, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/events", Body::Json("journey_event"), [401, 201, 201, 403, 201, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/events/{eid}/correction", Body::Json("journey_correction"), [401, 422, 422, 403, 422, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/sessions", Body::Json("journey_session"), [401, 422, 422, 403, 422, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/contacts", Body::Json("journey_contact"), [401, 201, 201, 403, 201, 403, 403, 403]),
+    ("GET", "/api/v1/journey/follow-up?counter={cid}", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/api/v1/journey/funnel", Body::None, [401, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/api/v1/journey/schemes", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/journey/schemes", Body::Json("journey_scheme"), [401, 201, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/journey/batches", Body::Json("journey_batch"), [401, 201, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/participants/{id}/journey", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
+    ("POST", "/participants/{id}/journey/events", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/events/{eid}/correct", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/sessions", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/contacts", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
+    ("GET", "/journey/follow-up?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/journey/funnel", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -156,7 +175,9 @@ fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     ["{tid}", "{iid}", "{oid}", "{cid}", "{bid}"]
         .iter()
-        .fold(path.to_string(), |p, k| p.replace(k, "{id}"))
+        .fold(path.replace("{eid}", "{event_id}"), |p, k| {
+            p.replace(k, "{id}")
+        })
 }
 
 #[test]
@@ -305,6 +326,16 @@ fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_
             json!({"metric": "counters_operating", "scope": "national", "period_end": "2021-12-31", "value": 92})
         }
         "setting" => json!({"value": "1"}),
+        "journey_event" => json!({"stage": "account_created", "occurred_on": "2021-06-01"}),
+        "journey_correction" => json!({"void": true, "detail": "salah catat"}),
+        "journey_session" => {
+            json!({"started_at": "2021-07-06T03:00:00Z", "channel": "walk_in", "steps": ["choose_training"], "outcome": "done"})
+        }
+        "journey_contact" => json!({"channel": "phone", "result": "reached"}),
+        "journey_scheme" => {
+            json!({"code": "2027", "name": "Skema uji", "starts_on": "2027-01-01", "training_balance": 3500000, "incentive_amount": 600000, "incentive_count": 1, "survey_amount": 50000, "survey_count": 2, "purchase_days": 15, "incentive_first_after_days": 5})
+        }
+        "journey_batch" => json!({"scheme": "2023", "number": 99, "opens_on": "2023-06-01"}),
         "counter_status" => json!({"status": "preparing", "version": 1}),
         "tot_batch" => {
             json!({"code": "TOT-MATRIKS", "level": "central", "mode": "online", "start_date": "2021-05-01", "end_date": "2021-05-02", "trainer_name": "PMO", "topics": "pendampingan"})
@@ -416,7 +447,8 @@ async fn matrix(app: &TestApp) {
                     .replace("{bid}", "1")
                     .replace("{cid}", &app.counter_a.to_string())
                     .replace("{key}", "min_certified_officers")
-                    .replace("{chart}", "reach"),
+                    .replace("{chart}", "reach")
+                    .replace("{eid}", "1"),
             );
             let c = &callers[i];
             let api = path.starts_with("/api/");

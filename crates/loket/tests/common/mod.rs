@@ -287,3 +287,39 @@ pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String)
         .to_string();
     (client, csrf)
 }
+
+/// Gives `user_id` a valid ToT certificate (officer profile, a central batch, a certificate), as
+/// only certified officers may record assistance sessions.
+pub async fn certify(app: &TestApp, user_id: i64) {
+    let today = loket::clock::today();
+    let db = &app.state.db;
+    loket::with_db!(db, |pool| {
+        let officer: i64 = sqlx::query_scalar(
+            "INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, 'counter_officer', $3) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(format!("Petugas {user_id}"))
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let batch: i64 = sqlx::query_scalar(
+            "INSERT INTO tot_batches (code, level, mode, start_date, end_date, trainer_name, topics, created_at) \
+             VALUES ($1, 'counter', 'online', $2, $2, 'PMO', 'pendampingan', $3) RETURNING id",
+        )
+        .bind(format!("TOT-TEST-{user_id}"))
+        .bind(today - chrono::Duration::days(30))
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO certifications (officer_id, batch_id, certified_on, valid_until) VALUES ($1, $2, $3, $4)")
+            .bind(officer)
+            .bind(batch)
+            .bind(today - chrono::Duration::days(30))
+            .bind(today + chrono::Duration::days(700))
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+}

@@ -1,0 +1,575 @@
+//! Officer pages: a person's journey timeline with its forms, the printable follow-up list
+//! and the funnel (server-made SVG with the table as its text alternative).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
+use super::model::*;
+use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
+use crate::app::AppState;
+use crate::auth::PageUser;
+use crate::clock;
+use crate::codes::{choices, Choice};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::web::{error_page, render, Chrome};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/participants/{id}/journey", get(timeline))
+        .route("/participants/{id}/journey/events", post(record))
+        .route(
+            "/participants/{id}/journey/events/{event_id}/correct",
+            post(correct),
+        )
+        .route("/participants/{id}/journey/sessions", post(session))
+        .route("/participants/{id}/journey/contacts", post(contact))
+        .route("/journey/follow-up", get(follow_up))
+        .route("/journey/funnel", get(funnel))
+}
+
+type Pairs = Vec<(String, String)>;
+
+fn value<'a>(pairs: &'a Pairs, name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+fn text(pairs: &Pairs, name: &str) -> Option<String> {
+    value(pairs, name).map(str::to_string)
+}
+
+fn number(pairs: &Pairs, name: &str) -> Option<i64> {
+    // Officers type rupiah as 1.000.000 or 1,000,000.
+    value(pairs, name).and_then(|v| v.replace(['.', ',', ' '], "").parse().ok())
+}
+
+fn date(pairs: &Pairs, name: &str) -> Option<NaiveDate> {
+    value(pairs, name).and_then(|v| v.parse().ok())
+}
+
+/// The form's fields that do not parse as a number or date are errors, not silently dropped.
+fn unreadable(pairs: &Pairs, numbers: &[&str], dates: &[&str]) -> Option<AppError> {
+    let bad = numbers
+        .iter()
+        .find(|n| value(pairs, n).is_some() && number(pairs, n).is_none())
+        .or_else(|| {
+            dates
+                .iter()
+                .find(|n| value(pairs, n).is_some() && date(pairs, n).is_none())
+        })?;
+    Some(AppError::field(
+        bad,
+        "format_invalid",
+        "Isian ini tidak dapat dibaca (angka atau tanggal).",
+        "This field cannot be read (number or date).",
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "journey_timeline.html")]
+struct TimelinePage {
+    chrome: Chrome,
+    j: JourneyOut,
+    saved: bool,
+    alert: Option<String>,
+    alert_code: &'static str,
+    can_record: bool,
+    can_override: bool,
+    stages: Vec<Choice>,
+    channels: Vec<Choice>,
+    occupations: Vec<Choice>,
+    session_channels: Vec<Choice>,
+    steps: Vec<Choice>,
+    outcomes: Vec<Choice>,
+    results: Vec<Choice>,
+    today: String,
+    prefill: Prefill,
+}
+
+impl TimelinePage {
+    fn rp(&self, amount: &i64) -> String {
+        rupiah(*amount)
+    }
+
+    fn rp_opt(&self, amount: &Option<i64>) -> String {
+        amount.map(rupiah).unwrap_or_else(|| "—".into())
+    }
+
+    fn day(&self, d: &NaiveDate) -> String {
+        show_date(*d)
+    }
+
+    fn payment_tables(&self) -> Vec<(&'static str, &Vec<super::api::PaymentOut>)> {
+        vec![
+            (
+                self.chrome.t("journey.incentives"),
+                &self.j.ledger.incentives,
+            ),
+            (self.chrome.t("journey.surveys"), &self.j.ledger.surveys),
+        ]
+    }
+
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        clock::show(*at)
+    }
+
+    fn day_opt(&self, d: &Option<NaiveDate>) -> String {
+        d.map(show_date).unwrap_or_else(|| "—".into())
+    }
+
+    fn status(&self, code: &str) -> &'static str {
+        self.chrome.t(&format!("journey.status_{code}"))
+    }
+
+    fn label<'a>(&self, list: &'a [Choice], code: &str) -> &'a str {
+        list.iter()
+            .find(|c| c.code == code)
+            .map_or("?", |c| c.label)
+    }
+
+    fn step_labels(&self, codes: &str) -> String {
+        codes
+            .split(',')
+            .filter_map(Step::parse)
+            .map(|s| s.label(self.chrome.lang))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn next_step(&self) -> &str {
+        self.chrome
+            .lang
+            .pick(&self.j.next_step, &self.j.next_step_en)
+    }
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<String>,
+    #[serde(flatten)]
+    prefill: Prefill,
+}
+
+/// Values the catalogue's "choose this training" link puts into the event form, so the
+/// officer only checks them and saves the purchase.
+#[derive(Default, serde::Deserialize)]
+pub struct Prefill {
+    pub stage: Option<String>,
+    pub training_title: Option<String>,
+    pub training_platform: Option<String>,
+    pub amount: Option<String>,
+}
+
+async fn timeline_page(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    id: i64,
+    saved: bool,
+    error: Option<&AppError>,
+    prefill: Prefill,
+) -> Response {
+    let (loaded, journey) = match service::view(state, &user.actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, &e),
+    };
+    let today = clock::today();
+    let j = JourneyOut::build(&loaded, &journey, today, lang);
+    let u = &user.actor.user;
+    let recordable: Vec<Stage> = Stage::ALL
+        .iter()
+        .copied()
+        .filter(|s| *s != Stage::NotRegistered)
+        .collect();
+    let page = TimelinePage {
+        chrome: Chrome::for_user(lang, user, &format!("/participants/{id}/journey")),
+        saved,
+        alert: error.map(|e| {
+            let (id, en) = e.messages();
+            lang.pick(&id, &en).to_string()
+        }),
+        alert_code: error.map_or("", AppError::code),
+        can_record: crate::access::allows(u, crate::access::Action::RecordJourney),
+        can_override: crate::access::allows(u, crate::access::Action::OverrideJourney),
+        stages: choices(
+            &recordable,
+            Stage::code,
+            Stage::label,
+            lang,
+            prefill.stage.as_deref().unwrap_or(""),
+        ),
+        channels: choices(
+            PayoutChannel::ALL,
+            PayoutChannel::code,
+            PayoutChannel::label,
+            lang,
+            "",
+        ),
+        occupations: choices(
+            Occupation::ALL,
+            Occupation::code,
+            Occupation::label,
+            lang,
+            "none",
+        ),
+        session_channels: choices(
+            SessionChannel::ALL,
+            SessionChannel::code,
+            SessionChannel::label,
+            lang,
+            "walk_in",
+        ),
+        steps: choices(Step::ALL, Step::code, Step::label, lang, ""),
+        outcomes: choices(
+            SessionOutcome::ALL,
+            SessionOutcome::code,
+            SessionOutcome::label,
+            lang,
+            "done",
+        ),
+        results: choices(
+            ContactResult::ALL,
+            ContactResult::code,
+            ContactResult::label,
+            lang,
+            "reached",
+        ),
+        today: today.to_string(),
+        prefill,
+        j,
+    };
+    let status = error.map_or(StatusCode::OK, AppError::status);
+    render(status, &page)
+}
+
+async fn timeline(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    timeline_page(&state, lang, &user, id, q.saved.is_some(), None, q.prefill).await
+}
+
+/// After a POST: back to the timeline, or the timeline with the error explained.
+async fn after(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    id: i64,
+    result: crate::error::Result<i64>,
+    back: Option<String>,
+) -> Response {
+    match result {
+        Ok(_) => {
+            let to = back
+                .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+                .unwrap_or_else(|| format!("/participants/{id}/journey?saved=1"));
+            Redirect::to(&to).into_response()
+        }
+        Err(e @ (AppError::Forbidden | AppError::NotFound)) => error_page(lang, &e),
+        Err(e) if e.status().is_server_error() => error_page(lang, &e),
+        Err(e) => timeline_page(state, lang, user, id, false, Some(&e), Prefill::default()).await,
+    }
+}
+
+async fn record(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
+        return error_page(lang, &e);
+    }
+    if let Some(e) = unreadable(&pairs, &["batch", "amount", "version"], &["occurred_on"]) {
+        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    }
+    let input = EventInput {
+        stage: text(&pairs, "stage").unwrap_or_default(),
+        occurred_on: date(&pairs, "occurred_on"),
+        batch: number(&pairs, "batch"),
+        card_number: text(&pairs, "card_number"),
+        training_title: text(&pairs, "training_title"),
+        training_platform: text(&pairs, "training_platform"),
+        amount: number(&pairs, "amount"),
+        channel: text(&pairs, "channel"),
+        holder_nik: text(&pairs, "holder_nik"),
+        ewallet_phone: text(&pairs, "ewallet_phone"),
+        occupation: text(&pairs, "occupation"),
+        detail: text(&pairs, "detail"),
+        override_reason: text(&pairs, "override_reason"),
+        eligibility_reason: text(&pairs, "eligibility_reason"),
+        expected_version: number(&pairs, "version"),
+        ..Default::default()
+    };
+    let result = service::record_event(&state, &user.actor, id, &input, Source::Counter).await;
+    after(&state, lang, &user, id, result, None).await
+}
+
+async fn correct(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path((id, event_id)): Path<(i64, i64)>,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
+        return error_page(lang, &e);
+    }
+    if let Some(e) = unreadable(&pairs, &["amount", "version"], &["occurred_on"]) {
+        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    }
+    let input = CorrectionInput {
+        void: value(&pairs, "void").is_some(),
+        occurred_on: date(&pairs, "occurred_on"),
+        amount: number(&pairs, "amount"),
+        reason: text(&pairs, "reason").unwrap_or_default(),
+        override_reason: text(&pairs, "override_reason"),
+        expected_version: number(&pairs, "version"),
+        ..Default::default()
+    };
+    let result = service::correct_event(&state, &user.actor, id, event_id, &input).await;
+    after(&state, lang, &user, id, result, None).await
+}
+
+async fn session(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
+        return error_page(lang, &e);
+    }
+    if let Some(e) = unreadable(&pairs, &["minutes", "version"], &["on", "next_follow_up"]) {
+        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    }
+    let input = SessionInput {
+        on: date(&pairs, "on"),
+        minutes: number(&pairs, "minutes"),
+        channel: text(&pairs, "channel").unwrap_or_default(),
+        steps: pairs
+            .iter()
+            .filter(|(k, _)| k == "steps")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        outcome: text(&pairs, "outcome").unwrap_or_default(),
+        next_follow_up: date(&pairs, "next_follow_up"),
+        notes: text(&pairs, "notes"),
+        expected_version: number(&pairs, "version"),
+        ..Default::default()
+    };
+    let result = service::record_session(&state, &user.actor, id, &input).await;
+    after(&state, lang, &user, id, result, None).await
+}
+
+async fn contact(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
+        return error_page(lang, &e);
+    }
+    let input = ContactInput {
+        channel: text(&pairs, "channel").unwrap_or_default(),
+        result: text(&pairs, "result").unwrap_or_default(),
+        note: text(&pairs, "note"),
+        at: None,
+    };
+    let result = service::log_contact(&state, &user.actor, id, &input).await;
+    after(&state, lang, &user, id, result, text(&pairs, "back")).await
+}
+
+#[derive(Template)]
+#[template(path = "journey_follow_up.html")]
+struct FollowUpPage {
+    chrome: Chrome,
+    list: service::FollowUpList,
+    counter: String,
+    mine: bool,
+    back: String,
+    channels: Vec<Choice>,
+    results: Vec<Choice>,
+}
+
+impl FollowUpPage {
+    fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
+        self.chrome.lang.pick(id, en)
+    }
+}
+
+#[derive(Deserialize)]
+struct FollowUpQuery {
+    counter: Option<String>,
+    mine: Option<String>,
+    days: Option<String>,
+    as_of: Option<String>,
+}
+
+async fn follow_up(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Query(q): Query<FollowUpQuery>,
+) -> Response {
+    let u = &user.actor.user;
+    let counter = q
+        .counter
+        .as_deref()
+        .and_then(|c| c.trim().parse::<i64>().ok())
+        .or(u.counter_id);
+    let Some(counter) = counter else {
+        let e = AppError::field(
+            "counter",
+            "counter_required",
+            "Pilih loket (id).",
+            "Choose a counter (id).",
+        );
+        return error_page(lang, &e);
+    };
+    let mine = q.mine.is_some();
+    let days = q.days.as_deref().and_then(|d| d.parse().ok()).unwrap_or(7);
+    let as_of = q.as_of.as_deref().and_then(|d| d.parse().ok());
+    let list = match service::follow_up(
+        &state,
+        &user.actor,
+        counter,
+        mine.then_some(u.id),
+        as_of,
+        days,
+        300,
+        lang,
+    )
+    .await
+    {
+        Ok(list) => list,
+        Err(e) => return error_page(lang, &e),
+    };
+    let back = format!(
+        "/journey/follow-up?counter={counter}&days={days}{}",
+        if mine { "&mine=1" } else { "" }
+    );
+    let page = FollowUpPage {
+        chrome: Chrome::for_user(lang, &user, &back),
+        list,
+        counter: counter.to_string(),
+        mine,
+        back,
+        channels: choices(
+            SessionChannel::ALL,
+            SessionChannel::code,
+            SessionChannel::label,
+            lang,
+            "phone",
+        ),
+        results: choices(
+            ContactResult::ALL,
+            ContactResult::code,
+            ContactResult::label,
+            lang,
+            "reached",
+        ),
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// One bar of the funnel chart.
+struct Bar {
+    label: String,
+    reached: i64,
+    width: i64,
+    y: i64,
+    conversion: String,
+    median: String,
+}
+
+#[derive(Template)]
+#[template(path = "journey_funnel.html")]
+struct FunnelPage {
+    chrome: Chrome,
+    funnel: service::Funnel,
+    bars: Vec<Bar>,
+    side: Vec<(&'static str, i64)>,
+    height: i64,
+    scope: String,
+    id: String,
+    from: String,
+    to: String,
+}
+
+async fn funnel(
+    State(state): State<AppState>,
+    lang: Lang,
+    user: PageUser,
+    Query(q): Query<FunnelQuery>,
+) -> Response {
+    let scope = match parse_scope(&q) {
+        Ok(s) => s,
+        Err(e) => return error_page(lang, &e),
+    };
+    let (from, to) = funnel_range(&q);
+    let funnel = match service::funnel(&state, &user.actor, scope, from, to, lang).await {
+        Ok(f) => f,
+        Err(e) => return error_page(lang, &e),
+    };
+    let top = funnel
+        .steps
+        .iter()
+        .map(|s| s.reached)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bars = funnel
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Bar {
+            label: s.label.clone(),
+            reached: s.reached,
+            width: s.reached * 400 / top,
+            y: i as i64 * 26,
+            conversion: s
+                .conversion
+                .map(|c| format!("{:.0}%", c * 100.0))
+                .unwrap_or_else(|| "—".into()),
+            median: s
+                .median_days_to_next
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect::<Vec<_>>();
+    let page = FunnelPage {
+        chrome: Chrome::for_user(lang, &user, "/journey/funnel"),
+        height: bars.len() as i64 * 26,
+        side: vec![
+            (Stage::NotAccepted.label(lang), funnel.not_accepted),
+            (Stage::Revoked.label(lang), funnel.revoked),
+            (Stage::Withdrawn.label(lang), funnel.withdrawn),
+        ],
+        bars,
+        scope: q.scope.clone().unwrap_or_else(|| "nation".into()),
+        id: q.id.clone().unwrap_or_default(),
+        from: from.to_string(),
+        to: to.to_string(),
+        funnel,
+    };
+    render(StatusCode::OK, &page)
+}

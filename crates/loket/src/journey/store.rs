@@ -1,0 +1,733 @@
+//! SQL for the journey. Events, sessions and contacts are only ever appended; the projection
+//! row of a participant is rewritten in the same transaction, guarded by its version.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::model::*;
+use crate::db::Db;
+use crate::error::{AppError, Result};
+use crate::{with_db, with_db_typed};
+
+const SCHEME_COLUMNS: &str = "id, code, name, starts_on, training_balance, incentive_amount, incentive_count, \
+     survey_amount, survey_count, purchase_days, incentive_first_after_days, incentive_interval_days, \
+     survey_first_after_days, survey_interval_days, grace_working_days, min_age, max_age, max_age_from_batch";
+
+pub async fn schemes(db: &Db) -> Result<Vec<Scheme>> {
+    let sql = format!("SELECT {SCHEME_COLUMNS} FROM journey_schemes ORDER BY starts_on, id");
+    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
+        .fetch_all(pool)
+        .await?))
+}
+
+pub async fn batches(db: &Db) -> Result<Vec<Batch>> {
+    Ok(with_db!(db, |pool| sqlx::query_as(
+        "SELECT id, scheme_id, number, opens_on FROM journey_batches ORDER BY number"
+    )
+    .fetch_all(pool)
+    .await?))
+}
+
+pub async fn rules(db: &Db) -> Result<Rules> {
+    Ok(Rules::new(schemes(db).await?, batches(db).await?))
+}
+
+/// Adds a scheme; `code` is unique.
+pub async fn insert_scheme(db: &Db, s: &Scheme) -> Result<i64> {
+    let result: std::result::Result<i64, sqlx::Error> = with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO journey_schemes (code, name, starts_on, training_balance, incentive_amount, incentive_count, \
+             survey_amount, survey_count, purchase_days, incentive_first_after_days, incentive_interval_days, \
+             survey_first_after_days, survey_interval_days, grace_working_days, min_age, max_age, max_age_from_batch, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+        )
+        .bind(&s.code)
+        .bind(&s.name)
+        .bind(s.starts_on)
+        .bind(s.training_balance)
+        .bind(s.incentive_amount)
+        .bind(s.incentive_count)
+        .bind(s.survey_amount)
+        .bind(s.survey_count)
+        .bind(s.purchase_days)
+        .bind(s.incentive_first_after_days)
+        .bind(s.incentive_interval_days)
+        .bind(s.survey_first_after_days)
+        .bind(s.survey_interval_days)
+        .bind(s.grace_working_days)
+        .bind(s.min_age)
+        .bind(s.max_age)
+        .bind(s.max_age_from_batch)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await
+    });
+    match result {
+        Ok(id) => Ok(id),
+        Err(e) if crate::db::is_unique_violation(&e, "code") => Err(AppError::field(
+            "code",
+            "scheme_code_taken",
+            "Kode skema ini sudah dipakai.",
+            "This scheme code is already in use.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds a batch (gelombang); its number is unique across schemes.
+pub async fn insert_batch(
+    db: &Db,
+    scheme_id: i64,
+    number: i64,
+    opens_on: NaiveDate,
+) -> Result<i64> {
+    let result: std::result::Result<i64, sqlx::Error> = with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO journey_batches (scheme_id, number, opens_on, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(scheme_id)
+        .bind(number)
+        .bind(opens_on)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await
+    });
+    match result {
+        Ok(id) => Ok(id),
+        Err(e) if crate::db::is_unique_violation(&e, "number") => Err(AppError::field(
+            "number",
+            "batch_number_taken",
+            "Nomor gelombang ini sudah ada.",
+            "This batch number already exists.",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+const EVENT_COLUMNS: &str = "participant_id, stage, occurred_at, recorded_at, source, actor_id, counter_id, batch_id, \
+     card_number, training_title, training_platform, amount, channel, detail, correction_of, voids, override_reason, eligibility_reason, correction_reason";
+
+pub async fn events_of(db: &Db, participant_id: i64) -> Result<Vec<EventRow>> {
+    let sql = format!(
+        "SELECT id, {EVENT_COLUMNS} FROM journey_events WHERE participant_id = $1 ORDER BY id"
+    );
+    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(participant_id)
+        .fetch_all(pool)
+        .await?))
+}
+
+/// What the journey needs to know about a participant, without opening sealed values.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Person {
+    pub id: i64,
+    pub full_name: String,
+    pub birth_date: NaiveDate,
+    pub nik_index: Vec<u8>,
+    pub kk_index: Option<Vec<u8>>,
+    pub phone_index: Option<Vec<u8>>,
+    pub phone_enc: Option<Vec<u8>>,
+    pub counter_id: Option<i64>,
+    pub office_id: Option<i64>,
+    pub province_code: Option<String>,
+}
+
+pub async fn person(db: &Db, id: i64) -> Result<Option<Person>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT p.id, p.full_name, p.birth_date, p.nik_index, p.kk_index, p.phone_index, p.phone_enc, p.counter_id, \
+         c.office_id, o.province_code FROM participants p LEFT JOIN counters c ON c.id = p.counter_id \
+         LEFT JOIN offices o ON o.id = c.office_id WHERE p.id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    }))
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionRow {
+    pub id: i64,
+    pub participant_id: i64,
+    pub officer_id: i64,
+    pub counter_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub channel: String,
+    /// Checklist codes, comma-separated.
+    pub steps: String,
+    pub outcome: String,
+    pub next_follow_up: Option<NaiveDate>,
+    pub notes: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct ContactRow {
+    pub id: i64,
+    pub participant_id: i64,
+    pub officer_id: i64,
+    pub counter_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub channel: String,
+    pub result: String,
+    pub note: Option<String>,
+}
+
+pub async fn sessions_of(db: &Db, participant_id: i64) -> Result<Vec<SessionRow>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT id, participant_id, officer_id, counter_id, started_at, ended_at, channel, steps, outcome, \
+         next_follow_up, notes, recorded_at FROM journey_sessions WHERE participant_id = $1 ORDER BY id"
+    )
+    .bind(participant_id)
+    .fetch_all(pool)
+    .await?
+    }))
+}
+
+pub async fn contacts_of(db: &Db, participant_id: i64) -> Result<Vec<ContactRow>> {
+    Ok(with_db!(db, |pool| sqlx::query_as(
+        "SELECT id, participant_id, officer_id, counter_id, at, channel, result, note \
+         FROM journey_contacts WHERE participant_id = $1 ORDER BY id"
+    )
+    .bind(participant_id)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Other participants on this family card who were accepted (card recipients).
+pub async fn kk_recipients(db: &Db, kk_index: &[u8], except: i64) -> Result<i64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM participants p JOIN journey_progress j ON j.participant_id = p.id \
+         WHERE p.kk_index = $1 AND p.id <> $2 AND j.d_accepted IS NOT NULL"
+    )
+    .bind(kk_index)
+    .bind(except)
+    .fetch_one(pool)
+    .await?
+    }))
+}
+
+pub async fn is_barred(db: &Db, nik_index: &[u8]) -> Result<bool> {
+    let found: Option<i64> = with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT participant_id FROM journey_barred WHERE nik_index = $1"
+    )
+    .bind(nik_index)
+    .fetch_optional(pool)
+    .await?);
+    Ok(found.is_some())
+}
+
+/// The stored projection version, 0 when the participant has no journey yet.
+pub async fn progress_version(db: &Db, participant_id: i64) -> Result<i64> {
+    let v: Option<i64> = with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT version FROM journey_progress WHERE participant_id = $1"
+    )
+    .bind(participant_id)
+    .fetch_optional(pool)
+    .await?);
+    Ok(v.unwrap_or(0))
+}
+
+#[derive(Debug)]
+pub struct NewSession {
+    pub participant_id: i64,
+    pub officer_id: i64,
+    pub counter_id: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub channel: String,
+    pub steps: String,
+    pub outcome: String,
+    pub next_follow_up: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct NewContact {
+    pub participant_id: i64,
+    pub officer_id: i64,
+    pub counter_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub channel: String,
+    pub result: String,
+    pub note: Option<String>,
+}
+
+/// One appended fact; the projection is rewritten with it.
+pub enum Change<'a> {
+    Event {
+        event: &'a NewEvent,
+        bar_nik_index: Option<&'a [u8]>,
+    },
+    Session(&'a NewSession),
+    Contact(&'a NewContact),
+}
+
+pub const PROGRESS_COLUMNS: &[&str] = &[
+    "participant_id",
+    "counter_id",
+    "office_id",
+    "province_code",
+    "owner_id",
+    "scheme_id",
+    "batch_number",
+    "stage",
+    "stage_day",
+    "started_day",
+    "d_account_created",
+    "d_profile_verified",
+    "d_test_passed",
+    "d_joined_batch",
+    "d_accepted",
+    "d_not_accepted",
+    "d_payout_linked",
+    "d_training_bought",
+    "d_training_completed",
+    "d_rated",
+    "d_incentive_paid",
+    "d_surveys_done",
+    "d_finished",
+    "d_revoked",
+    "d_withdrawn",
+    "spent",
+    "incentives_paid",
+    "surveys_paid",
+    "purchase_deadline_day",
+    "incentive_overdue_day",
+    "survey_overdue_day",
+    "last_contact_day",
+    "next_follow_up_day",
+];
+
+/// Binds a `Progress` in `PROGRESS_COLUMNS` order (`bind` or `push_bind`).
+macro_rules! bind_progress {
+    ($q:expr, $bind:ident, $p:expr) => {{
+        let mut q = $q
+            .$bind($p.participant_id)
+            .$bind($p.counter_id)
+            .$bind($p.office_id)
+            .$bind($p.province_code.clone())
+            .$bind($p.owner_id)
+            .$bind($p.scheme_id)
+            .$bind($p.batch_number)
+            .$bind($p.stage.clone())
+            .$bind($p.stage_day)
+            .$bind($p.started_day);
+        for i in 0..TRACKED.len() {
+            q = q.$bind($p.days.get(i).copied().flatten());
+        }
+        q.$bind($p.spent)
+            .$bind($p.incentives_paid)
+            .$bind($p.surveys_paid)
+            .$bind($p.purchase_deadline_day)
+            .$bind($p.incentive_overdue_day)
+            .$bind($p.survey_overdue_day)
+            .$bind($p.last_contact_day)
+            .$bind($p.next_follow_up_day)
+    }};
+}
+
+fn insert_progress_sql() -> String {
+    let params: Vec<String> = (1..=PROGRESS_COLUMNS.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    format!(
+        "INSERT INTO journey_progress ({}, version) VALUES ({}, 1) ON CONFLICT (participant_id) DO NOTHING RETURNING version",
+        PROGRESS_COLUMNS.join(", "),
+        params.join(", ")
+    )
+}
+
+fn update_progress_sql() -> String {
+    let sets: Vec<String> = PROGRESS_COLUMNS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    let n = PROGRESS_COLUMNS.len();
+    format!(
+        "UPDATE journey_progress SET {}, version = version + 1 WHERE participant_id = $1 AND version = ${} RETURNING version",
+        sets.join(", "),
+        n + 1
+    )
+}
+
+/// Binds a `NewEvent` in `EVENT_COLUMNS` order.
+macro_rules! bind_event {
+    ($q:expr, $e:expr) => {
+        $q.bind($e.participant_id)
+            .bind($e.stage.clone())
+            .bind($e.occurred_at)
+            .bind($e.recorded_at)
+            .bind($e.source.clone())
+            .bind($e.actor_id)
+            .bind($e.counter_id)
+            .bind($e.batch_id)
+            .bind($e.card_number.clone())
+            .bind($e.training_title.clone())
+            .bind($e.training_platform.clone())
+            .bind($e.amount)
+            .bind($e.channel.clone())
+            .bind($e.detail.clone())
+            .bind($e.correction_of)
+            .bind($e.voids)
+            .bind($e.override_reason.clone())
+            .bind($e.eligibility_reason.clone())
+            .bind($e.correction_reason.clone())
+    };
+}
+
+/// Appends `change` and writes `progress`, if the projection is still at `expected_version`
+/// (0: no row yet). Returns the new row id (event, session or contact).
+pub async fn write(
+    db: &Db,
+    change: Change<'_>,
+    progress: &Progress,
+    expected_version: i64,
+) -> Result<i64> {
+    let event_sql = format!(
+        "INSERT INTO journey_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id"
+    );
+    let (insert_sql, update_sql) = (insert_progress_sql(), update_progress_sql());
+    let written: Option<i64> = with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let id: i64 = match &change {
+            Change::Event { event, bar_nik_index } => {
+                let id = bind_event!(sqlx::query_scalar(&event_sql), event)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some(index) = bar_nik_index {
+                    sqlx::query(
+                        "INSERT INTO journey_barred (nik_index, participant_id, since) VALUES ($1, $2, $3) \
+                         ON CONFLICT (nik_index) DO NOTHING",
+                    )
+                    .bind(*index)
+                    .bind(event.participant_id)
+                    .bind(event.recorded_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                id
+            }
+            Change::Session(s) => {
+                sqlx::query_scalar(
+                    "INSERT INTO journey_sessions (participant_id, officer_id, counter_id, started_at, ended_at, channel, \
+                     steps, outcome, next_follow_up, notes, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(s.participant_id)
+                .bind(s.officer_id)
+                .bind(s.counter_id)
+                .bind(s.started_at)
+                .bind(s.ended_at)
+                .bind(&s.channel)
+                .bind(&s.steps)
+                .bind(&s.outcome)
+                .bind(s.next_follow_up)
+                .bind(&s.notes)
+                .bind(Utc::now())
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            Change::Contact(c) => {
+                sqlx::query_scalar(
+                    "INSERT INTO journey_contacts (participant_id, officer_id, counter_id, at, channel, result, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(c.participant_id)
+                .bind(c.officer_id)
+                .bind(c.counter_id)
+                .bind(c.at)
+                .bind(&c.channel)
+                .bind(&c.result)
+                .bind(&c.note)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let version: Option<i64> = if expected_version == 0 {
+            bind_progress!(sqlx::query_scalar(&insert_sql), bind, progress)
+                .fetch_optional(&mut *tx)
+                .await?
+        } else {
+            bind_progress!(sqlx::query_scalar(&update_sql), bind, progress)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?
+        };
+        if version.is_some() {
+            tx.commit().await?;
+            Some(id)
+        } else {
+            tx.rollback().await?;
+            None
+        }
+    });
+    match written {
+        Some(id) => Ok(id),
+        None => Err(AppError::VersionConflict {
+            current: progress_version(db, progress.participant_id).await?,
+        }),
+    }
+}
+
+/// Rewrites the projection of one participant without a version check (rebuild).
+pub async fn put_progress(db: &Db, progress: &Progress) -> Result<()> {
+    let params: Vec<String> = (1..=PROGRESS_COLUMNS.len())
+        .map(|i| format!("${i}"))
+        .collect();
+    let updates: Vec<String> = PROGRESS_COLUMNS
+        .iter()
+        .skip(1)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO journey_progress ({}, version) VALUES ({}, 1) ON CONFLICT (participant_id) DO UPDATE SET {}, \
+         version = journey_progress.version + 1",
+        PROGRESS_COLUMNS.join(", "),
+        params.join(", "),
+        updates.join(", ")
+    );
+    with_db!(db, |pool| {
+        bind_progress!(sqlx::query(&sql), bind, progress)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// Bulk load for demo data and benchmarks: events and projection rows in multi-row INSERTs
+/// inside one transaction per call.
+pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) -> Result<()> {
+    // Both engines cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
+    const EVENT_ROWS: usize = 1500;
+    const PROGRESS_ROWS: usize = 900;
+    let event_head = format!("INSERT INTO journey_events ({EVENT_COLUMNS}) ");
+    let progress_head = format!(
+        "INSERT INTO journey_progress ({}) ",
+        PROGRESS_COLUMNS.join(", ")
+    );
+    with_db_typed!(db, |pool, DB| {
+        let mut tx = pool.begin().await?;
+        for chunk in events.chunks(EVENT_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(&event_head);
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(e.participant_id)
+                    .push_bind(e.stage.clone())
+                    .push_bind(e.occurred_at)
+                    .push_bind(e.recorded_at)
+                    .push_bind(e.source.clone())
+                    .push_bind(e.actor_id)
+                    .push_bind(e.counter_id)
+                    .push_bind(e.batch_id)
+                    .push_bind(e.card_number.clone())
+                    .push_bind(e.training_title.clone())
+                    .push_bind(e.training_platform.clone())
+                    .push_bind(e.amount)
+                    .push_bind(e.channel.clone())
+                    .push_bind(e.detail.clone())
+                    .push_bind(e.correction_of)
+                    .push_bind(e.voids)
+                    .push_bind(e.override_reason.clone())
+                    .push_bind(e.eligibility_reason.clone())
+                    .push_bind(e.correction_reason.clone());
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        for chunk in progress.chunks(PROGRESS_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(&progress_head);
+            qb.push_values(chunk, |mut b, p| {
+                bind_progress!(b, push_bind, p);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Every participant id, for a rebuild of the projection.
+pub async fn participant_ids(db: &Db, after: i64, limit: i64) -> Result<Vec<i64>> {
+    Ok(with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM participants WHERE id > $1 ORDER BY id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// A projection row as the follow-up list reads it, with the name and sealed phone.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FollowUpRow {
+    pub participant_id: i64,
+    pub full_name: String,
+    pub phone_enc: Option<Vec<u8>>,
+    pub stage: String,
+    pub stage_day: Option<i64>,
+    pub started_day: Option<i64>,
+    pub incentives_paid: i64,
+    pub surveys_paid: i64,
+    pub purchase_deadline_day: Option<i64>,
+    pub incentive_overdue_day: Option<i64>,
+    pub survey_overdue_day: Option<i64>,
+    pub last_contact_day: Option<i64>,
+    pub next_follow_up_day: Option<i64>,
+}
+
+/// Who is due at a counter (and, if given, for one officer) on `today`: deadlines within
+/// `horizon` days, overdue payments, follow-up dates due, and no contact for `quiet_days`.
+pub async fn follow_up(
+    db: &Db,
+    counter_id: i64,
+    officer_id: Option<i64>,
+    today: i64,
+    horizon: i64,
+    quiet_days: i64,
+) -> Result<Vec<FollowUpRow>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT j.participant_id, p.full_name, p.phone_enc, j.stage, j.stage_day, j.started_day, j.incentives_paid, \
+         j.surveys_paid, j.purchase_deadline_day, j.incentive_overdue_day, j.survey_overdue_day, j.last_contact_day, \
+         j.next_follow_up_day FROM journey_progress j JOIN participants p ON p.id = j.participant_id \
+         WHERE j.counter_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR j.owner_id = $2) \
+         AND j.stage NOT IN ('finished', 'revoked', 'withdrawn', 'not_registered') \
+         AND (j.purchase_deadline_day <= $4 OR j.incentive_overdue_day <= $3 OR j.survey_overdue_day <= $3 \
+              OR j.next_follow_up_day <= $3 OR COALESCE(j.last_contact_day, j.started_day) <= $5)"
+    )
+    .bind(counter_id)
+    .bind(officer_id)
+    .bind(today)
+    .bind(today + horizon)
+    .bind(today - quiet_days)
+    .fetch_all(pool)
+    .await?
+    }))
+}
+
+/// Which rows a funnel counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FunnelScope {
+    Nation,
+    Office(i64),
+    Counter(i64),
+    Province(String),
+}
+
+impl FunnelScope {
+    fn filter(&self) -> &'static str {
+        match self {
+            FunnelScope::Nation => "CAST($3 AS TEXT) IS NULL",
+            FunnelScope::Office(_) => "office_id = CAST($3 AS BIGINT)",
+            FunnelScope::Counter(_) => "counter_id = CAST($3 AS BIGINT)",
+            FunnelScope::Province(_) => "province_code = $3",
+        }
+    }
+
+    fn param(&self) -> Option<String> {
+        match self {
+            FunnelScope::Nation => None,
+            FunnelScope::Office(id) | FunnelScope::Counter(id) => Some(id.to_string()),
+            FunnelScope::Province(code) => Some(code.clone()),
+        }
+    }
+}
+
+/// Binds the scope parameter as `$3`.
+macro_rules! bind_scope {
+    ($q:expr, $scope:expr, $param:expr) => {
+        match $scope {
+            FunnelScope::Office(id) | FunnelScope::Counter(id) => $q.bind(*id),
+            _ => $q.bind($param.clone()),
+        }
+    };
+}
+
+/// The cohort range is written `+started_day` so neither engine walks the date index row by
+/// row for a wide range (a sequential scan is far cheaper); the scope's own index still serves.
+///
+/// Counts of the cohort (people whose journey started between `from` and `to`) that reached
+/// each tracked stage, in `TRACKED` order, after the cohort size.
+pub async fn funnel_counts(db: &Db, scope: &FunnelScope, from: i64, to: i64) -> Result<Vec<i64>> {
+    let counts: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", CAST(COUNT(d_{}) AS BIGINT)", s.code()))
+        .collect();
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT){} FROM journey_progress WHERE +started_day BETWEEN $1 AND $2 AND {}",
+        counts.concat(),
+        scope.filter()
+    );
+    let (from, to, param) = (from, to, scope.param());
+    let values: Vec<i64> = with_db!(db, |pool| {
+        let row = bind_scope!(sqlx::query(&sql).bind(from).bind(to), scope, param)
+            .fetch_one(pool)
+            .await?;
+        let mut out = Vec::with_capacity(TRACKED.len() + 1);
+        for i in 0..=TRACKED.len() {
+            out.push(sqlx::Row::try_get::<i64, _>(&row, i)?);
+        }
+        out
+    });
+    Ok(values)
+}
+
+/// Days spent between reaching `from_stage` and `to_stage`, as (days, people) pairs.
+pub async fn dwell_histogram(
+    db: &Db,
+    scope: &FunnelScope,
+    from: i64,
+    to: i64,
+    from_stage: Stage,
+    to_stage: Stage,
+) -> Result<Vec<(i64, i64)>> {
+    let (a, b) = (from_stage.code(), to_stage.code());
+    let sql = format!(
+        "SELECT d_{b} - d_{a} AS dwell, CAST(COUNT(*) AS BIGINT) FROM journey_progress \
+         WHERE +started_day BETWEEN $1 AND $2 AND {} AND d_{a} IS NOT NULL AND d_{b} IS NOT NULL \
+         GROUP BY d_{b} - d_{a}",
+        scope.filter()
+    );
+    let param = scope.param();
+    Ok(with_db!(db, |pool| {
+        let rows = bind_scope!(sqlx::query(&sql).bind(from).bind(to), scope, param)
+            .fetch_all(pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push((
+                sqlx::Row::try_get::<i64, _>(&row, 0)?,
+                sqlx::Row::try_get::<i64, _>(&row, 1)?,
+            ));
+        }
+        out
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_sql_binds_every_column() {
+        assert_eq!(
+            PROGRESS_COLUMNS.len(),
+            10 + TRACKED.len() + 8,
+            "columns and bind_progress! must agree"
+        );
+        assert_eq!(
+            insert_progress_sql().matches('$').count(),
+            PROGRESS_COLUMNS.len()
+        );
+        // …and the expected version.
+        assert_eq!(
+            update_progress_sql().matches('$').count(),
+            PROGRESS_COLUMNS.len() + 1
+        );
+        for (i, stage) in TRACKED.iter().enumerate() {
+            assert_eq!(PROGRESS_COLUMNS[10 + i], format!("d_{}", stage.code()));
+        }
+    }
+}
