@@ -15,6 +15,7 @@ pub mod error;
 pub mod exchange;
 pub mod i18n;
 pub mod keys;
+pub mod linkage_jobs;
 pub mod participants;
 pub mod vault;
 pub mod web;
