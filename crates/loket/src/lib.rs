@@ -17,6 +17,7 @@ pub mod exchange;
 pub mod i18n;
 pub mod journey;
 pub mod keys;
+pub mod linkage_jobs;
 pub mod participants;
 pub mod vault;
 pub mod web;

@@ -120,6 +120,11 @@ enum Command {
         #[command(subcommand)]
         action: JourneyAction,
     },
+    /// Record linkage of CSV lists: run, dedupe, evaluate, generate, encode, example-config.
+    Link {
+        #[command(subcommand)]
+        action: loket::linkage_jobs::LinkCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -447,6 +452,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let mut config = config(&cli.global);
     match cli.command {
+        Command::Link { action } => loket::linkage_jobs::run(action)?,
         Command::Serve {
             bind,
             demo,
