@@ -1,4 +1,4 @@
-//! Privacy-preserving encodings (see `PRIVACY.md`).
+//! Privacy-preserving encodings (see `docs/linkage-privacy.md` at the repository root).
 //!
 //! [`Encoder`] turns a plain record list into an encoded CSV:
 //! * `FIELD__h`: keyed HMAC-SHA256 (truncated to 128 bits, hex) of the normalised value, for
