@@ -35,6 +35,11 @@ pub enum Action {
     ViewFollowUp,
     ViewFunnel,
     ManageSchemes,
+    /// The exchange with the programme office: upload its files and BP2MI's master list,
+    /// review matches, apply them, export status updates (head office only).
+    ManageExchange,
+    /// The outreach list of recipients not yet registered (scoped like participants).
+    ViewOutreach,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -67,6 +72,8 @@ impl Action {
             Action::ViewFollowUp => "journey.follow_up",
             Action::ViewFunnel => "journey.funnel",
             Action::ManageSchemes => "journey.scheme",
+            Action::ManageExchange => "exchange.manage",
+            Action::ViewOutreach => "exchange.outreach",
         }
     }
 }
@@ -102,6 +109,7 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | RecordSession
                 | ViewFollowUp
                 | ViewFunnel
+                | ViewOutreach
         ),
         Role::Petugas => matches!(
             action,
@@ -117,6 +125,7 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | RecordSession
                 | ViewFollowUp
                 | ViewFunnel
+                | ViewOutreach
         ),
         Role::Auditor => matches!(
             action,
@@ -285,6 +294,19 @@ mod tests {
         assert!(!allows(&petugas, Action::ManageCounters));
         assert!(!manages_office(&petugas, 1));
         assert!(manages_office(&user(Role::Admin, None, None), 7));
+        for role in [Role::Koordinator, Role::Petugas, Role::Auditor, Role::Mitra] {
+            let u = user(role, Some(1), Some(10));
+            assert!(!allows(&u, Action::ManageExchange), "{role:?}");
+        }
+        assert!(allows(
+            &user(Role::Admin, None, None),
+            Action::ManageExchange
+        ));
+        assert!(allows(&petugas, Action::ViewOutreach));
+        assert!(!allows(
+            &user(Role::Auditor, None, None),
+            Action::ViewOutreach
+        ));
         assert!(!allows(&user(Role::Mitra, None, None), Action::ViewNetwork));
     }
 }

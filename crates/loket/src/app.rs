@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
+        .merge(crate::reconcile::router(state.config.upload_limit))
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

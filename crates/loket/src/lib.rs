@@ -19,6 +19,8 @@ pub mod journey;
 pub mod keys;
 pub mod linkage_jobs;
 pub mod participants;
+pub mod reconcile;
+pub mod sheet;
 pub mod vault;
 pub mod web;
 

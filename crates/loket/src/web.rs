@@ -32,6 +32,8 @@ pub struct Chrome {
     pub path: String,
     pub can_register: bool,
     pub can_audit: bool,
+    pub can_exchange: bool,
+    pub can_outreach: bool,
 }
 
 impl Chrome {
@@ -44,6 +46,8 @@ impl Chrome {
             path: path.to_string(),
             can_register: false,
             can_audit: false,
+            can_exchange: false,
+            can_outreach: false,
         }
     }
 
@@ -59,6 +63,14 @@ impl Chrome {
                 crate::access::Action::RegisterParticipant,
             ),
             can_audit: crate::access::allows(&user.actor.user, crate::access::Action::ViewAudit),
+            can_exchange: crate::access::allows(
+                &user.actor.user,
+                crate::access::Action::ManageExchange,
+            ),
+            can_outreach: crate::access::allows(
+                &user.actor.user,
+                crate::access::Action::ViewOutreach,
+            ),
         }
     }
 

@@ -203,8 +203,25 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
 }
 
 fn read_xlsx(path: &Path) -> Result<Sheet, ImportError> {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
-    let mut workbook: Xlsx<_> = open_workbook(path)
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .map_err(|e| ImportError::Unreadable(e.to_string()))?;
+    read_xlsx_bytes(bytes)
+}
+
+/// A file as uploaded through a page: Excel when it is a zip (every .xlsx is), CSV otherwise.
+pub fn read_sheet_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx_bytes(bytes)
+    } else {
+        read_csv(&bytes)
+    }
+}
+
+fn read_xlsx_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
+    use calamine::{Data, Reader, Xlsx};
+    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| ImportError::Unreadable(e.to_string()))?;
     let range = workbook
         .worksheet_range_at(0)

@@ -126,6 +126,16 @@ const ROWS: &[Row] = &[
     ("POST", "/participants/{id}/journey/contacts", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
     ("GET", "/journey/follow-up?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
     ("GET", "/journey/funnel", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    // Exchange with the programme office (issue 7): head office only; the outreach list is
+    // every counter's own (upload 1 is still linking, so reviewing or applying it is refused).
+    ("GET", "/exchange", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/master", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/exchange/uploads/{uid}", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/rows/{rid}", Body::Form("review"), [303, 409, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/apply", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/status-export", Body::Form("export"), [303, 200, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/exchange/outreach", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -173,11 +183,13 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 
 fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
-    ["{tid}", "{iid}", "{oid}", "{cid}", "{bid}"]
+    ["{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}"]
         .iter()
-        .fold(path.replace("{eid}", "{event_id}"), |p, k| {
-            p.replace(k, "{id}")
-        })
+        .fold(
+            path.replace("{eid}", "{event_id}")
+                .replace("{rid}", "{row_id}"),
+            |p, k| p.replace(k, "{id}"),
+        )
 }
 
 #[test]
@@ -409,6 +421,8 @@ fn form_body(
             ("counter_id", counter_a2.to_string()),
             ("reason", "pindah domisili".into()),
         ],
+        "review" => vec![("csrf", csrf.into()), ("decision", "accept".into())],
+        "export" => vec![("csrf", csrf.into()), ("reason", "laporan bulanan".into())],
         other => panic!("no form body {other}"),
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -430,6 +444,7 @@ async fn matrix(app: &TestApp) {
     for who in WHO {
         callers.push(caller(app, who).await);
     }
+    let upload = linking_upload(app).await;
     let mut serial: u16 = 100;
     let mut failures = Vec::new();
     for (method, path, body, expected) in ROWS {
@@ -448,7 +463,9 @@ async fn matrix(app: &TestApp) {
                     .replace("{cid}", &app.counter_a.to_string())
                     .replace("{key}", "min_certified_officers")
                     .replace("{chart}", "reach")
-                    .replace("{eid}", "1"),
+                    .replace("{eid}", "1")
+                    .replace("{uid}", &upload.0.to_string())
+                    .replace("{rid}", &upload.1.to_string()),
             );
             let c = &callers[i];
             let api = path.starts_with("/api/");
@@ -509,6 +526,37 @@ async fn matrix(app: &TestApp) {
         app.backend,
         failures.join("\n")
     );
+}
+
+/// An exchange upload of one row, still linking: (upload id, row id).
+async fn linking_upload(app: &TestApp) -> (i64, i64) {
+    let db = &app.state.db;
+    let admin: i64 = loket::with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let nik = "3201014505900001";
+    let row = loket::reconcile::store::NewUploadRow {
+        row_no: 2,
+        nik_enc: app.state.vault.seal(loket::vault::IndexKind::Nik, nik),
+        nik_index: app
+            .state
+            .vault
+            .blind_index(loket::vault::IndexKind::Nik, nik),
+        full_name: "Siti Matriks".into(),
+        birth_date: None,
+        district_code: "320101".into(),
+        facts: "{}".into(),
+    };
+    let id = loket::reconcile::store::insert_upload(db, "m.csv", &[1], admin, 0.9, 0.3, &[row])
+        .await
+        .unwrap();
+    let rows = loket::reconcile::store::rows_of(db, id, None, 0, 10)
+        .await
+        .unwrap();
+    (id, rows[0].id)
 }
 
 #[tokio::test]
