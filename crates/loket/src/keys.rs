@@ -139,6 +139,11 @@ pub async fn rotate(
         after = last;
         progress(resealed.len());
     }
+    for (table, has_phone) in OTHER_SEALED {
+        if !rotate_table(db, vault, table, *has_phone, max_batches, &mut report).await? {
+            return Ok(report);
+        }
+    }
     with_db!(db, |pool| {
         sqlx::query("UPDATE key_rotations SET finished_at = $1 WHERE id = $2")
             .bind(Utc::now())
@@ -148,6 +153,77 @@ pub async fn rotate(
     });
     report.finished = true;
     Ok(report)
+}
+
+/// Other tables holding sealed NIKs (and phones): BP2MI's master list and the programme
+/// office's files. A row already under the current key is skipped, so an interrupted pass
+/// resumes by itself.
+const OTHER_SEALED: &[(&str, bool)] = &[("master_people", true), ("reconcile_rows", false)];
+
+/// Re-encrypts one of [`OTHER_SEALED`]; false when stopped by `max_batches`.
+async fn rotate_table(
+    db: &Db,
+    vault: &Vault,
+    table: &str,
+    has_phone: bool,
+    max_batches: Option<usize>,
+    report: &mut RotationReport,
+) -> Result<bool> {
+    // The table names are this module's constants, never input.
+    let select = if has_phone {
+        format!("SELECT id, nik_enc, phone_enc FROM {table} WHERE id > $1 ORDER BY id LIMIT $2")
+    } else {
+        format!("SELECT id, nik_enc FROM {table} WHERE id > $1 ORDER BY id LIMIT $2")
+    };
+    let mut after = 0i64;
+    loop {
+        if max_batches.is_some_and(|m| report.batches >= m) {
+            return Ok(false);
+        }
+        let rows: Vec<SealedRow> = with_db!(db, |pool| {
+            let q = sqlx::query(&select)
+                .bind(after)
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(q.len());
+            for row in q {
+                use sqlx::Row;
+                out.push(SealedRow {
+                    id: row.try_get(0)?,
+                    nik_enc: row.try_get(1)?,
+                    kk_enc: None,
+                    phone_enc: if has_phone { row.try_get(2)? } else { None },
+                });
+            }
+            out
+        });
+        let Some(last) = rows.last().map(|r| r.id) else {
+            return Ok(true);
+        };
+        let resealed = rows
+            .into_iter()
+            .filter(|r| Vault::key_id_of(&r.nik_enc) != Some(vault.current_key_id()))
+            .map(|r| reseal(vault, r))
+            .collect::<Result<Vec<_>>>()?;
+        let update = if has_phone {
+            format!("UPDATE {table} SET nik_enc = $1, nik_index = $2, phone_enc = $3 WHERE id = $4")
+        } else {
+            format!("UPDATE {table} SET nik_enc = $1, nik_index = $2 WHERE id = $3")
+        };
+        with_db!(db, |pool| {
+            let mut tx = pool.begin().await?;
+            for r in &resealed {
+                let q = sqlx::query(&update).bind(&r.nik_enc).bind(&r.nik_index);
+                let q = if has_phone { q.bind(&r.phone_enc) } else { q };
+                q.bind(r.id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        report.rows_rewritten += resealed.len();
+        report.batches += 1;
+        after = last;
+    }
 }
 
 /// One batch and the rotation's progress, in one transaction: both or neither.
@@ -200,6 +276,16 @@ pub async fn key_usage(db: &Db) -> Result<Vec<(u8, i64)>> {
                 .or_insert(0i64) += 1;
         }
         after = last;
+    }
+    for (table, _) in OTHER_SEALED {
+        let sql = format!("SELECT nik_enc FROM {table}");
+        let rows: Vec<Vec<u8>> =
+            with_db!(db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await?);
+        for enc in rows {
+            *counts
+                .entry(Vault::key_id_of(&enc).unwrap_or(0))
+                .or_insert(0i64) += 1;
+        }
     }
     Ok(counts.into_iter().collect())
 }

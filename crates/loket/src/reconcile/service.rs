@@ -233,10 +233,7 @@ fn subjects_csv(rows: &[Subject]) -> Result<Vec<u8>> {
 type Found = (i64, i64, f64, String);
 
 /// Links `left` to `right` with the exchange's model; pairs from the config threshold up.
-fn probabilistic(
-    left: &[Subject],
-    right: &[Subject],
-) -> Result<(Vec<Found>, u64)> {
+fn probabilistic(left: &[Subject], right: &[Subject]) -> Result<(Vec<Found>, u64)> {
     if left.is_empty() || right.is_empty() {
         return Ok((Vec::new(), 0));
     }
@@ -271,11 +268,7 @@ fn probabilistic(
     Ok((found, result.stats.blocking.candidate_pairs as u64))
 }
 
-fn decrypt_subjects(
-    vault: &Vault,
-    subjects: Vec<LinkSubject>,
-    what: &str,
-) -> Result<Vec<Subject>> {
+fn decrypt_subjects(vault: &Vault, subjects: Vec<LinkSubject>, what: &str) -> Result<Vec<Subject>> {
     subjects
         .into_iter()
         .map(|s| {

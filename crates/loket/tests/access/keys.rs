@@ -27,6 +27,48 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
         .map(|p| p.data)
         .collect();
     assert_eq!(before.len(), 2500);
+    // The exchange keeps sealed NIKs and phones too: a master-list person and an upload row.
+    let (admin, _) = app.user("kunci", loket::auth::Role::Admin, None).await;
+    let vault = &app.state.vault;
+    let (master_nik, master_phone) = ("3525024909910044", "081355501234");
+    loket::reconcile::store::insert_master(
+        &app.state.db,
+        "induk.csv",
+        &[1],
+        admin,
+        &[loket::reconcile::store::NewMasterPerson {
+            nik_enc: vault.seal(IndexKind::Nik, master_nik),
+            nik_index: vault.blind_index(IndexKind::Nik, master_nik),
+            full_name: "Lilis Suryani".into(),
+            birth_date: None,
+            sex: None,
+            district_code: "352502".into(),
+            phone_enc: Some(vault.seal(IndexKind::Phone, master_phone)),
+            destination_country: None,
+            return_date: None,
+        }],
+    )
+    .await
+    .unwrap();
+    loket::reconcile::store::insert_upload(
+        &app.state.db,
+        "penerima.csv",
+        &[2],
+        admin,
+        0.9,
+        0.3,
+        &[loket::reconcile::store::NewUploadRow {
+            row_no: 2,
+            nik_enc: vault.seal(IndexKind::Nik, master_nik),
+            nik_index: vault.blind_index(IndexKind::Nik, master_nik),
+            full_name: "Lilis Suryani".into(),
+            birth_date: None,
+            district_code: "352502".into(),
+            facts: "{}".into(),
+        }],
+    )
+    .await
+    .unwrap();
 
     let new_key = Vault::generate_master();
     let ring = Vault::from_ring(&[(1, OLD), (2, new_key)]).unwrap();
@@ -40,7 +82,7 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     assert_eq!((first.rows_rewritten, first.finished), (1000, false));
     assert_eq!(
         loket::keys::key_usage(&app.state.db).await.unwrap(),
-        [(1, 1500), (2, 1000)]
+        [(1, 1502), (2, 1000)]
     );
     // Mid-rotation: everything readable with the ring, and found by NIK whichever key holds it.
     let middle: Vec<_> = store::page(&app.state.db, &ring, Scope::All, 0, 5000)
@@ -69,11 +111,32 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     let rest = loket::keys::rotate(&app.state.db, &ring, None, |_| {})
         .await
         .unwrap();
-    assert_eq!((rest.rows_rewritten, rest.finished), (1500, true));
+    assert_eq!((rest.rows_rewritten, rest.finished), (1502, true));
     assert_eq!(
         loket::keys::key_usage(&app.state.db).await.unwrap(),
-        [(2, 2500)]
+        [(2, 2502)]
     );
+    // The new key alone opens the exchange's sealed values and finds them by blind index.
+    let (nik_enc, nik_index, phone_enc): (Vec<u8>, Vec<u8>, Vec<u8>) =
+        loket::with_db!(&app.state.db, |pool| {
+            sqlx::query_as("SELECT nik_enc, nik_index, phone_enc FROM master_people")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+    assert_eq!(new_only.open(IndexKind::Nik, &nik_enc).unwrap(), master_nik);
+    assert_eq!(
+        new_only.open(IndexKind::Phone, &phone_enc).unwrap(),
+        master_phone
+    );
+    assert_eq!(nik_index, new_only.blind_index(IndexKind::Nik, master_nik));
+    let row_enc: Vec<u8> = loket::with_db!(&app.state.db, |pool| {
+        sqlx::query_scalar("SELECT nik_enc FROM reconcile_rows")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(new_only.open(IndexKind::Nik, &row_enc).unwrap(), master_nik);
     let again = loket::keys::rotate(&app.state.db, &ring, None, |_| {})
         .await
         .unwrap();

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 //! PostgreSQL when `LOKET_TEST_POSTGRES_URL` is set (each test in a fresh database).
 
+pub mod exchange;
+
 use loket::auth::store::{self as users, NewUser};
 use loket::auth::Role;
 use loket::{AppState, Application, Config};

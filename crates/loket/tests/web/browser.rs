@@ -38,8 +38,15 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
+/// chromedriver with a headless chromium, or `None` (with a notice) when they are not
+/// installed and the browser part is not required.
+struct Browser {
+    client: fantoccini::Client,
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+}
+
+async fn browser() -> Option<Browser> {
     let (Some(driver_bin), Some(chromium)) = (
         find_program(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
         find_program(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
@@ -49,12 +56,8 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
             "LOKET_TEST_REQUIRE includes browser but chromium/chromedriver are not installed"
         );
         eprintln!("notice: browser test skipped (install chromium and chromium-driver to run it)");
-        return;
+        return None;
     };
-    let app = spawn_app(Backend::Sqlite).await;
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
-
     let port = free_port();
     let driver = Driver(
         Command::new(driver_bin)
@@ -75,27 +78,32 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
                      format!("--user-data-dir={}", profile.path().display())]
         }),
     );
-    let mut client = None;
     for _ in 0..50 {
         match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps.clone())
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
         {
-            Ok(c) => {
-                client = Some(c);
-                break;
+            Ok(client) => {
+                return Some(Browser {
+                    client,
+                    _driver: driver,
+                    _profile: profile,
+                })
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-    let c = client.expect("chromedriver did not start");
+    panic!("chromedriver did not start");
+}
 
+/// Signs in through the login form.
+async fn sign_in(c: &fantoccini::Client, app: &crate::common::TestApp, username: &str) {
     c.goto(&app.url("/participants")).await.unwrap();
     c.find(Locator::Id("username"))
         .await
         .unwrap()
-        .send_keys("petugas.a")
+        .send_keys(username)
         .await
         .unwrap();
     c.find(Locator::Id("password"))
@@ -111,6 +119,18 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
         .await
         .unwrap();
     c.wait().for_element(Locator::Id("q")).await.unwrap();
+}
+
+#[tokio::test]
+async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
+        .await;
+    let c = &browser.client;
+    sign_in(c, &app, "petugas.a").await;
 
     c.goto(&app.url("/participants/new")).await.unwrap();
     for (id, value) in [
@@ -189,7 +209,121 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
     if let Ok(dir) = std::env::var("LOKET_SCREENSHOT_DIR") {
         std::fs::write(std::path::Path::new(&dir).join("search.png"), screenshot).unwrap();
     }
-    c.close().await.unwrap();
-    drop(driver);
+    c.clone().close().await.unwrap();
     app.cleanup().await;
+}
+
+/// The admin's exchange in chromium, on each backend: upload a programme-office file, accept
+/// the uncertain pair in the review queue, apply, and see the events created.
+#[tokio::test]
+async fn in_chromium_an_admin_takes_a_programme_office_file_from_upload_to_applied_events() {
+    use crate::common::exchange::{fill_registry, sample_file};
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    for backend in crate::common::backends() {
+        let app = spawn_app(backend).await;
+        loket::journey::demo::seed_batches(&app.state.db, loket::clock::today())
+            .await
+            .unwrap();
+        let (_, token) = app.user("pusat", Role::Admin, None).await;
+        let reg = fill_registry(&app, &token).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("penerima-gelombang-12.csv");
+        std::fs::write(&path, sample_file().bytes).unwrap();
+
+        // A fresh browser session per backend: sign out the previous one first.
+        c.delete_all_cookies().await.unwrap();
+        sign_in(c, &app, "pusat").await;
+        c.find(Locator::Css("a[href='/exchange']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Id("upload-form"))
+            .await
+            .unwrap();
+        c.find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(&path.display().to_string())
+            .await
+            .unwrap();
+        c.find(Locator::Css("#upload-form button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // The page refreshes itself while linking; then the review queue shows Rizal.
+        c.wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css("#status[data-status='review']"))
+            .await
+            .unwrap();
+        let rows = c
+            .find(Locator::Id("rows"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            rows.contains("Mohammad Rizal Fahmi") && rows.contains("M. Rizal Fahmi"),
+            "{rows}"
+        );
+        // Rizal is the registry's Rizal; this Ratna is not the registry's Ratna.
+        for (row, answer) in [("4", "accept"), ("5", "reject")] {
+            c.wait()
+                .for_element(Locator::Css(&format!(
+                    "li[data-row='{row}'] button[value='{answer}']"
+                )))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        c.wait()
+            .for_element(Locator::Id("apply-form"))
+            .await
+            .unwrap()
+            .find(Locator::Css("button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(60))
+            .for_element(Locator::Css("#status[data-status='applied']"))
+            .await
+            .unwrap();
+        let created = c
+            .find(Locator::Id("events-created"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        // Siti: joined, accepted, bought, completed, paid; Yuliana and Rizal: joined, accepted.
+        assert_eq!(created, "9", "on {backend:?}");
+        let events = loket::journey::store::events_of(&app.state.db, reg.variant)
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 2, "on {backend:?}");
+        let events = loket::journey::store::events_of(&app.state.db, reg.lookalike)
+            .await
+            .unwrap();
+        assert!(events.is_empty(), "on {backend:?}");
+        if let Ok(dir) = std::env::var("LOKET_SCREENSHOT_DIR") {
+            let shot = c.screenshot().await.unwrap();
+            std::fs::write(std::path::Path::new(&dir).join("exchange.png"), shot).unwrap();
+        }
+        app.cleanup().await;
+    }
+    c.clone().close().await.unwrap();
 }
