@@ -19,7 +19,7 @@ use crate::vault::Vault;
 
 /// (office code, name, province code, counters): the 92 counters lean to the main sending
 /// provinces (Jawa Timur, Jawa Tengah, Jawa Barat, NTB, NTT, Lampung) and transit points.
-const OFFICES: &[(&str, &str, &str, usize)] = &[
+pub(crate) const OFFICES: &[(&str, &str, &str, usize)] = &[
     ("UPT-JATIM", "BP3MI Jawa Timur (Surabaya)", "35", 12),
     ("UPT-JATENG", "BP3MI Jawa Tengah (Semarang)", "33", 10),
     ("UPT-JABAR", "BP3MI Jawa Barat (Bandung)", "32", 10),
@@ -248,7 +248,7 @@ fn random_password() -> String {
 }
 
 /// One synthetic Purna PMI registered in `province`.
-fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Option<ParticipantData> {
+pub(crate) fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Option<ParticipantData> {
     let regencies: Vec<_> = nik::regions::regencies_of(province)
         .into_iter()
         .filter(|r| r.last_seen >= 2025)

@@ -429,6 +429,19 @@ async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()>
     println!(
         "Katalog / catalogue: {trainings} pelatihan/trainings, {institutions} lembaga/institutions"
     );
+    // A programme-office file to try the exchange with, next to the database's key.
+    let dir = state
+        .config
+        .key_file
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let sample = dir.join("contoh-penerima-prakerja.csv");
+    let rows = loket::reconcile::demo::seed_and_write(&state.db, &state.vault, &sample).await?;
+    println!(
+        "Contoh berkas Prakerja / sample programme-office file ({rows} rows): {} (upload at /exchange)",
+        sample.display()
+    );
     for login in &summary.logins {
         println!(
             "  login: {:<12} password: {:<28} ({})",

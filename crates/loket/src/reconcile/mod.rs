@@ -4,6 +4,7 @@
 //! recipients not yet registered, and the status export of people who consented to sharing.
 //! File formats: `docs/exchange-format.md`.
 
+pub mod demo;
 pub mod file;
 pub mod model;
 pub mod pages;

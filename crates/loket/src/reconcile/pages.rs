@@ -260,6 +260,9 @@ struct DetailPage {
     summary: Option<LinkSummary>,
     counts: Vec<(Decision, i64, i64)>,
     show: Decision,
+    /// Showing the applied rows that need a correction instead of a decision's rows.
+    notes: bool,
+    noted: i64,
     rows: Vec<RowView>,
     next_after: Option<i64>,
     open_reviews: i64,
@@ -306,7 +309,23 @@ impl DetailPage {
     }
 
     fn is_review(&self) -> bool {
-        self.show == Decision::Review
+        !self.notes && self.show == Decision::Review
+    }
+
+    fn show_code(&self) -> &'static str {
+        if self.notes {
+            "notes"
+        } else {
+            self.show.code()
+        }
+    }
+
+    fn heading(&self) -> &'static str {
+        if self.notes {
+            self.chrome.t("exchange.notes")
+        } else {
+            self.show.label(self.chrome.lang)
+        }
     }
 }
 
@@ -381,6 +400,7 @@ async fn detail_page(
         .iter()
         .find(|(d, ..)| *d == Decision::Review)
         .map_or(0, |(_, n, _)| *n);
+    let notes = q.show.as_deref() == Some("notes");
     let show = q
         .show
         .as_deref()
@@ -390,7 +410,13 @@ async fn detail_page(
         } else {
             Decision::Auto
         });
-    let rows = store::rows_of(&state.db, id, Some(show), q.after.unwrap_or(0), PAGE_ROWS).await?;
+    let after = q.after.unwrap_or(0);
+    let rows = if notes {
+        store::noted_rows(&state.db, id, after, PAGE_ROWS).await?
+    } else {
+        store::rows_of(&state.db, id, Some(show), after, PAGE_ROWS).await?
+    };
+    let noted = store::count_noted(&state.db, id).await?;
     let next_after = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.row_no))
         .flatten();
@@ -424,7 +450,7 @@ async fn detail_page(
         Some(&user.actor),
         None,
         crate::audit::Entry::new("exchange.view", "exchange_upload", id).fields(vec![
-            format!("show={}", show.code()),
+            format!("show={}", if notes { "notes" } else { show.code() }),
             format!("rows={}", views.len()),
             format!("participants={}", shown.join(",")),
         ]),
@@ -445,6 +471,8 @@ async fn detail_page(
         summary,
         counts,
         show,
+        notes,
+        noted,
         rows: views,
         next_after,
         open_reviews,

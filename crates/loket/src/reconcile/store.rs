@@ -672,3 +672,33 @@ pub async fn earlier_decision(
     .fetch_optional(pool)
     .await?))
 }
+
+/// Applied rows whose events could not all be recorded (the note says why), a page at a time.
+pub async fn noted_rows(
+    db: &Db,
+    upload_id: i64,
+    after_row: i64,
+    limit: i64,
+) -> Result<Vec<UploadRow>> {
+    let sql = format!(
+        "{ROW_SELECT} WHERE r.upload_id = $1 AND r.apply_note IS NOT NULL AND r.row_no > $2 \
+         ORDER BY r.row_no LIMIT $3"
+    );
+    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(upload_id)
+        .bind(after_row)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+}
+
+pub async fn count_noted(db: &Db, upload_id: i64) -> Result<i64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM reconcile_rows WHERE upload_id = $1 AND apply_note IS NOT NULL"
+    )
+    .bind(upload_id)
+    .fetch_one(pool)
+    .await?
+    }))
+}

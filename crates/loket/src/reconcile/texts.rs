@@ -51,6 +51,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("exchange.applied_rows", "Baris diterapkan", "Rows applied"),
     ("exchange.events_created", "Peristiwa dibuat", "Events created"),
     ("exchange.apply_note", "Catatan", "Note"),
+    ("exchange.notes", "Perlu koreksi di loket", "Needs a correction at the counter"),
     ("exchange.outreach_counter", "Loket penjangkauan", "Outreach counter"),
     ("exchange.next_page", "Berikutnya", "Next"),
     ("exchange.show", "Tampilkan", "Show"),

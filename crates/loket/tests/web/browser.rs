@@ -97,6 +97,20 @@ async fn browser() -> Option<Browser> {
     panic!("chromedriver did not start");
 }
 
+/// Clicks an element once the page that holds it has loaded: after a form's redirect, or
+/// between a page's self-refreshes, the element first found may already be gone.
+async fn click(c: &fantoccini::Client, css: &str) {
+    for _ in 0..100 {
+        if let Ok(element) = c.find(Locator::Css(css)).await {
+            if element.click().await.is_ok() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never became clickable");
+}
+
 /// Signs in through the login form.
 async fn sign_in(c: &fantoccini::Client, app: &crate::common::TestApp, username: &str) {
     c.goto(&app.url("/participants")).await.unwrap();
@@ -277,26 +291,9 @@ async fn in_chromium_an_admin_takes_a_programme_office_file_from_upload_to_appli
         );
         // Rizal is the registry's Rizal; this Ratna is not the registry's Ratna.
         for (row, answer) in [("4", "accept"), ("5", "reject")] {
-            c.wait()
-                .for_element(Locator::Css(&format!(
-                    "li[data-row='{row}'] button[value='{answer}']"
-                )))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(c, &format!("li[data-row='{row}'] button[value='{answer}']")).await;
         }
-        c.wait()
-            .for_element(Locator::Id("apply-form"))
-            .await
-            .unwrap()
-            .find(Locator::Css("button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(c, "#apply-form button").await;
         c.wait()
             .at_most(Duration::from_secs(60))
             .for_element(Locator::Css("#status[data-status='applied']"))
