@@ -76,6 +76,21 @@ pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[
 /// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.
 pub static TEXTS: &[(&str, &str, &str)] = &[
     (
+        "detail.eligibility",
+        "Pemeriksaan kelayakan Kartu Prakerja, gelombang",
+        "Kartu Prakerja eligibility check, batch",
+    ),
+    (
+        "detail.eligible",
+        "Tidak ada catatan: dapat didampingi mendaftar Kartu Prakerja.",
+        "No concerns: can be helped to apply for Kartu Prakerja.",
+    ),
+    (
+        "detail.eligibility_proceed",
+        "Ini saran, bukan larangan: bila tetap mendampingi, catat alasannya saat mencatat gabung gelombang.",
+        "This is advice, not a ban: to proceed anyway, record the reason when recording the batch joined.",
+    ),
+    (
         "app.name",
         "Loket Layanan Prakerja",
         "Prakerja Service Counter",

@@ -419,6 +419,9 @@ struct DetailPage {
     sections: Vec<(&'static str, Vec<(&'static str, String)>)>,
     consent_history: Vec<String>,
     counters: Vec<CounterOption>,
+    /// Right after registering or editing: the Prakerja eligibility advice for the newest
+    /// batch (batch number, advice in the reader's language; empty advice means none).
+    eligibility: Option<(i64, Vec<String>)>,
 }
 
 pub struct CounterOption {
@@ -574,6 +577,33 @@ async fn detail(
     }
 }
 
+/// The eligibility check at registration: advice for the newest batch (occupation is asked
+/// when joining a batch, so it is not judged here).
+async fn eligibility(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    lang: Lang,
+) -> Result<Option<(i64, Vec<String>)>, AppError> {
+    let newest = crate::journey::store::batches(&state.db)
+        .await?
+        .into_iter()
+        .map(|b| b.number)
+        .max();
+    let Some(batch) = newest else {
+        return Ok(None);
+    };
+    let advice =
+        crate::journey::service::eligibility_advice(state, &user.actor, id, batch, &None).await?;
+    Ok(Some((
+        batch,
+        advice
+            .into_iter()
+            .map(|a| lang.pick(&a.message, &a.message_en).to_string())
+            .collect(),
+    )))
+}
+
 async fn detail_page(
     state: &AppState,
     lang: Lang,
@@ -622,7 +652,13 @@ async fn detail_page(
             label: format!("{} — {}", c.code, c.name),
         })
         .collect();
+    let eligibility = if saved && allows(Action::ViewJourney) {
+        eligibility(state, user, id, lang).await?
+    } else {
+        None
+    };
     Ok(DetailPage {
+        eligibility,
         chrome: Chrome::for_user(lang, user, &format!("/participants/{id}")),
         id,
         version: p.version,

@@ -210,3 +210,72 @@ async fn pages_speak_english_on_request_and_stay_light(app: &TestApp) {
 async fn pages_are_indonesian_first_english_on_request_and_light() {
     on_each_backend!(pages_speak_english_on_request_and_stay_light);
 }
+
+async fn registering_shows_the_eligibility_advice(app: &TestApp) {
+    loket::journey::demo::seed_batches(&app.state.db, loket::clock::today())
+        .await
+        .unwrap();
+    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
+        .await;
+    let (client, csrf) = sign_in(app, "petugas.a").await;
+    let register = |nik: &'static str, birth: &'static str| {
+        let client = client.clone();
+        let csrf = csrf.clone();
+        async move {
+            let mut form = registration(&csrf, nik);
+            form.retain(|(k, _)| *k != "birth_date");
+            form.push(("birth_date", birth));
+            let response = client
+                .post(app.url("/participants/new"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::SEE_OTHER);
+            let to = response.headers()["location"].to_str().unwrap().to_string();
+            let page = client
+                .get(app.url(&to))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            (to, page)
+        }
+    };
+    // 36 years old: nothing to advise against.
+    let (_, page) = register("3201014505900001", "1990-05-05").await;
+    assert!(
+        page.contains("id=\"eligibility\" data-advice=\"0\""),
+        "{page}"
+    );
+    // 71 years old: over the age limit of the 2023 scheme's batches, said plainly.
+    let (to, page) = register("3201015505550002", "1955-05-15").await;
+    assert!(
+        page.contains("id=\"eligibility\" data-advice=\"1\""),
+        "{page}"
+    );
+    assert!(page.contains("64"), "{page}");
+    // Later views do not repeat it (it is shown when registering or editing).
+    let detail = to.split('?').next().unwrap();
+    assert!(detail.starts_with("/participants/") && detail.len() > "/participants/".len());
+    let later = client
+        .get(app.url(detail))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        later.contains("1955") || later.contains("15-05-1955"),
+        "{later}"
+    );
+    assert!(!later.contains("id=\"eligibility\""));
+}
+
+#[tokio::test]
+async fn registering_a_purna_pmi_shows_the_prakerja_eligibility_advice() {
+    on_each_backend!(registering_shows_the_eligibility_advice);
+}
