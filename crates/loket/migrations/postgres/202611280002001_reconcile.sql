@@ -73,3 +73,4 @@ CREATE TABLE reconcile_rows (
 );
 CREATE INDEX reconcile_rows_decision_idx ON reconcile_rows (upload_id, decision);
 CREATE INDEX reconcile_rows_outreach_idx ON reconcile_rows (outreach_counter_id);
+CREATE INDEX reconcile_rows_nik_idx ON reconcile_rows (nik_index);

@@ -29,12 +29,26 @@ struct Recipient {
     birth: NaiveDate,
     /// The day of the person's last recorded journey event: the file's steps come after it.
     last_event: Option<NaiveDate>,
+    /// In the registry (the file names them) rather than a stranger.
+    known: bool,
 }
 
 /// Seeds the master list (once) and writes the sample recipients file; returns its rows.
 pub async fn seed_and_write(db: &Db, vault: &Vault, path: &std::path::Path) -> Result<usize> {
+    write_sample(db, vault, path, FROM_REGISTRY, STRANGERS).await
+}
+
+/// Seeds the master list (once, half of the strangers) and writes a recipients file naming
+/// `from_registry` registry people (with real files' errors) and `strangers` unknown people.
+pub async fn write_sample(
+    db: &Db,
+    vault: &Vault,
+    path: &std::path::Path,
+    from_registry: usize,
+    strangers: u16,
+) -> Result<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_211_112);
-    let strangers = strangers(&mut rng);
+    let strangers = make_strangers(&mut rng, strangers);
     if store::master_count(db).await? == 0 {
         let people: Vec<NewMasterPerson> = strangers
             .iter()
@@ -55,27 +69,28 @@ pub async fn seed_and_write(db: &Db, vault: &Vault, path: &std::path::Path) -> R
             store::insert_master(db, "demo-siskop2mi.csv", &[0], admin.id, &people).await?;
         }
     }
-    let mut recipients = registry_people(db, vault).await?;
+    let mut recipients = registry_people(db, vault, from_registry).await?;
     for r in recipients.iter_mut() {
         noisy(&mut rng, r);
     }
     recipients.extend(strangers);
-    write(db, &mut rng, &recipients, path).await
+    write(db, &mut rng, &recipients, path, from_registry).await
 }
 
-fn strangers(rng: &mut ChaCha8Rng) -> Vec<Recipient> {
+fn make_strangers(rng: &mut ChaCha8Rng, count: u16) -> Vec<Recipient> {
     let provinces: Vec<&str> = crate::demo::OFFICES.iter().map(|o| o.2).collect();
     let mut out = Vec::new();
-    for serial in 0..STRANGERS {
+    for serial in 0..count {
         let Some(province) = provinces.choose(rng) else {
             break;
         };
-        if let Some(p) = crate::demo::person(rng, province, 9000 + serial) {
+        if let Some(p) = crate::demo::person(rng, province, 9999 - serial % 5000) {
             out.push(Recipient {
                 nik: p.nik.as_str().to_string(),
                 name: p.full_name.as_str().to_string(),
                 birth: p.birth_date,
                 last_event: None,
+                known: false,
             });
         }
     }
@@ -85,7 +100,7 @@ fn strangers(rng: &mut ChaCha8Rng) -> Vec<Recipient> {
 /// id, sealed NIK, name, birth date, day of the current stage.
 type RegistryRow = (i64, Vec<u8>, String, NaiveDate, Option<i64>);
 
-async fn registry_people(db: &Db, vault: &Vault) -> Result<Vec<Recipient>> {
+async fn registry_people(db: &Db, vault: &Vault, wanted: usize) -> Result<Vec<Recipient>> {
     let rows: Vec<RegistryRow> = with_db!(db, |pool| sqlx::query_as(
         "SELECT p.id, p.nik_enc, p.full_name, p.birth_date, j.stage_day FROM participants p \
          LEFT JOIN journey_progress j ON j.participant_id = p.id \
@@ -93,7 +108,7 @@ async fn registry_people(db: &Db, vault: &Vault) -> Result<Vec<Recipient>> {
          OR j.stage IN ('not_registered', 'account_created', 'profile_verified', 'test_passed') \
          ORDER BY p.id LIMIT $1"
     )
-    .bind(FROM_REGISTRY as i64 * 6)
+    .bind(wanted as i64 * 6)
     .fetch_all(pool)
     .await?);
     rows.into_iter()
@@ -106,6 +121,7 @@ async fn registry_people(db: &Db, vault: &Vault) -> Result<Vec<Recipient>> {
                 name,
                 birth,
                 last_event: stage_day.map(crate::journey::model::from_day_number),
+                known: true,
             })
         })
         .collect()
@@ -149,6 +165,7 @@ async fn write(
     rng: &mut ChaCha8Rng,
     recipients: &[Recipient],
     path: &std::path::Path,
+    from_registry: usize,
 ) -> Result<usize> {
     let today = crate::clock::today();
     let batches = crate::journey::store::batches(db).await?;
@@ -172,8 +189,10 @@ async fn write(
     ])
     .map_err(fail)?;
     let (mut written, mut known) = (0, 0);
+    let mut seen = std::collections::HashSet::new();
     for r in recipients {
-        if r.last_event.is_some() && known >= FROM_REGISTRY {
+        // A noisy NIK may land on another person's: a file names each NIK once.
+        if (r.known && known >= from_registry) || !seen.insert(r.nik.clone()) {
             continue;
         }
         // A batch after the person's last step at the counter, as the real order would be.
@@ -187,7 +206,7 @@ async fn write(
             continue;
         };
         written += 1;
-        if r.last_event.is_some() {
+        if r.known {
             known += 1;
         }
         let accepted = batch.opens_on + Duration::days(rng.gen_range(3..10));

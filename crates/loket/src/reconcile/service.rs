@@ -268,14 +268,25 @@ fn probabilistic(left: &[Subject], right: &[Subject]) -> Result<(Vec<Found>, u64
     Ok((found, result.stats.blocking.candidate_pairs as u64))
 }
 
-fn decrypt_subjects(vault: &Vault, subjects: Vec<LinkSubject>, what: &str) -> Result<Vec<Subject>> {
-    subjects
-        .into_iter()
-        .map(|s| {
-            let nik = open_nik(vault, &s.nik_enc, what, s.id)?;
-            Ok((s.id, nik, s.full_name, s.birth_date))
-        })
-        .collect()
+/// Opens every NIK of a list, on all cores, off the async threads (a registry is large).
+async fn decrypt_subjects(
+    vault: &std::sync::Arc<Vault>,
+    subjects: Vec<LinkSubject>,
+    what: &'static str,
+) -> Result<Vec<Subject>> {
+    use rayon::prelude::*;
+    let vault = vault.clone();
+    tokio::task::spawn_blocking(move || {
+        subjects
+            .into_par_iter()
+            .map(|s| {
+                let nik = open_nik(&vault, &s.nik_enc, what, s.id)?;
+                Ok((s.id, nik, s.full_name, s.birth_date))
+            })
+            .collect()
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("decrypt task: {e}")))?
 }
 
 /// Links an upload's rows: exact NIK first, then the probabilistic model, against the
@@ -300,8 +311,10 @@ pub async fn link(state: &AppState, upload_id: i64) -> Result<LinkSummary> {
         &vault,
         store::registry_subjects(&state.db).await?,
         "participant",
-    )?;
-    let master = decrypt_subjects(&vault, store::master_subjects(&state.db).await?, "master")?;
+    )
+    .await?;
+    let master =
+        decrypt_subjects(&vault, store::master_subjects(&state.db).await?, "master").await?;
     let mut summary = LinkSummary {
         rows: rows.len(),
         registry_size: registry.len(),
@@ -427,10 +440,10 @@ pub async fn link(state: &AppState, upload_id: i64) -> Result<LinkSummary> {
     let (mut outcomes, mut summary) = outcomes;
     carry_over_reviews(state, upload_id, &pending, &mut outcomes).await?;
     summary.millis = started.elapsed().as_millis();
-    store::save_links(&state.db, upload_id, &outcomes).await?;
     let text = serde_json::to_string(&summary)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("summary: {e}")))?;
-    store::set_summary(&state.db, upload_id, &text).await?;
+    // The summary arrives with the status: whoever sees `review` sees the figures.
+    store::save_links(&state.db, upload_id, &outcomes, &text).await?;
     audit::record(
         &state.db,
         None,
@@ -609,19 +622,32 @@ pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()
 /// Applies every row not applied yet, a page at a time, then marks the upload applied.
 pub async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
     const PAGE: i64 = 500;
+    // Rows name different people (the assignment is one-to-one), so several are applied at
+    // once: their audit entries then share commits instead of each waiting for its own.
+    const AT_ONCE: usize = 8;
     let mut after = 0;
     loop {
         let rows = store::rows_of(&state.db, upload_id, None, after, PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.row_no;
-        for row in rows.iter().filter(|r| !r.applied) {
-            let (created, note) = match (row.decision(), row.participant_id) {
-                (d, Some(pid)) if d.is_linked() => {
-                    apply_row(state, actor, upload_id, row, pid).await?
-                }
-                _ => (0, None),
-            };
-            store::mark_applied(&state.db, upload_id, row.id, created, note.as_deref()).await?;
+        let mut running = tokio::task::JoinSet::new();
+        for row in rows.into_iter().filter(|r| !r.applied) {
+            if running.len() >= AT_ONCE {
+                joined(running.join_next().await)?;
+            }
+            let (state, actor) = (state.clone(), actor.clone());
+            running.spawn(async move {
+                let (created, note) = match (row.decision(), row.participant_id) {
+                    (d, Some(pid)) if d.is_linked() => {
+                        apply_row(&state, &actor, upload_id, &row, pid).await?
+                    }
+                    _ => (0, None),
+                };
+                store::mark_applied(&state.db, upload_id, row.id, created, note.as_deref()).await
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            joined(Some(done))?;
         }
     }
     store::finish_apply(&state.db, upload_id, actor.user.id).await?;
@@ -637,6 +663,14 @@ pub async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Resul
     )
     .await?;
     Ok(())
+}
+
+fn joined(done: Option<std::result::Result<Result<()>, tokio::task::JoinError>>) -> Result<()> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => Err(AppError::Internal(anyhow::anyhow!("apply task: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Whether the person's journey already holds the event (any source): then the file row

@@ -294,18 +294,6 @@ pub async fn move_status(
     Ok(done == 1)
 }
 
-pub async fn set_summary(db: &Db, id: i64, summary: &str) -> Result<()> {
-    with_db!(db, |pool| sqlx::query(
-        "UPDATE reconcile_uploads SET summary = $1 WHERE id = $2"
-    )
-    .bind(summary)
-    .bind(id)
-    .execute(pool)
-    .await
-    .map(|_| ())?);
-    Ok(())
-}
-
 /// A row as linking reads it.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PendingRow {
@@ -341,33 +329,43 @@ pub struct LinkOutcome {
 }
 
 /// Writes every row's linkage result and moves the upload to review, in one transaction.
-pub async fn save_links(db: &Db, upload_id: i64, outcomes: &[LinkOutcome]) -> Result<()> {
-    with_db!(db, |pool| {
+/// Rows go in batches (`UPDATE … FROM (VALUES …)`, both engines name the columns
+/// `column1…`): one statement per row costs a round trip each on PostgreSQL.
+pub async fn save_links(
+    db: &Db,
+    upload_id: i64,
+    outcomes: &[LinkOutcome],
+    summary: &str,
+) -> Result<()> {
+    with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
-        for o in outcomes {
-            sqlx::query(
-                "UPDATE reconcile_rows SET participant_id = $1, probability = $2, explanation = $3, \
-                 master_id = $4, master_probability = $5, decision = $6, outreach_counter_id = $7 \
-                 WHERE id = $8 AND upload_id = $9",
-            )
-            .bind(o.participant_id)
-            .bind(o.probability)
-            .bind(&o.explanation)
-            .bind(o.master_id)
-            .bind(o.master_probability)
-            .bind(o.decision.unwrap_or(Decision::Unmatched).code())
-            .bind(o.outreach_counter_id)
-            .bind(o.row_id)
-            .bind(upload_id)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in outcomes.chunks(CHUNK / 2) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "UPDATE reconcile_rows SET participant_id = v.column2, probability = v.column3, \
+                 explanation = v.column4, master_id = v.column5, master_probability = v.column6, \
+                 decision = v.column7, outreach_counter_id = v.column8 FROM (",
+            );
+            qb.push_values(chunk, |mut b, o| {
+                b.push_bind(o.row_id)
+                    .push_bind(o.participant_id)
+                    .push_bind(o.probability)
+                    .push_bind(&o.explanation)
+                    .push_bind(o.master_id)
+                    .push_bind(o.master_probability)
+                    .push_bind(o.decision.unwrap_or(Decision::Unmatched).code())
+                    .push_bind(o.outreach_counter_id);
+            });
+            qb.push(") AS v WHERE reconcile_rows.id = v.column1 AND reconcile_rows.upload_id = ");
+            qb.push_bind(upload_id);
+            qb.build().execute(&mut *tx).await?;
         }
         sqlx::query(
-            "UPDATE reconcile_uploads SET status = $1, version = version + 1 WHERE id = $2 AND status = $3",
+            "UPDATE reconcile_uploads SET status = $1, summary = $4, version = version + 1 WHERE id = $2 AND status = $3",
         )
         .bind(UploadStatus::Review.code())
         .bind(upload_id)
         .bind(UploadStatus::Linking.code())
+        .bind(summary)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
