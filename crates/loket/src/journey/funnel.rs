@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::model::{day_number, from_day_number, FUNNEL, TRACKED};
+use super::model::{day_number, from_day_number, Progress, FUNNEL, TRACKED};
+use super::store::FunnelScope;
 
 /// What a set of projection rows adds up to: the cohort, people per `TRACKED` stage, and per
 /// funnel step (`FUNNEL[i]` to `FUNNEL[i + 1]`) people by days spent.
@@ -73,6 +74,54 @@ fn tracked_index(stage: super::model::Stage) -> Option<usize> {
 
 fn day_of(days: &[Option<i64>], stage: super::model::Stage) -> Option<i64> {
     tracked_index(stage).and_then(|i| days.get(i).copied().flatten())
+}
+
+/// What projection rows add to the roll-up, keyed as its tables are: counts per (scope,
+/// month) as cohort then `TRACKED` order, and people per (scope, month, step stage, days).
+/// The bulk loader adds this instead of letting the database group row by row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RollupDelta {
+    pub counts: BTreeMap<(String, i64), Vec<i64>>,
+    pub dwell: BTreeMap<(String, i64, &'static str, i64), i64>,
+}
+
+impl RollupDelta {
+    /// The same sums the migration's views and the triggers make: rows without a start day
+    /// count nowhere; a row counts in the nation and in each scope it names.
+    pub fn of(rows: &[Progress]) -> RollupDelta {
+        let mut delta = RollupDelta::default();
+        for row in rows {
+            let Some(started) = row.started_day else {
+                continue;
+            };
+            let month = month_of(started);
+            let mut scopes = vec![FunnelScope::Nation];
+            scopes.extend(row.province_code.clone().map(FunnelScope::Province));
+            scopes.extend(row.office_id.map(FunnelScope::Office));
+            scopes.extend(row.counter_id.map(FunnelScope::Counter));
+            for scope in scopes {
+                let key = scope.key();
+                let counts = delta
+                    .counts
+                    .entry((key.clone(), month))
+                    .or_insert_with(|| vec![0; TRACKED.len() + 1]);
+                counts[0] += 1;
+                for (n, day) in counts[1..].iter_mut().zip(&row.days) {
+                    *n += i64::from(day.is_some());
+                }
+                for pair in FUNNEL.windows(2) {
+                    let (a, b) = (day_of(&row.days, pair[0]), day_of(&row.days, pair[1]));
+                    if let (Some(a), Some(b)) = (a, b) {
+                        *delta
+                            .dwell
+                            .entry((key.clone(), month, pair[0].code(), b - a))
+                            .or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        delta
+    }
 }
 
 /// A started month as the roll-up keys it: yyyymm.
@@ -243,5 +292,46 @@ mod tests {
         let mut b = a.clone();
         b.add(&a, -1);
         assert_eq!(b, Tally::default());
+    }
+
+    #[test]
+    fn a_rollup_delta_counts_each_row_in_the_nation_and_its_scopes() {
+        let mut days = vec![None; TRACKED.len()];
+        days[0] = Some(day(2021, 6, 30));
+        days[1] = Some(day(2021, 7, 2));
+        let row = Progress {
+            participant_id: 1,
+            counter_id: Some(7),
+            office_id: Some(5),
+            province_code: None,
+            started_day: Some(day(2021, 6, 30)),
+            days,
+            ..Default::default()
+        };
+        let unstarted = Progress {
+            started_day: None,
+            ..row.clone()
+        };
+        let delta = RollupDelta::of(&[row, unstarted]);
+        let keys: Vec<_> = delta
+            .counts
+            .keys()
+            .map(|(s, m)| format!("{s}@{m}"))
+            .collect();
+        assert_eq!(
+            keys,
+            ["counter:7@202106", "nation@202106", "office:5@202106"]
+        );
+        assert_eq!(
+            delta.counts[&("nation".to_string(), 202106)][..3],
+            [1, 1, 1]
+        );
+        assert_eq!(
+            delta
+                .dwell
+                .get(&("office:5".to_string(), 202106, "account_created", 2)),
+            Some(&1)
+        );
+        assert_eq!(delta.dwell.len(), 3);
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::funnel::Tally;
+use super::funnel::{RollupDelta, Tally};
 use super::model::*;
 use crate::db::Db;
 use crate::error::{AppError, Result};
@@ -500,8 +500,8 @@ pub async fn put_progress(db: &Db, progress: &Progress) -> Result<()> {
 }
 
 /// Bulk load for demo data and benchmarks: events and projection rows in multi-row INSERTs
-/// inside one transaction per call. The funnel roll-up is added to once for the whole call
-/// (grouped), not row by row: the rows are listed as pending, which the triggers skip.
+/// inside one transaction per call. The funnel roll-up is added to once for the whole call,
+/// grouped in memory, not row by row: the rows are listed as pending, which the triggers skip.
 pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) -> Result<()> {
     // Both engines cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
     const EVENT_ROWS: usize = 1500;
@@ -512,8 +512,20 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
         "INSERT INTO journey_progress ({}) ",
         PROGRESS_COLUMNS.join(", ")
     );
-    let pending = "participant_id IN (SELECT participant_id FROM journey_rollup_pending)";
-    let (add_counts, add_dwell) = (add_counts_sql(pending), add_dwell_sql(pending));
+    // Grouping in memory is far cheaper than letting the database sort a row per participant,
+    // scope and funnel step.
+    let delta = RollupDelta::of(progress);
+    let counts: Vec<_> = delta.counts.iter().collect();
+    let dwell: Vec<_> = delta.dwell.iter().collect();
+    let count_columns: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", r_{}", s.code()))
+        .collect();
+    let counts_head = format!(
+        "INSERT INTO journey_funnel_counts (scope, month, cohort{}) ",
+        count_columns.concat()
+    );
+    let counts_tail = counts_upsert_sql();
     with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
         for chunk in progress.chunks(PENDING_ROWS) {
@@ -557,24 +569,41 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
             });
             qb.build().execute(&mut *tx).await?;
         }
-        if !progress.is_empty() {
-            sqlx::query(&add_counts).execute(&mut *tx).await?;
-            sqlx::query(&add_dwell).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM journey_rollup_pending")
-                .execute(&mut *tx)
-                .await?;
+        for chunk in counts.chunks(PROGRESS_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(&counts_head);
+            qb.push_values(chunk, |mut b, ((scope, month), n)| {
+                b.push_bind(scope.clone()).push_bind(*month);
+                for v in n.iter() {
+                    b.push_bind(*v);
+                }
+            });
+            qb.push(&counts_tail);
+            qb.build().execute(&mut *tx).await?;
         }
+        for chunk in dwell.chunks(EVENT_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO journey_funnel_dwell (scope, month, stage, days, people) ",
+            );
+            qb.push_values(chunk, |mut b, ((scope, month, stage, days), people)| {
+                b.push_bind(scope.clone())
+                    .push_bind(*month)
+                    .push_bind(*stage)
+                    .push_bind(*days)
+                    .push_bind(**people);
+            });
+            qb.push(DWELL_UPSERT_SQL);
+            qb.build().execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM journey_rollup_pending")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
     });
     Ok(())
 }
 
-/// Adds the projection rows matching `filter` to the roll-up's counts (grouped, one statement).
-fn add_counts_sql(filter: &str) -> String {
-    let counts: Vec<String> = TRACKED
-        .iter()
-        .map(|s| format!(", COUNT(d_{})", s.code()))
-        .collect();
+/// Adds to existing roll-up counts rather than replacing them.
+fn counts_upsert_sql() -> String {
     let sets: Vec<String> = TRACKED
         .iter()
         .map(|s| {
@@ -585,11 +614,25 @@ fn add_counts_sql(filter: &str) -> String {
         })
         .collect();
     format!(
-        "INSERT INTO journey_funnel_counts SELECT scope, month, COUNT(*){} FROM journey_funnel_count_rows \
-         WHERE {filter} GROUP BY scope, month ON CONFLICT (scope, month) DO UPDATE SET \
-         cohort = journey_funnel_counts.cohort + excluded.cohort{}",
-        counts.concat(),
+        " ON CONFLICT (scope, month) DO UPDATE SET cohort = journey_funnel_counts.cohort + excluded.cohort{}",
         sets.concat()
+    )
+}
+
+const DWELL_UPSERT_SQL: &str = " ON CONFLICT (scope, month, stage, days) \
+     DO UPDATE SET people = journey_funnel_dwell.people + excluded.people";
+
+/// Adds the projection rows matching `filter` to the roll-up's counts (grouped, one statement).
+fn add_counts_sql(filter: &str) -> String {
+    let counts: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", COUNT(d_{})", s.code()))
+        .collect();
+    format!(
+        "INSERT INTO journey_funnel_counts SELECT scope, month, COUNT(*){} FROM journey_funnel_count_rows \
+         WHERE {filter} GROUP BY scope, month{}",
+        counts.concat(),
+        counts_upsert_sql()
     )
 }
 
@@ -597,8 +640,7 @@ fn add_counts_sql(filter: &str) -> String {
 fn add_dwell_sql(filter: &str) -> String {
     format!(
         "INSERT INTO journey_funnel_dwell SELECT scope, month, stage, days, COUNT(*) FROM journey_funnel_dwell_rows \
-         WHERE {filter} GROUP BY scope, month, stage, days ON CONFLICT (scope, month, stage, days) \
-         DO UPDATE SET people = journey_funnel_dwell.people + excluded.people"
+         WHERE {filter} GROUP BY scope, month, stage, days{DWELL_UPSERT_SQL}"
     )
 }
 
@@ -909,13 +951,16 @@ pub async fn direct_tally(db: &Db, scope: &FunnelScope, from: i64, to: i64) -> R
     Ok(tally)
 }
 
-/// People (any scope) who started on the days `from..=to`: what a direct count would read.
-pub async fn started_between(db: &Db, from: i64, to: i64) -> Result<i64> {
+/// People (any scope) who started on the days `from..=to`, counted up to `cap`: what a direct
+/// count of those days would read, at a cost bounded by the cap.
+pub async fn started_between(db: &Db, from: i64, to: i64, cap: i64) -> Result<i64> {
     Ok(with_db!(db, |pool| sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM journey_progress WHERE started_day BETWEEN $1 AND $2"
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS one FROM journey_progress \
+         WHERE started_day BETWEEN $1 AND $2 LIMIT $3) AS probe"
     )
     .bind(from)
     .bind(to)
+    .bind(cap)
     .fetch_one(pool)
     .await?))
 }
