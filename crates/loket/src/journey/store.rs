@@ -740,22 +740,29 @@ pub async fn follow_up(
 
 /// `$1` counter, `$2` officer or NULL, `$3` today, `$4` today + horizon, `$5` the last day that
 /// counts as quiet, `$6` how many. The earliest reason day is the smallest of the days that
-/// make the row due (a VALUES list, as the engines share no LEAST).
+/// make the row due; the engines share no LEAST, and a subquery per row costs PostgreSQL more
+/// than the whole scan, so it is a ladder of pairwise minimums over days (NULL as far future).
 const FOLLOW_UP_SQL: &str = "WITH due AS (\
-     SELECT participant_id, \
-        CASE WHEN purchase_deadline_day BETWEEN $3 AND $4 THEN 0 ELSE 1 END AS later, \
-        (SELECT MIN(column1) FROM (VALUES \
-            (CASE WHEN purchase_deadline_day <= $4 THEN purchase_deadline_day END), \
-            (CASE WHEN incentive_overdue_day <= $3 THEN incentive_overdue_day END), \
-            (CASE WHEN survey_overdue_day <= $3 THEN survey_overdue_day END), \
-            (CASE WHEN next_follow_up_day <= $3 THEN next_follow_up_day END), \
-            (CASE WHEN COALESCE(last_contact_day, started_day) <= $5 THEN COALESCE(last_contact_day, started_day) END)\
-        ) AS v) AS earliest \
-     FROM journey_progress \
-     WHERE counter_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR owner_id = $2) \
-     AND stage NOT IN ('finished', 'revoked', 'withdrawn', 'not_registered') \
-     AND (purchase_deadline_day <= $4 OR incentive_overdue_day <= $3 OR survey_overdue_day <= $3 \
-          OR next_follow_up_day <= $3 OR COALESCE(last_contact_day, started_day) <= $5)\
+     SELECT participant_id, later, \
+        CASE WHEN d12 <= d345 THEN d12 ELSE d345 END AS earliest \
+     FROM (SELECT participant_id, later, \
+            CASE WHEN d1 <= d2 THEN d1 ELSE d2 END AS d12, \
+            CASE WHEN d3 <= d4 AND d3 <= d5 THEN d3 WHEN d4 <= d5 THEN d4 ELSE d5 END AS d345 \
+        FROM (SELECT participant_id, \
+                CASE WHEN purchase_deadline_day BETWEEN $3 AND $4 THEN 0 ELSE 1 END AS later, \
+                COALESCE(CASE WHEN purchase_deadline_day <= $4 THEN purchase_deadline_day END, 99999999) AS d1, \
+                COALESCE(CASE WHEN incentive_overdue_day <= $3 THEN incentive_overdue_day END, 99999999) AS d2, \
+                COALESCE(CASE WHEN survey_overdue_day <= $3 THEN survey_overdue_day END, 99999999) AS d3, \
+                COALESCE(CASE WHEN next_follow_up_day <= $3 THEN next_follow_up_day END, 99999999) AS d4, \
+                COALESCE(CASE WHEN COALESCE(last_contact_day, started_day) <= $5 \
+                    THEN COALESCE(last_contact_day, started_day) END, 99999999) AS d5 \
+            FROM journey_progress \
+            WHERE counter_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR owner_id = $2) \
+            AND stage NOT IN ('finished', 'revoked', 'withdrawn', 'not_registered') \
+            AND (purchase_deadline_day <= $4 OR incentive_overdue_day <= $3 OR survey_overdue_day <= $3 \
+                 OR next_follow_up_day <= $3 OR COALESCE(last_contact_day, started_day) <= $5)\
+        ) AS reasons\
+     ) AS pairs\
  ), top AS (\
      SELECT participant_id, later, earliest, COUNT(*) OVER () AS total FROM due \
      ORDER BY later, earliest, participant_id LIMIT $6\
