@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::funnel::{self, Tally};
 use super::model::*;
 use super::store::{
     self, Change, ContactRow, FunnelScope, NewContact, NewSession, Person, SessionRow,
@@ -1067,19 +1068,18 @@ pub async fn follow_up(
     }
     let today = as_of.unwrap_or_else(clock::today);
     let horizon = horizon.clamp(0, 60);
-    let rows = store::follow_up(
+    let (total, rows) = store::follow_up(
         &state.db,
         counter_id,
         officer_id,
         day_number(today),
         horizon,
         QUIET_DAYS,
+        limit,
     )
     .await?;
-    let all = follow_up_items(rows, today, horizon, lang);
-    let total = all.len();
     let mut items = Vec::new();
-    for (row, mut item) in all.into_iter().take(limit) {
+    for (row, mut item) in follow_up_items(rows, today, horizon, lang) {
         item.phone = match row.phone_enc {
             Some(bytes) => Some(state.vault.open(IndexKind::Phone, &bytes).map_err(|e| {
                 AppError::Internal(anyhow::anyhow!("phone of {}: {e}", row.participant_id))
@@ -1102,7 +1102,7 @@ pub async fn follow_up(
         officer_id,
         as_of: today,
         horizon_days: horizon,
-        total,
+        total: usize::try_from(total).unwrap_or(0),
         items,
     })
 }
@@ -1174,8 +1174,56 @@ pub async fn funnel(
     funnel_figures(&state.db, &scope, from, to, lang).await
 }
 
-/// The funnel's figures, without the access check (the benchmark calls this).
+/// The funnel's figures, without the access check (the benchmark calls this). Whole started
+/// months come from the roll-up; a month the range covers in part is counted from its
+/// projection rows, or as the roll-up's month less the days outside the range, whichever reads
+/// fewer rows. The result equals [`funnel_figures_direct`].
 pub async fn funnel_figures(
+    db: &Db,
+    scope: &FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Result<Funnel> {
+    let plan = funnel::plan(day_number(from), day_number(to));
+    let mut tally = Tally::default();
+    if let Some((first, last)) = plan.whole {
+        tally.add(&store::rollup_tally(db, scope, first, last).await?, 1);
+    }
+    for edge in &plan.edges {
+        if inside_is_smaller(db, edge).await? {
+            let part = store::direct_tally(db, scope, edge.inside.0, edge.inside.1).await?;
+            tally.add(&part, 1);
+        } else {
+            let month = store::rollup_tally(db, scope, edge.month, edge.month).await?;
+            tally.add(&month, 1);
+            for (a, b) in &edge.outside {
+                tally.add(&store::direct_tally(db, scope, *a, *b).await?, -1);
+            }
+        }
+    }
+    Ok(funnel_of(scope, from, to, &tally, lang))
+}
+
+/// Whether an edge month has fewer rows inside the range than outside it, found with counts
+/// capped ten times higher each round, so the probe reads about as many rows as the smaller side.
+async fn inside_is_smaller(db: &Db, edge: &funnel::Edge) -> Result<bool> {
+    let mut cap = 1000;
+    loop {
+        let inside = store::started_between(db, edge.inside.0, edge.inside.1, cap).await?;
+        let mut outside = 0;
+        for (a, b) in &edge.outside {
+            outside += store::started_between(db, *a, *b, cap).await?;
+        }
+        if inside < cap || outside < cap {
+            return Ok(inside <= outside);
+        }
+        cap *= 10;
+    }
+}
+
+/// The funnel counted straight from the projection rows: the reference the roll-up must equal.
+pub async fn funnel_figures_direct(
     db: &Db,
     scope: &FunnelScope,
     from: NaiveDate,
@@ -1184,57 +1232,55 @@ pub async fn funnel_figures(
 ) -> Result<Funnel> {
     let (a, b) = (day_number(from), day_number(to));
     let counts = store::funnel_counts(db, scope, a, b).await?;
-    let reached = |stage: Stage| {
-        TRACKED
-            .iter()
-            .position(|s| *s == stage)
-            .and_then(|i| counts.get(i + 1))
-            .copied()
-            .unwrap_or(0)
+    let mut tally = Tally {
+        cohort: counts.first().copied().unwrap_or(0),
+        reached: counts.iter().skip(1).copied().collect(),
+        ..Tally::default()
     };
-    // Each median is its own scan; run them side by side on the pool's connections.
-    let mut medians = tokio::task::JoinSet::new();
     for (i, pair) in FUNNEL.windows(2).enumerate() {
-        let (db, scope, (from_stage, to_stage)) = (db.clone(), scope.clone(), (pair[0], pair[1]));
-        medians.spawn(async move {
-            let histogram = store::dwell_histogram(&db, &scope, a, b, from_stage, to_stage).await;
-            (i, histogram.map(histogram_median))
-        });
+        let bars = store::dwell_histogram(db, scope, a, b, pair[0], pair[1]).await?;
+        if let Some(step) = tally.dwell.get_mut(i) {
+            step.extend(bars);
+        }
     }
-    let mut median_of = vec![None; FUNNEL.len()];
-    while let Some(joined) = medians.join_next().await {
-        let (i, median) =
-            joined.map_err(|e| AppError::Internal(anyhow::anyhow!("funnel task: {e}")))?;
-        median_of[i] = median?;
-    }
+    Ok(funnel_of(scope, from, to, &tally, lang))
+}
+
+fn funnel_of(
+    scope: &FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    tally: &Tally,
+    lang: Lang,
+) -> Funnel {
     let mut steps = Vec::new();
     for (i, stage) in FUNNEL.iter().enumerate() {
-        let median = median_of[i];
-        let now = reached(*stage);
-        let before = i.checked_sub(1).map(|j| reached(FUNNEL[j]));
+        let bars = tally.dwell.get(i).map(|bars| {
+            bars.iter()
+                .filter(|(_, people)| **people > 0)
+                .map(|(days, people)| (*days, *people))
+                .collect()
+        });
+        let now = tally.reached_of(*stage);
+        let before = i.checked_sub(1).map(|j| tally.reached_of(FUNNEL[j]));
         steps.push(FunnelStep {
             stage: stage.code().to_string(),
             label: stage.label(lang).to_string(),
             reached: now,
             conversion: before.filter(|b| *b > 0).map(|b| now as f64 / b as f64),
-            median_days_to_next: median,
+            median_days_to_next: bars.and_then(histogram_median),
         });
     }
-    Ok(Funnel {
-        scope: match scope {
-            FunnelScope::Nation => "nation".into(),
-            FunnelScope::Office(id) => format!("office:{id}"),
-            FunnelScope::Counter(id) => format!("counter:{id}"),
-            FunnelScope::Province(code) => format!("province:{code}"),
-        },
+    Funnel {
+        scope: scope.key(),
         from,
         to,
-        cohort: counts.first().copied().unwrap_or(0),
+        cohort: tally.cohort,
         steps,
-        not_accepted: reached(Stage::NotAccepted),
-        revoked: reached(Stage::Revoked),
-        withdrawn: reached(Stage::Withdrawn),
-    })
+        not_accepted: tally.reached_of(Stage::NotAccepted),
+        revoked: tally.reached_of(Stage::Revoked),
+        withdrawn: tally.reached_of(Stage::Withdrawn),
+    }
 }
 
 /// A scheme an admin adds (the id is assigned).
@@ -1357,6 +1403,9 @@ pub async fn rebuild(db: &Db, mut progress: impl FnMut(usize)) -> Result<usize> 
         }
         progress(ids.len());
     }
+    // The triggers kept the roll-up in step row by row; refilling it also repairs one that
+    // was restored apart from the projection.
+    store::refill_rollup(db).await?;
     Ok(done)
 }
 

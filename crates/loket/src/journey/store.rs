@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::funnel::{RollupDelta, Tally};
 use super::model::*;
 use crate::db::Db;
 use crate::error::{AppError, Result};
@@ -499,18 +500,43 @@ pub async fn put_progress(db: &Db, progress: &Progress) -> Result<()> {
 }
 
 /// Bulk load for demo data and benchmarks: events and projection rows in multi-row INSERTs
-/// inside one transaction per call.
+/// inside one transaction per call. The funnel roll-up is added to once for the whole call,
+/// grouped in memory, not row by row: the rows are listed as pending, which the triggers skip.
 pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) -> Result<()> {
     // Both engines cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
     const EVENT_ROWS: usize = 1500;
     const PROGRESS_ROWS: usize = 900;
+    const PENDING_ROWS: usize = 10_000;
     let event_head = format!("INSERT INTO journey_events ({EVENT_COLUMNS}) ");
     let progress_head = format!(
         "INSERT INTO journey_progress ({}) ",
         PROGRESS_COLUMNS.join(", ")
     );
+    // Grouping in memory is far cheaper than letting the database sort a row per participant,
+    // scope and funnel step.
+    let delta = RollupDelta::of(progress);
+    let counts: Vec<_> = delta.counts.iter().collect();
+    let dwell: Vec<_> = delta.dwell.iter().collect();
+    let count_columns: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", r_{}", s.code()))
+        .collect();
+    let counts_head = format!(
+        "INSERT INTO journey_funnel_counts (scope, month, cohort{}) ",
+        count_columns.concat()
+    );
+    let counts_tail = counts_upsert_sql();
     with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
+        for chunk in progress.chunks(PENDING_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO journey_rollup_pending (participant_id) ",
+            );
+            qb.push_values(chunk, |mut b, p| {
+                b.push_bind(p.participant_id);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
         for chunk in events.chunks(EVENT_ROWS) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(&event_head);
             qb.push_values(chunk, |mut b, e| {
@@ -543,6 +569,100 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
             });
             qb.build().execute(&mut *tx).await?;
         }
+        for chunk in counts.chunks(PROGRESS_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(&counts_head);
+            qb.push_values(chunk, |mut b, ((scope, month), n)| {
+                b.push_bind(scope.clone()).push_bind(*month);
+                for v in n.iter() {
+                    b.push_bind(*v);
+                }
+            });
+            qb.push(&counts_tail);
+            qb.build().execute(&mut *tx).await?;
+        }
+        for chunk in dwell.chunks(EVENT_ROWS) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO journey_funnel_dwell (scope, month, stage, days, people) ",
+            );
+            qb.push_values(chunk, |mut b, ((scope, month, stage, days), people)| {
+                b.push_bind(scope.clone())
+                    .push_bind(*month)
+                    .push_bind(*stage)
+                    .push_bind(*days)
+                    .push_bind(**people);
+            });
+            qb.push(DWELL_UPSERT_SQL);
+            qb.build().execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM journey_rollup_pending")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Adds to existing roll-up counts rather than replacing them.
+fn counts_upsert_sql() -> String {
+    let sets: Vec<String> = TRACKED
+        .iter()
+        .map(|s| {
+            format!(
+                ", r_{c} = journey_funnel_counts.r_{c} + excluded.r_{c}",
+                c = s.code()
+            )
+        })
+        .collect();
+    format!(
+        " ON CONFLICT (scope, month) DO UPDATE SET cohort = journey_funnel_counts.cohort + excluded.cohort{}",
+        sets.concat()
+    )
+}
+
+const DWELL_UPSERT_SQL: &str = " ON CONFLICT (scope, month, stage, days) \
+     DO UPDATE SET people = journey_funnel_dwell.people + excluded.people";
+
+/// Adds the projection rows matching `filter` to the roll-up's counts (grouped, one statement).
+fn add_counts_sql(filter: &str) -> String {
+    let counts: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", COUNT(d_{})", s.code()))
+        .collect();
+    format!(
+        "INSERT INTO journey_funnel_counts SELECT scope, month, COUNT(*){} FROM journey_funnel_count_rows \
+         WHERE {filter} GROUP BY scope, month{}",
+        counts.concat(),
+        counts_upsert_sql()
+    )
+}
+
+/// Adds the projection rows matching `filter` to the roll-up's dwell histograms.
+fn add_dwell_sql(filter: &str) -> String {
+    format!(
+        "INSERT INTO journey_funnel_dwell SELECT scope, month, stage, days, COUNT(*) FROM journey_funnel_dwell_rows \
+         WHERE {filter} GROUP BY scope, month, stage, days{DWELL_UPSERT_SQL}"
+    )
+}
+
+/// Recomputes the whole funnel roll-up from the projection (after a restore, or to repair it).
+pub async fn refill_rollup(db: &Db) -> Result<()> {
+    let (add_counts, add_dwell) = (add_counts_sql("1 = 1"), add_dwell_sql("1 = 1"));
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        if matches!(db, Db::Postgres(_)) {
+            // Writers wait, so that none adds to rows this is about to replace.
+            sqlx::query("LOCK TABLE journey_progress IN SHARE MODE")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM journey_funnel_counts")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM journey_funnel_dwell")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&add_counts).execute(&mut *tx).await?;
+        sqlx::query(&add_dwell).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -579,6 +699,10 @@ pub struct FollowUpRow {
 
 /// Who is due at a counter (and, if given, for one officer) on `today`: deadlines within
 /// `horizon` days, overdue payments, follow-up dates due, and no contact for `quiet_days`.
+/// Returns how many are due and the `limit` most urgent, most urgent first: purchase deadlines
+/// still ahead, then the earliest day that makes a person due, then the participant id (the
+/// order `service::follow_up_items` gives). Ranking happens in SQL over the counter's active
+/// rows (a covering partial index), so only `limit` rows are joined to names and phones.
 pub async fn follow_up(
     db: &Db,
     counter_id: i64,
@@ -586,26 +710,68 @@ pub async fn follow_up(
     today: i64,
     horizon: i64,
     quiet_days: i64,
-) -> Result<Vec<FollowUpRow>> {
-    Ok(with_db!(db, |pool| {
-        sqlx::query_as(
-        "SELECT j.participant_id, p.full_name, p.phone_enc, j.stage, j.stage_day, j.started_day, j.incentives_paid, \
-         j.surveys_paid, j.purchase_deadline_day, j.incentive_overdue_day, j.survey_overdue_day, j.last_contact_day, \
-         j.next_follow_up_day FROM journey_progress j JOIN participants p ON p.id = j.participant_id \
-         WHERE j.counter_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR j.owner_id = $2) \
-         AND j.stage NOT IN ('finished', 'revoked', 'withdrawn', 'not_registered') \
-         AND (j.purchase_deadline_day <= $4 OR j.incentive_overdue_day <= $3 OR j.survey_overdue_day <= $3 \
-              OR j.next_follow_up_day <= $3 OR COALESCE(j.last_contact_day, j.started_day) <= $5)"
-    )
-    .bind(counter_id)
-    .bind(officer_id)
-    .bind(today)
-    .bind(today + horizon)
-    .bind(today - quiet_days)
-    .fetch_all(pool)
-    .await?
-    }))
+    limit: usize,
+) -> Result<(i64, Vec<FollowUpRow>)> {
+    // With no rows the window total is lost, so at least one row is always asked for.
+    let fetch = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+    let rows: Vec<(i64, FollowUpRow)> = with_db!(db, |pool| {
+        let rows = sqlx::query(FOLLOW_UP_SQL)
+            .bind(counter_id)
+            .bind(officer_id)
+            .bind(today)
+            .bind(today + horizon)
+            .bind(today - quiet_days)
+            .bind(fetch)
+            .fetch_all(pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let total: i64 = sqlx::Row::try_get(&row, "total")?;
+            out.push((total, sqlx::FromRow::from_row(&row)?));
+        }
+        out
+    });
+    let total = rows.first().map(|(t, _)| *t).unwrap_or(0);
+    Ok((
+        total,
+        rows.into_iter().take(limit).map(|(_, r)| r).collect(),
+    ))
 }
+
+/// `$1` counter, `$2` officer or NULL, `$3` today, `$4` today + horizon, `$5` the last day that
+/// counts as quiet, `$6` how many. The earliest reason day is the smallest of the days that
+/// make the row due; the engines share no LEAST, and a subquery per row costs PostgreSQL more
+/// than the whole scan, so it is a ladder of pairwise minimums over days (NULL as far future).
+const FOLLOW_UP_SQL: &str = "WITH due AS (\
+     SELECT participant_id, later, \
+        CASE WHEN d12 <= d345 THEN d12 ELSE d345 END AS earliest \
+     FROM (SELECT participant_id, later, \
+            CASE WHEN d1 <= d2 THEN d1 ELSE d2 END AS d12, \
+            CASE WHEN d3 <= d4 AND d3 <= d5 THEN d3 WHEN d4 <= d5 THEN d4 ELSE d5 END AS d345 \
+        FROM (SELECT participant_id, \
+                CASE WHEN purchase_deadline_day BETWEEN $3 AND $4 THEN 0 ELSE 1 END AS later, \
+                COALESCE(CASE WHEN purchase_deadline_day <= $4 THEN purchase_deadline_day END, 99999999) AS d1, \
+                COALESCE(CASE WHEN incentive_overdue_day <= $3 THEN incentive_overdue_day END, 99999999) AS d2, \
+                COALESCE(CASE WHEN survey_overdue_day <= $3 THEN survey_overdue_day END, 99999999) AS d3, \
+                COALESCE(CASE WHEN next_follow_up_day <= $3 THEN next_follow_up_day END, 99999999) AS d4, \
+                COALESCE(CASE WHEN COALESCE(last_contact_day, started_day) <= $5 \
+                    THEN COALESCE(last_contact_day, started_day) END, 99999999) AS d5 \
+            FROM journey_progress \
+            WHERE counter_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR owner_id = $2) \
+            AND stage NOT IN ('finished', 'revoked', 'withdrawn', 'not_registered') \
+            AND (purchase_deadline_day <= $4 OR incentive_overdue_day <= $3 OR survey_overdue_day <= $3 \
+                 OR next_follow_up_day <= $3 OR COALESCE(last_contact_day, started_day) <= $5)\
+        ) AS reasons\
+     ) AS pairs\
+ ), top AS (\
+     SELECT participant_id, later, earliest, COUNT(*) OVER () AS total FROM due \
+     ORDER BY later, earliest, participant_id LIMIT $6\
+ ) \
+ SELECT t.total, j.participant_id, p.full_name, p.phone_enc, j.stage, j.stage_day, j.started_day, j.incentives_paid, \
+    j.surveys_paid, j.purchase_deadline_day, j.incentive_overdue_day, j.survey_overdue_day, j.last_contact_day, \
+    j.next_follow_up_day \
+ FROM top t JOIN journey_progress j ON j.participant_id = t.participant_id JOIN participants p ON p.id = j.participant_id \
+ ORDER BY t.later, t.earliest, t.participant_id";
 
 /// Which rows a funnel counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -623,6 +789,16 @@ impl FunnelScope {
             FunnelScope::Office(_) => "office_id = CAST($3 AS BIGINT)",
             FunnelScope::Counter(_) => "counter_id = CAST($3 AS BIGINT)",
             FunnelScope::Province(_) => "province_code = $3",
+        }
+    }
+
+    /// The scope as the roll-up (and the funnel page) names it.
+    pub fn key(&self) -> String {
+        match self {
+            FunnelScope::Nation => "nation".into(),
+            FunnelScope::Office(id) => format!("office:{id}"),
+            FunnelScope::Counter(id) => format!("counter:{id}"),
+            FunnelScope::Province(code) => format!("province:{code}"),
         }
     }
 
@@ -704,6 +880,96 @@ pub async fn dwell_histogram(
         }
         out
     }))
+}
+
+/// The roll-up's tally of a scope's people who started in the yyyymm months `from..=to`.
+pub async fn rollup_tally(db: &Db, scope: &FunnelScope, from: i64, to: i64) -> Result<Tally> {
+    let sums: Vec<String> = TRACKED
+        .iter()
+        .map(|s| format!(", CAST(COALESCE(SUM(r_{}), 0) AS BIGINT)", s.code()))
+        .collect();
+    let counts_sql = format!(
+        "SELECT CAST(COALESCE(SUM(cohort), 0) AS BIGINT){} FROM journey_funnel_counts \
+         WHERE scope = $1 AND month BETWEEN $2 AND $3",
+        sums.concat()
+    );
+    let dwell_sql = "SELECT stage, days, CAST(SUM(people) AS BIGINT) FROM journey_funnel_dwell \
+                     WHERE scope = $1 AND month BETWEEN $2 AND $3 GROUP BY stage, days";
+    let key = scope.key();
+    let mut tally = Tally::default();
+    with_db!(db, |pool| {
+        let row = sqlx::query(&counts_sql)
+            .bind(&key)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await?;
+        tally.cohort = sqlx::Row::try_get(&row, 0)?;
+        for (i, n) in tally.reached.iter_mut().enumerate() {
+            *n = sqlx::Row::try_get(&row, i + 1)?;
+        }
+        let rows = sqlx::query(dwell_sql)
+            .bind(&key)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?;
+        for row in rows {
+            let stage: String = sqlx::Row::try_get(&row, 0)?;
+            let Some(step) = FUNNEL.iter().position(|s| s.code() == stage) else {
+                continue;
+            };
+            let (days, people): (i64, i64) =
+                (sqlx::Row::try_get(&row, 1)?, sqlx::Row::try_get(&row, 2)?);
+            if people != 0 {
+                if let Some(bars) = tally.dwell.get_mut(step) {
+                    bars.insert(days, people);
+                }
+            }
+        }
+    });
+    Ok(tally)
+}
+
+/// The tally of a scope's people who started on the days `from..=to`, counted from their
+/// projection rows (for the edges of a range, which the monthly roll-up cannot split).
+pub async fn direct_tally(db: &Db, scope: &FunnelScope, from: i64, to: i64) -> Result<Tally> {
+    let days: Vec<String> = TRACKED.iter().map(|s| format!("d_{}", s.code())).collect();
+    let sql = format!(
+        "SELECT {} FROM journey_progress WHERE started_day BETWEEN $1 AND $2 AND {}",
+        days.join(", "),
+        scope.filter()
+    );
+    let param = scope.param();
+    let mut tally = Tally::default();
+    with_db!(db, |pool| {
+        let rows = bind_scope!(sqlx::query(&sql).bind(from).bind(to), scope, param)
+            .fetch_all(pool)
+            .await?;
+        let mut days = Vec::with_capacity(TRACKED.len());
+        for row in rows {
+            days.clear();
+            for i in 0..TRACKED.len() {
+                days.push(sqlx::Row::try_get::<Option<i64>, _>(&row, i)?);
+            }
+            tally.count_row(&days);
+        }
+    });
+    Ok(tally)
+}
+
+/// People (any scope) who started on the days `from..=to`, counted up to `cap`: what a direct
+/// count of those days would read, at a cost bounded by the cap.
+pub async fn started_between(db: &Db, from: i64, to: i64, cap: i64) -> Result<i64> {
+    Ok(with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 AS one FROM journey_progress \
+         WHERE started_day BETWEEN $1 AND $2 LIMIT $3) AS probe"
+    )
+    .bind(from)
+    .bind(to)
+    .bind(cap)
+    .fetch_one(pool)
+    .await?))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod rollup;
 
 use loket::auth::Role;
 use reqwest::StatusCode;
