@@ -115,7 +115,7 @@ enum Command {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// The Prakerja journey: rebuild the per-participant projection from the events.
+    /// The Prakerja journey: rebuild the per-participant projection and the funnel roll-up from the events.
     Journey {
         #[command(subcommand)]
         action: JourneyAction,
