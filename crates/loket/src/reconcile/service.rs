@@ -883,6 +883,7 @@ pub async fn status_export(
         after = last.participant_id;
         for r in rows {
             let nik = open_nik(&state.vault, &r.nik_enc, "participant", r.participant_id)?;
+            let changed = r.changed_at();
             out.write_record([
                 nik,
                 r.full_name,
@@ -894,7 +895,7 @@ pub async fn status_export(
                 r.surveys_paid.unwrap_or(0).to_string(),
                 r.counter_code.unwrap_or_default(),
                 day(r.last_contact_day),
-                r.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                changed.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             ])
             .map_err(fail)?;
             count += 1;

@@ -599,9 +599,20 @@ pub struct StatusRow {
     pub surveys_paid: Option<i64>,
     pub last_contact_day: Option<i64>,
     pub updated_at: DateTime<Utc>,
+    /// When the person's journey last changed (its newest recorded event).
+    pub journey_at: Option<DateTime<Utc>>,
 }
 
-/// Everyone who consented to sharing, updated on or after `since`, by id.
+impl StatusRow {
+    /// When anything the export carries last changed: the record or the journey.
+    pub fn changed_at(&self) -> DateTime<Utc> {
+        self.journey_at
+            .map_or(self.updated_at, |j| j.max(self.updated_at))
+    }
+}
+
+/// Everyone who consented to sharing whose record or journey changed on or after `since`,
+/// by id.
 pub async fn consented_status(
     db: &Db,
     since: Option<DateTime<Utc>>,
@@ -611,11 +622,14 @@ pub async fn consented_status(
     Ok(with_db!(db, |pool| {
         sqlx::query_as(
         "SELECT p.id AS participant_id, p.nik_enc, p.full_name, c.code AS counter_code, j.stage, j.stage_day, \
-         j.batch_number, j.incentives_paid, j.surveys_paid, j.last_contact_day, p.updated_at \
+         j.batch_number, j.incentives_paid, j.surveys_paid, j.last_contact_day, p.updated_at, \
+         (SELECT MAX(e.recorded_at) FROM journey_events e WHERE e.participant_id = p.id) AS journey_at \
          FROM participants p LEFT JOIN journey_progress j ON j.participant_id = p.id \
          LEFT JOIN counters c ON c.id = p.counter_id \
          WHERE p.consent_sharing = TRUE AND p.id > $1 \
-         AND (CAST($2 AS TIMESTAMPTZ) IS NULL OR p.updated_at >= $2) ORDER BY p.id LIMIT $3"
+         AND (CAST($2 AS TIMESTAMPTZ) IS NULL OR p.updated_at >= $2 \
+              OR EXISTS (SELECT 1 FROM journey_events e WHERE e.participant_id = p.id AND e.recorded_at >= $2)) \
+         ORDER BY p.id LIMIT $3"
     )
     .bind(after_id)
     .bind(since)

@@ -121,6 +121,9 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
         stranger: stranger_nik,
         ..
     } = sample_file();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let before_upload = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let r = admin
         .post_file(app, "/exchange/uploads", "penerima.csv", file.clone())
         .await;
@@ -388,6 +391,55 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
     assert!(
         !csv.contains(&variant_registry_nik),
         "Rizal did not consent to sharing"
+    );
+    // "Changed since" counts journey changes too; nothing has changed since tomorrow.
+    let export_since = |since: String| {
+        let admin = &admin;
+        async move {
+            let r = admin
+                .post_form(
+                    app,
+                    "/exchange/status-export",
+                    &[("reason", "pembaruan mingguan"), ("since", since.as_str())],
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            r.text().await.unwrap()
+        }
+    };
+    let fresh = export_since(today.to_string()).await;
+    assert!(fresh.contains(&exact_nik), "{fresh}");
+    let none = export_since((today + chrono::Duration::days(1)).to_string()).await;
+    assert_eq!(none.lines().count(), 1, "{none}");
+    // Precisely: people whose only change since the upload is their journey are included,
+    // people untouched since are not.
+    let changed: Vec<i64> =
+        loket::reconcile::store::consented_status(&app.state.db, Some(before_upload), 0, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.participant_id)
+            .collect();
+    assert!(
+        changed.contains(&reg.exact) && changed.contains(&reg.typo),
+        "{changed:?}"
+    );
+    assert!(!changed.contains(&reg.lookalike), "{changed:?}");
+
+    // A coordinator sees the outreach list of all their office's counters.
+    app.user("koordinator_a", Role::Koordinator, None).await;
+    let (k, _) = sign_in(app, "koordinator_a").await;
+    let list_k = k
+        .get(app.url("/exchange/outreach"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list_k.contains("Ratna Sari") && !list_k.contains(&on_master),
+        "{list_k}"
     );
 }
 
