@@ -15,11 +15,7 @@ use crate::participants::file::{column_letter, Cell, Format, ImportError, RowErr
 
 /// Header names offices use for the catalogue columns.
 fn canonical_header(header: &str) -> Option<&'static str> {
-    let key = header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .replace([' ', '-', '.'], "_");
+    let key = crate::sheet::header_key(header);
     if let Some(name) = COLUMNS.iter().find(|n| **n == key) {
         return Some(name);
     }

@@ -14,7 +14,8 @@ use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::participants::file::{column_letter, Cell, Format, ImportError, RowError, Sheet};
+use crate::participants::file::{column_letter, Format, ImportError, RowError, Sheet};
+use crate::sheet::cell_text;
 use crate::with_db;
 
 /// What a network file holds.
@@ -68,16 +69,6 @@ impl Kind {
 struct Rows {
     rows: Vec<(usize, HashMap<&'static str, String>)>,
     letters: HashMap<&'static str, String>,
-}
-
-fn cell_text(cell: &Cell) -> Option<String> {
-    match cell {
-        Cell::Empty => None,
-        Cell::Text(t) => Some(t.trim().to_string()).filter(|t| !t.is_empty()),
-        Cell::Date(d) => Some(d.to_string()),
-        Cell::Number(n) if n.fract() == 0.0 => Some(format!("{}", *n as i64)),
-        Cell::Number(n) => Some(n.to_string()),
-    }
 }
 
 fn map_rows(kind: Kind, sheet: &Sheet) -> Result<Rows, Vec<RowError>> {

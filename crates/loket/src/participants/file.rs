@@ -88,11 +88,7 @@ pub fn column_letter(mut index: usize) -> String {
 
 /// Header names offices actually use, mapped to loket's field names.
 fn canonical_header(header: &str) -> Option<&'static str> {
-    let key = header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .to_lowercase()
-        .replace([' ', '-', '.'], "_");
+    let key = crate::sheet::header_key(header);
     if let Some(name) = FIELD_NAMES.iter().find(|n| **n == key) {
         return Some(name);
     }

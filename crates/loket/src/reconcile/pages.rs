@@ -422,13 +422,12 @@ async fn detail_page(
         .flatten();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        let nik = state
-            .vault
-            .open(crate::vault::IndexKind::Nik, &row.nik_enc)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("upload row {}: {e}", row.id)))?;
-        let registry_nik = match row.participant_id {
-            Some(pid) => crate::reconcile::pages::participant_nik(state, pid).await?,
-            None => None,
+        let nik = service::open_nik(&state.vault, &row.nik_enc, "upload row", row.id)?;
+        let registry_nik = match (&row.participant_nik_enc, row.participant_id) {
+            (Some(bytes), Some(pid)) => {
+                Some(service::open_nik(&state.vault, bytes, "participant", pid)?)
+            }
+            _ => None,
         };
         let facts = serde_json::from_str(&row.facts).unwrap_or_default();
         views.push(RowView {
@@ -488,29 +487,6 @@ fn alert_status(alert: bool) -> StatusCode {
     } else {
         StatusCode::OK
     }
-}
-
-/// The registry NIK of a matched person (for the reviewer to compare digit by digit).
-async fn participant_nik(
-    state: &AppState,
-    participant_id: i64,
-) -> Result<Option<String>, AppError> {
-    let sealed: Option<Vec<u8>> = crate::with_db!(&state.db, |pool| sqlx::query_scalar(
-        "SELECT nik_enc FROM participants WHERE id = $1"
-    )
-    .bind(participant_id)
-    .fetch_optional(pool)
-    .await?);
-    sealed
-        .map(|bytes| {
-            state
-                .vault
-                .open(crate::vault::IndexKind::Nik, &bytes)
-                .map_err(|e| {
-                    AppError::Internal(anyhow::anyhow!("participant {participant_id}: {e}"))
-                })
-        })
-        .transpose()
 }
 
 async fn detail(
@@ -653,7 +629,7 @@ async fn status_export(
                     header::CONTENT_DISPOSITION,
                     format!(
                         "attachment; filename=\"status-loket-{}.csv\"",
-                        service::today()
+                        crate::clock::today()
                     ),
                 ),
             ],

@@ -55,7 +55,7 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 
-fn open_nik(vault: &Vault, sealed: &[u8], what: &str, id: i64) -> Result<String> {
+pub(super) fn open_nik(vault: &Vault, sealed: &[u8], what: &str, id: i64) -> Result<String> {
     vault
         .open(IndexKind::Nik, sealed)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("NIK of {what} {id}: {e}")))
@@ -297,24 +297,31 @@ pub async fn link(state: &AppState, upload_id: i64) -> Result<LinkSummary> {
         .await?
         .ok_or(AppError::NotFound)?;
     let pending = store::pending_rows(&state.db, upload_id).await?;
-    let vault = state.vault.clone();
-    let mut rows = Vec::with_capacity(pending.len());
-    for p in &pending {
-        rows.push((
-            p.id,
-            open_nik(&vault, &p.nik_enc, "upload row", p.id)?,
-            p.full_name.clone(),
-            p.birth_date,
-        ));
-    }
+    let vault = &state.vault;
+    let file_subjects = pending
+        .iter()
+        .map(|p| LinkSubject {
+            id: p.id,
+            nik_enc: p.nik_enc.clone(),
+            full_name: p.full_name.clone(),
+            birth_date: p.birth_date,
+            district_code: Some(p.district_code.clone()),
+        })
+        .collect();
+    let rows = decrypt_subjects(vault, file_subjects, "upload row").await?;
     let registry = decrypt_subjects(
-        &vault,
+        vault,
         store::registry_subjects(&state.db).await?,
         "participant",
     )
     .await?;
-    let master =
-        decrypt_subjects(&vault, store::master_subjects(&state.db).await?, "master").await?;
+    let master_list = store::master_subjects(&state.db).await?;
+    // BP2MI's record of a person's home district, for choosing the outreach counter.
+    let master_districts: HashMap<i64, String> = master_list
+        .iter()
+        .filter_map(|m| Some((m.id, m.district_code.clone()?)))
+        .collect();
+    let master = decrypt_subjects(vault, master_list, "master").await?;
     let mut summary = LinkSummary {
         rows: rows.len(),
         registry_size: registry.len(),
@@ -326,7 +333,6 @@ pub async fn link(state: &AppState, upload_id: i64) -> Result<LinkSummary> {
         .iter()
         .map(|p| (p.id, p.district_code.clone()))
         .collect();
-    let master_districts: HashMap<i64, String> = store::master_districts(&state.db).await?;
     let places = super::counter_places(&state.db).await?;
 
     // The heavy part runs off the async threads.
@@ -504,7 +510,10 @@ pub async fn decide(
     let row = store::row(&state.db, row_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    store::same_upload(&row, upload_id)?;
+    // The row must belong to the upload named in the URL.
+    if row.upload_id != upload_id {
+        return Err(AppError::NotFound);
+    }
     let upload = store::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -914,9 +923,4 @@ pub async fn status_export(
     )
     .await?;
     Ok((bytes, count))
-}
-
-/// Today's date for file names.
-pub fn today() -> NaiveDate {
-    clock::today()
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::model::{Decision, UploadStatus};
 use crate::db::Db;
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::{with_db, with_db_typed};
 
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values; 12 columns × 1,000 fits).
@@ -101,18 +101,19 @@ pub async fn master_count(db: &Db) -> Result<i64> {
     .await?))
 }
 
-/// A person as linkage reads them: id, sealed NIK, name, birth date.
+/// A person as linkage reads them: id, sealed NIK, name, birth date, home district.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LinkSubject {
     pub id: i64,
     pub nik_enc: Vec<u8>,
     pub full_name: String,
     pub birth_date: Option<NaiveDate>,
+    pub district_code: Option<String>,
 }
 
 pub async fn registry_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
     Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date FROM participants ORDER BY id"
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM participants ORDER BY id"
     )
     .fetch_all(pool)
     .await?))
@@ -120,41 +121,10 @@ pub async fn registry_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
 
 pub async fn master_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
     Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date FROM master_people ORDER BY id"
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM master_people ORDER BY id"
     )
     .fetch_all(pool)
     .await?))
-}
-
-/// Registry people by NIK blind index (any key of the ring): the exact matches.
-pub async fn participants_by_nik_index(db: &Db, indexes: &[Vec<u8>]) -> Result<Option<i64>> {
-    for index in indexes {
-        let found: Option<i64> = with_db!(db, |pool| sqlx::query_scalar(
-            "SELECT id FROM participants WHERE nik_index = $1"
-        )
-        .bind(index)
-        .fetch_optional(pool)
-        .await?);
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    Ok(None)
-}
-
-pub async fn master_by_nik_index(db: &Db, indexes: &[Vec<u8>]) -> Result<Option<i64>> {
-    for index in indexes {
-        let found: Option<i64> = with_db!(db, |pool| sqlx::query_scalar(
-            "SELECT id FROM master_people WHERE nik_index = $1"
-        )
-        .bind(index)
-        .fetch_optional(pool)
-        .await?);
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    Ok(None)
 }
 
 /// A programme-office row, sealed for storage.
@@ -395,7 +365,9 @@ pub struct UploadRow {
     pub applied: bool,
     pub events_created: i64,
     pub apply_note: Option<String>,
-    /// The matched registry person's name and birth date, for the reviewer to compare.
+    /// The matched registry person's NIK (sealed), name and birth date, for the reviewer to
+    /// compare.
+    pub participant_nik_enc: Option<Vec<u8>>,
     pub participant_name: Option<String>,
     pub participant_birth_date: Option<NaiveDate>,
 }
@@ -410,7 +382,7 @@ const ROW_SELECT: &str =
     "SELECT r.id, r.upload_id, r.row_no, r.nik_enc, r.full_name, r.birth_date, \
      r.district_code, r.facts, r.participant_id, r.probability, r.explanation, r.master_id, \
      r.master_probability, r.decision, r.decided_by, r.outreach_counter_id, r.applied, \
-     r.events_created, r.apply_note, p.full_name AS participant_name, \
+     r.events_created, r.apply_note, p.nik_enc AS participant_nik_enc, p.full_name AS participant_name, \
      p.birth_date AS participant_birth_date \
      FROM reconcile_rows r LEFT JOIN participants p ON p.id = r.participant_id";
 
@@ -637,25 +609,6 @@ pub async fn consented_status(
     .fetch_all(pool)
     .await?
     }))
-}
-
-/// The row must belong to the upload; otherwise the id in the URL is wrong.
-pub fn same_upload(row: &UploadRow, upload_id: i64) -> Result<()> {
-    if row.upload_id == upload_id {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
-}
-
-/// Each master-list person's home district, for choosing the outreach counter.
-pub async fn master_districts(db: &Db) -> Result<std::collections::HashMap<i64, String>> {
-    let rows: Vec<(i64, String)> = with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, district_code FROM master_people"
-    )
-    .fetch_all(pool)
-    .await?);
-    Ok(rows.into_iter().collect())
 }
 
 /// Counters with what the nearest-counter choice needs; closed counters take no one.
