@@ -158,13 +158,13 @@ async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::
     let u = store::upload(db, u.id).await.unwrap().unwrap();
 
     // The peer, on the same people: the file's rows and the registry, plain.
-    let sheet = loket::participants::file::read_csv(&bytes).unwrap();
+    let sheet = loket::sheet::read_csv(&bytes).unwrap();
     let file_rows: Vec<(String, String, String)> = sheet
         .rows
         .iter()
         .map(|r| {
             let text = |i: usize| match r.get(i) {
-                Some(loket::participants::file::Cell::Text(t)) => t.clone(),
+                Some(loket::sheet::Cell::Text(t)) => t.clone(),
                 _ => String::new(),
             };
             (text(0), text(1), text(2))

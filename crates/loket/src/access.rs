@@ -1,8 +1,31 @@
 //! The access policy: which participants a user reaches and what they may do with them,
 //! decided here and nowhere else.
 
+use crate::audit::{self, Actor, Entry, Outcome};
 use crate::auth::{Role, User};
-use crate::participants::store::Scope;
+use crate::db::Db;
+use crate::error::{AppError, Result};
+
+/// Which participants a user may reach; decided by the access policy, applied in SQL here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Office(i64),
+    Counter(i64),
+    Nothing,
+}
+
+impl Scope {
+    /// (counter id, office id) filters as bound parameters; `None` means "no filter".
+    pub fn params(self) -> (Option<i64>, Option<i64>, bool) {
+        match self {
+            Scope::All => (None, None, true),
+            Scope::Office(office) => (None, Some(office), true),
+            Scope::Counter(counter) => (Some(counter), None, true),
+            Scope::Nothing => (None, None, false),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -76,6 +99,45 @@ impl Action {
             Action::ViewOutreach => "exchange.outreach",
         }
     }
+}
+
+impl Action {
+    /// The kind of record a refusal of this action is logged against.
+    fn entity(self) -> &'static str {
+        use Action::*;
+        match self {
+            ViewParticipant | RegisterParticipant | EditParticipant | ExportParticipants
+            | ImportParticipants | ReassignParticipant | ReferParticipant | ChangeConsent
+            | ViewJourney | RecordJourney | OverrideJourney | RecordSession | ViewFollowUp
+            | ViewFunnel => "participant",
+            ViewAudit | ExportAudit => "audit",
+            ExchangeParticipants => "exchange",
+            ViewCatalog | ManageCatalog => "catalog",
+            ViewNetwork | ManageNetwork => "network",
+            ManageCounters => "counter",
+            ManageSchemes => "scheme",
+            ManageExchange | ViewOutreach => "exchange_upload",
+        }
+    }
+}
+
+/// The one authorisation check of every service: refuses, and records the refusal in the
+/// audit log, when the user's role does not allow the action.
+pub async fn require(db: &Db, actor: &Actor, action: Action) -> Result<()> {
+    require_on(db, actor, action, None).await
+}
+
+/// [`require`] for an action on one record, named in the audit entry of a refusal.
+pub async fn require_on(db: &Db, actor: &Actor, action: Action, id: Option<i64>) -> Result<()> {
+    if allows(&actor.user, action) {
+        return Ok(());
+    }
+    let entry = Entry {
+        entity_id: id.map(|i| i.to_string()),
+        ..Entry::new(action.audit_name(), action.entity(), "").outcome(Outcome::Denied)
+    };
+    audit::record(db, Some(actor), None, entry).await?;
+    Err(AppError::Forbidden)
 }
 
 /// The participants a user may see: officers their counter, coordinators their office.

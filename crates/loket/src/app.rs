@@ -1,6 +1,5 @@
 //! Application assembly: state, router, middleware, and the server lifecycle.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -14,33 +13,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::error::AppError;
-use crate::vault::Vault;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub vault: Arc<Vault>,
-    pub config: Arc<Config>,
-    /// The training catalogue's search index, rebuilt when the catalogue changes.
-    pub catalog: crate::catalog::index::IndexHandle,
-}
-
-impl AppState {
-    /// Connects, migrates and loads the data key.
-    pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        let db = Db::connect_with(&config.database_url, config.db_max_connections).await?;
-        db.migrate().await?;
-        let vault = Vault::load(config.data_key.as_deref(), &config.key_file)?;
-        Ok(AppState {
-            db,
-            vault: Arc::new(vault),
-            config: Arc::new(config),
-            catalog: Default::default(),
-        })
-    }
-}
+use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

@@ -21,8 +21,10 @@ pub mod linkage_jobs;
 pub mod participants;
 pub mod reconcile;
 pub mod sheet;
+pub mod state;
 pub mod vault;
 pub mod web;
 
-pub use app::{AppState, Application};
+pub use app::Application;
 pub use config::Config;
+pub use state::AppState;

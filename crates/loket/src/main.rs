@@ -8,10 +8,12 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use loket::access::Scope;
 use loket::auth::store::{self as users, NewUser};
 use loket::auth::Role;
-use loket::participants::file::{self, Format, ImportError};
-use loket::participants::store::{Registration, Scope};
+use loket::participants::file;
+use loket::participants::store::Registration;
+use loket::sheet::{Format, ImportError};
 use loket::{AppState, Application, Config};
 
 #[derive(Parser)]
@@ -173,7 +175,7 @@ async fn counters_command(state: &AppState, action: CountersAction) -> anyhow::R
             dry_run,
         } => {
             let kind = network_kind(&kind)?;
-            let sheet = file::read_sheet(&path)?;
+            let sheet = loket::sheet::read_sheet(&path)?;
             match netfile::import(&state.db, None, kind, &sheet, dry_run).await {
                 Ok(s) if s.dry_run => println!(
                     "{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written",
@@ -521,7 +523,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 None => None,
             };
-            let sheet = file::read_sheet(&path)?;
+            let sheet = loket::sheet::read_sheet(&path)?;
             let bar = progress_bar(sheet.rows.len() as u64, "import");
             let reg = Registration {
                 counter_id,
@@ -581,7 +583,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let state = AppState::open(config).await?;
-            let sheet = file::read_sheet(&path)?;
+            let sheet = loket::sheet::read_sheet(&path)?;
             match loket::catalog::service::import(&state, None, &sheet, dry_run).await {
                 Ok(summary) if summary.dry_run => println!(
                     "{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written",

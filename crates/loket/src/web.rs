@@ -10,11 +10,11 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::codes::Choice;
 use crate::error::AppError;
 use crate::i18n::{Lang, LANG_COOKIE};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -83,6 +83,37 @@ fn other(lang: Lang) -> &'static str {
     match lang {
         Lang::Id => "en",
         Lang::En => "id",
+    }
+}
+
+/// JSON body extractor whose rejections speak the API's error format (400, 413, 415, 422).
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
+                StatusCode::UNPROCESSABLE_ENTITY => {
+                    AppError::Validation(vec![crate::error::FieldError::new(
+                        "body",
+                        "json_shape",
+                        format!("Isi JSON tidak sesuai: {}", rejection.body_text()),
+                        format!(
+                            "The JSON does not have the expected shape: {}",
+                            rejection.body_text()
+                        ),
+                    )])
+                }
+                _ => AppError::BadRequest(rejection.body_text()),
+            }),
+        }
     }
 }
 

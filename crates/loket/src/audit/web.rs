@@ -12,11 +12,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{record, AuditRow, Entry};
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::auth::{ApiUser, PageUser};
 use crate::db::Db;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 use crate::with_db_typed;
 
@@ -129,14 +129,6 @@ impl From<AuditRow> for AuditEntryOut {
     }
 }
 
-fn require(actor: &crate::audit::Actor, action: Action) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// Audit entries, newest first (auditor and admin).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter),
     responses((status = 200, body = Vec<AuditEntryOut>), (status = 403, body = ErrorBody), (status = 401, body = ErrorBody)),
@@ -146,7 +138,7 @@ pub async fn list(
     ApiUser(actor): ApiUser,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Json<Vec<AuditEntryOut>>> {
-    require(&actor, Action::ViewAudit)?;
+    access::require(&state.db, &actor, Action::ViewAudit).await?;
     let rows = search(&state.db, &filter).await?;
     record(
         &state.db,
@@ -211,7 +203,7 @@ async fn page(
     user: PageUser,
     Query(filter): Query<AuditFilter>,
 ) -> Response {
-    if let Err(e) = require(&user.actor, Action::ViewAudit) {
+    if let Err(e) = access::require(&state.db, &user.actor, Action::ViewAudit).await {
         return error_page(lang, &e);
     }
     let rows = match search(&state.db, &filter).await {
@@ -368,7 +360,7 @@ async fn export(
 }
 
 async fn export_file(state: &AppState, user: &PageUser, q: &ExportQuery) -> Result<Response> {
-    require(&user.actor, Action::ExportAudit)?;
+    access::require(&state.db, &user.actor, Action::ExportAudit).await?;
     let reason = non_empty(&q.reason)
         .filter(|r| r.chars().count() >= 5)
         .ok_or_else(|| {

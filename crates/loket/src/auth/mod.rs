@@ -12,9 +12,9 @@ use axum_extra::extract::CookieJar;
 
 pub use model::{Role, User};
 
-use crate::app::AppState;
 use crate::audit::{Actor, RequestMeta};
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "loket_session";
 

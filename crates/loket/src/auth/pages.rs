@@ -11,10 +11,10 @@ use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
 use super::{store, PageUser, SESSION_COOKIE};
-use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {

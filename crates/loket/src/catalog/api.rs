@@ -11,9 +11,9 @@ use super::index::{Facets, QueryWord};
 use super::model::*;
 use super::recommend::Reason;
 use super::service::{self, SearchParams};
-use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ErrorBody, Result};
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

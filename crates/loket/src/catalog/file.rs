@@ -11,7 +11,7 @@ use super::model::*;
 use super::store::{self, Applied};
 use crate::db::Db;
 use crate::error::FieldError;
-use crate::participants::file::{column_letter, Cell, Format, ImportError, RowError, Sheet};
+use crate::sheet::{column_letter, Cell, Format, ImportError, RowError, Sheet};
 
 /// Header names offices use for the catalogue columns.
 fn canonical_header(header: &str) -> Option<&'static str> {
@@ -251,7 +251,7 @@ pub async fn export(db: &Db, format: Format, out: &Path) -> Result<usize, Import
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::participants::file::read_csv;
+    use crate::sheet::read_csv;
 
     #[test]
     fn indonesian_headers_and_semicolons_are_read() {

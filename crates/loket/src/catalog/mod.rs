@@ -29,7 +29,7 @@ pub mod topics;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The catalogue's API routes and pages.
 pub fn router() -> Router<AppState> {

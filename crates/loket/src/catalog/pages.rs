@@ -13,10 +13,10 @@ use super::index::PRICE_STEPS;
 use super::model::*;
 use super::service::{self, SearchParams};
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {

@@ -12,22 +12,13 @@ use super::model::*;
 use super::recommend::{self, Reason, DEFAULT_BALANCE};
 use super::store;
 use crate::access::{self, Action};
-use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, FieldError, Result};
-use crate::participants::file::{ImportError, Sheet};
 use crate::participants::model::Participant;
+use crate::sheet::{ImportError, Sheet};
+use crate::state::AppState;
 
 const ENTITY: &str = "training";
-
-async fn require(state: &AppState, actor: &Actor, action: Action) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        return Ok(());
-    }
-    let entry = Entry::new(action.audit_name(), "catalog", "").outcome(Outcome::Denied);
-    audit::record(&state.db, Some(actor), None, entry).await?;
-    Err(AppError::Forbidden)
-}
 
 /// Search parameters as they arrive from a form or a query string; empty means "any".
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
@@ -144,11 +135,14 @@ pub struct Results {
 }
 
 pub async fn index(state: &AppState) -> Result<Arc<Index>> {
-    state.catalog.get(&state.db).await
+    state
+        .cache::<super::index::IndexHandle>()
+        .get(&state.db)
+        .await
 }
 
 pub async fn search(state: &AppState, actor: &Actor, params: &SearchParams) -> Result<Results> {
-    require(state, actor, Action::ViewCatalog).await?;
+    access::require(&state.db, actor, Action::ViewCatalog).await?;
     let filters = params.filters()?;
     let index = index(state).await?;
     let q = given(&params.q).unwrap_or("");
@@ -171,7 +165,7 @@ pub async fn search(state: &AppState, actor: &Actor, params: &SearchParams) -> R
 }
 
 pub async fn training(state: &AppState, actor: &Actor, id: i64) -> Result<Training> {
-    require(state, actor, Action::ViewCatalog).await?;
+    access::require(&state.db, actor, Action::ViewCatalog).await?;
     store::training(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -183,7 +177,7 @@ pub async fn institution(
     actor: &Actor,
     id: i64,
 ) -> Result<(Institution, Vec<Training>)> {
-    require(state, actor, Action::ViewCatalog).await?;
+    access::require(&state.db, actor, Action::ViewCatalog).await?;
     let institution = store::institution(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -224,7 +218,7 @@ pub async fn recommend(
     participant_id: i64,
     balance: i64,
 ) -> Result<(Participant, Vec<Suggestion>)> {
-    require(state, actor, Action::ViewCatalog).await?;
+    access::require(&state.db, actor, Action::ViewCatalog).await?;
     let participant = crate::participants::service::view(state, actor, participant_id).await?;
     let index = index(state).await?;
     let suggestions = recommend::recommend(&index, &participant.data, balance)
@@ -246,7 +240,7 @@ pub async fn set_status(
     expected_version: i64,
     status: Status,
 ) -> Result<Training> {
-    require(state, actor, Action::ManageCatalog).await?;
+    access::require(&state.db, actor, Action::ManageCatalog).await?;
     store::set_status(&state.db, id, expected_version, status).await?;
     let action = match status {
         Status::Withdrawn => "training.withdraw",
@@ -273,7 +267,7 @@ pub async fn import(
     dry_run: bool,
 ) -> std::result::Result<ImportSummary, ImportError> {
     if let Some(actor) = actor {
-        require(state, actor, Action::ManageCatalog).await?;
+        access::require(&state.db, actor, Action::ManageCatalog).await?;
     }
     let summary = file::import(&state.db, sheet, dry_run).await?;
     if !dry_run {

@@ -12,11 +12,11 @@ use super::dashboard::{self, Dashboard};
 use super::model::*;
 use super::service::{self, BatchInput, LineageStep};
 use super::store;
-use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::clock;
 use crate::error::{AppError, ErrorBody, FieldError, Result};
-use crate::participants::api::ApiJson;
+use crate::state::AppState;
+use crate::web::ApiJson;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -14,8 +14,8 @@ use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::participants::file::{column_letter, Format, ImportError, RowError, Sheet};
 use crate::sheet::cell_text;
+use crate::sheet::{column_letter, Format, ImportError, RowError, Sheet};
 use crate::with_db;
 
 /// What a network file holds.

@@ -16,7 +16,7 @@ pub mod texts;
 use axum::Router;
 use chrono::{NaiveDate, Utc};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 use crate::code_enum;
 use crate::db::Db;

@@ -16,12 +16,12 @@ use super::model::*;
 use super::service;
 use super::store;
 use crate::access;
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::clock;
 use crate::codes::{choices, Choice};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {

@@ -30,26 +30,13 @@ pub async fn reach_definition(db: &Db) -> Result<ReachDefinition> {
         .unwrap_or(ReachDefinition::Registered))
 }
 
-/// Refuses (and records the refusal) when the role does not allow the action.
-async fn require(db: &Db, actor: &Actor, action: Action, entity: &'static str) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        return Ok(());
-    }
-    let entry = Entry {
-        entity_id: None,
-        ..Entry::new(action.audit_name(), entity, "").outcome(Outcome::Denied)
-    };
-    audit::record(db, Some(actor), None, entry).await?;
-    Err(AppError::Forbidden)
-}
-
 async fn require_office(
     db: &Db,
     actor: &Actor,
     office_id: i64,
     entity: &'static str,
 ) -> Result<()> {
-    require(db, actor, Action::ManageCounters, entity).await?;
+    access::require(db, actor, Action::ManageCounters).await?;
     if access::manages_office(&actor.user, office_id) {
         return Ok(());
     }
@@ -59,7 +46,7 @@ async fn require_office(
 }
 
 pub async fn view_allowed(db: &Db, actor: &Actor) -> Result<()> {
-    require(db, actor, Action::ViewNetwork, "network").await
+    access::require(db, actor, Action::ViewNetwork).await
 }
 
 /// The officers assigned to a counter, each with whether they hold a certificate valid `on`.
@@ -226,7 +213,7 @@ pub async fn create_officer(
         })?;
     match user.office_id {
         Some(office) => require_office(db, actor, office, "officer").await?,
-        None => require(db, actor, Action::ManageNetwork, "officer").await?,
+        None => access::require(db, actor, Action::ManageNetwork).await?,
     }
     let name = full_name.trim();
     if name.chars().count() < 2 || name.chars().count() > 100 {
@@ -263,7 +250,7 @@ pub struct BatchInput {
 /// Opens a ToT batch. A counter-level batch is taught by a certified central trainer, so the
 /// cascade (programme office → central trainer → counter officer) stays traceable.
 pub async fn create_batch(db: &Db, actor: &Actor, input: &BatchInput) -> Result<i64> {
-    require(db, actor, Action::ManageNetwork, "tot_batch").await?;
+    access::require(db, actor, Action::ManageNetwork).await?;
     let mut errors = Vec::new();
     if input.code.trim().is_empty() {
         errors.push(FieldError::required("code"));
@@ -341,7 +328,7 @@ pub async fn record_result(
     attended: bool,
     score: Option<i64>,
 ) -> Result<bool> {
-    require(db, actor, Action::ManageNetwork, "tot_batch").await?;
+    access::require(db, actor, Action::ManageNetwork).await?;
     let batch = store::batch_row(db, batch_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -442,7 +429,7 @@ pub async fn set_target(
     period_end: NaiveDate,
     value: i64,
 ) -> Result<()> {
-    require(db, actor, Action::ManageNetwork, "target").await?;
+    access::require(db, actor, Action::ManageNetwork).await?;
     if value < 0 {
         return Err(AppError::field(
             "value",
@@ -467,7 +454,7 @@ pub async fn set_target(
 
 /// Changes a network setting (head office only), checking its value.
 pub async fn set_setting(db: &Db, actor: &Actor, key: &str, value: &str) -> Result<()> {
-    require(db, actor, Action::ManageNetwork, "setting").await?;
+    access::require(db, actor, Action::ManageNetwork).await?;
     let ok = match key {
         SETTING_MIN_OFFICERS => value
             .trim()

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::access::{self, Action, GRANT_EXCHANGE};
-use crate::app::AppState;
 use crate::audit::{self, Entry, Outcome};
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::participants::store;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/exchange/participants", get(participants))

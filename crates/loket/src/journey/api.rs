@@ -12,12 +12,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, Loaded, SessionInput};
 use super::store::{ContactRow, FunnelScope, SessionRow};
-use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::clock;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::i18n::Lang;
-use crate::participants::api::ApiJson;
+use crate::state::AppState;
+use crate::web::ApiJson;
 
 pub fn router() -> Router<AppState> {
     Router::new()

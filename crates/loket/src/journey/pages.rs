@@ -13,12 +13,12 @@ use serde::Deserialize;
 use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::clock;
 use crate::codes::{choices, Choice};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {

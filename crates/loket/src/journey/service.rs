@@ -11,13 +11,13 @@ use super::store::{
     self, Change, ContactRow, FunnelScope, NewContact, NewSession, Person, SessionRow,
 };
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, FieldError, Result};
 use crate::i18n::Lang;
 use crate::participants::model::Phone;
+use crate::state::AppState;
 use crate::vault::IndexKind;
 
 const ENTITY: &str = "participant";
@@ -25,21 +25,9 @@ const ENTITY: &str = "participant";
 /// Days without contact after which a person mid-journey is listed.
 pub const QUIET_DAYS: i64 = 30;
 
-async fn require(db: &Db, actor: &Actor, action: Action, entity_id: Option<i64>) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        return Ok(());
-    }
-    let entry = Entry {
-        entity_id: entity_id.map(|i| i.to_string()),
-        ..Entry::new(action.audit_name(), ENTITY, "").outcome(Outcome::Denied)
-    };
-    audit::record(db, Some(actor), None, entry).await?;
-    Err(AppError::Forbidden)
-}
-
 /// The person, if the actor's role allows `action` and their scope reaches the person.
 async fn reach(state: &AppState, actor: &Actor, id: i64, action: Action) -> Result<Person> {
-    require(&state.db, actor, action, Some(id)).await?;
+    access::require_on(&state.db, actor, action, Some(id)).await?;
     let person = store::person(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1052,7 +1040,7 @@ pub async fn follow_up(
     limit: usize,
     lang: Lang,
 ) -> Result<FollowUpList> {
-    require(&state.db, actor, Action::ViewFollowUp, None).await?;
+    access::require(&state.db, actor, Action::ViewFollowUp).await?;
     let office = crate::counters::office_of(&state.db, counter_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -1158,14 +1146,14 @@ pub async fn funnel(
     to: NaiveDate,
     lang: Lang,
 ) -> Result<Funnel> {
-    require(&state.db, actor, Action::ViewFunnel, None).await?;
+    access::require(&state.db, actor, Action::ViewFunnel).await?;
     let allowed = match (&scope, access::participant_scope(&actor.user)) {
-        (_, crate::participants::store::Scope::All) => true,
-        (FunnelScope::Counter(c), crate::participants::store::Scope::Counter(mine)) => *c == mine,
-        (FunnelScope::Counter(c), crate::participants::store::Scope::Office(office)) => {
+        (_, crate::access::Scope::All) => true,
+        (FunnelScope::Counter(c), crate::access::Scope::Counter(mine)) => *c == mine,
+        (FunnelScope::Counter(c), crate::access::Scope::Office(office)) => {
             crate::counters::office_of(&state.db, *c).await? == Some(office)
         }
-        (FunnelScope::Office(o), crate::participants::store::Scope::Office(mine)) => *o == mine,
+        (FunnelScope::Office(o), crate::access::Scope::Office(mine)) => *o == mine,
         _ => false,
     };
     if !allowed {
@@ -1285,7 +1273,7 @@ fn funnel_of(
 
 /// A scheme an admin adds (the id is assigned).
 pub async fn add_scheme(state: &AppState, actor: &Actor, scheme: &Scheme) -> Result<i64> {
-    require(&state.db, actor, Action::ManageSchemes, None).await?;
+    access::require(&state.db, actor, Action::ManageSchemes).await?;
     let mut errors = Vec::new();
     if scheme.code.trim().is_empty() || scheme.code.len() > 20 {
         errors.push(FieldError::new(
@@ -1339,7 +1327,7 @@ pub async fn add_batch(
     number: i64,
     opens_on: NaiveDate,
 ) -> Result<i64> {
-    require(&state.db, actor, Action::ManageSchemes, None).await?;
+    access::require(&state.db, actor, Action::ManageSchemes).await?;
     let schemes = store::schemes(&state.db).await?;
     let scheme = schemes
         .iter()

@@ -1,6 +1,6 @@
 //! `/api/v1/participants`: JSON for partner systems and scripts.
 
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,9 +13,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::model::{to_fields, Participant, ParticipantFields};
 use super::service;
-use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody, FieldError, Result};
+use crate::state::AppState;
+use crate::web::ApiJson;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -33,32 +34,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/participants/{id}/consents",
             get(consents).post(change_consent),
         )
-}
-
-/// JSON body extractor whose rejections speak the API's error format (400, 413, 415, 422).
-pub struct ApiJson<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(req: Request, state: &S) -> std::result::Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-                StatusCode::UNPROCESSABLE_ENTITY => AppError::Validation(vec![FieldError::new(
-                    "body",
-                    "json_shape",
-                    format!("Isi JSON tidak sesuai: {}", rejection.body_text()),
-                    format!(
-                        "The JSON does not have the expected shape: {}",
-                        rejection.body_text()
-                    ),
-                )]),
-                _ => AppError::BadRequest(rejection.body_text()),
-            }),
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -2,88 +2,23 @@
 //! An import checks the whole file first and writes all rows in one transaction, or nothing.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::model::{validate, ParticipantData, ParticipantFields, FIELD_NAMES};
-use super::store::{self, Registration, Scope, Sealed};
+use super::store::{self, Registration, Sealed};
+use crate::access::Scope;
 use crate::db::Db;
 use crate::error::FieldError;
+use crate::sheet::{column_letter, Cell, Format, ImportError, RowError, Sheet};
 use crate::vault::Vault;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Xlsx,
-}
-
-impl Format {
-    pub fn from_path(path: &Path) -> Format {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("xlsx") => Format::Xlsx,
-            _ => Format::Csv,
-        }
-    }
-}
-
-/// One problem in a file, located by row (as numbered in a spreadsheet: the header is row 1)
-/// and column (header name and spreadsheet letter).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    pub row: usize,
-    pub column: String,
-    pub code: String,
-    pub message: String,
-    pub message_en: String,
-}
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "baris/row {}, kolom/column {}: [{}] {} / {}",
-            self.row, self.column, self.code, self.message, self.message_en
-        )
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    #[error("the file has {} problem(s); nothing was imported", .0.len())]
-    Rejected(Vec<RowError>),
-    #[error("cannot read the file: {0}")]
-    Unreadable(String),
-    #[error(transparent)]
-    App(#[from] crate::error::AppError),
-}
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub rows: usize,
     pub imported: usize,
     pub dry_run: bool,
-}
-
-/// Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA.
-pub fn column_letter(mut index: usize) -> String {
-    let mut letters = Vec::new();
-    loop {
-        letters.push(b'A' + (index % 26) as u8);
-        if index < 26 {
-            break;
-        }
-        index = index / 26 - 1;
-    }
-    letters.reverse();
-    String::from_utf8(letters).unwrap_or_default()
 }
 
 /// Header names offices actually use, mapped to loket's field names.
@@ -123,133 +58,6 @@ const REQUIRED_COLUMNS: &[&str] = &[
     "birth_date",
     "consent_processing",
 ];
-
-/// A cell as read from the file; numbers matter because Excel silently rounds 16-digit numbers.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cell {
-    Text(String),
-    Number(f64),
-    Date(NaiveDate),
-    Empty,
-}
-
-/// The header row and the data rows of a file.
-pub struct Sheet {
-    pub headers: Vec<String>,
-    pub rows: Vec<Vec<Cell>>,
-}
-
-pub fn read_sheet(path: &Path) -> Result<Sheet, ImportError> {
-    match Format::from_path(path) {
-        Format::Csv => {
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut bytes))
-                .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-            read_csv(&bytes)
-        }
-        Format::Xlsx => read_xlsx(path),
-    }
-}
-
-pub fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.iter().filter(|b| **b == b';').count()
-        > first_line.iter().filter(|b| **b == b',').count()
-    {
-        b';'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(bytes);
-    let unreadable = |e: csv::Error| ImportError::Unreadable(e.to_string());
-    let headers = reader
-        .headers()
-        .map_err(unreadable)?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = Vec::new();
-    for (i, record) in reader.byte_records().enumerate() {
-        let record = record.map_err(unreadable)?;
-        let mut row = Vec::with_capacity(record.len());
-        for (col, field) in record.iter().enumerate() {
-            let text = std::str::from_utf8(field).map_err(|_| {
-                ImportError::Rejected(vec![RowError {
-                    row: i + 2,
-                    column: column_letter(col),
-                    code: "encoding_invalid".into(),
-                    message: "Berkas bukan UTF-8. Simpan ulang sebagai \"CSV UTF-8\".".into(),
-                    message_en: "The file is not UTF-8. Save it again as \"CSV UTF-8\".".into(),
-                }])
-            })?;
-            row.push(if text.trim().is_empty() {
-                Cell::Empty
-            } else {
-                Cell::Text(text.to_string())
-            });
-        }
-        rows.push(row);
-    }
-    Ok(Sheet { headers, rows })
-}
-
-fn read_xlsx(path: &Path) -> Result<Sheet, ImportError> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-    read_xlsx_bytes(bytes)
-}
-
-/// A file as uploaded through a page: Excel when it is a zip (every .xlsx is), CSV otherwise.
-pub fn read_sheet_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx_bytes(bytes)
-    } else {
-        read_csv(&bytes)
-    }
-}
-
-fn read_xlsx_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e: calamine::XlsxError| ImportError::Unreadable(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ImportError::Unreadable("the workbook has no sheet".into()))?
-        .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-    let mut rows = range.rows();
-    let headers = rows
-        .next()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .unwrap_or_default();
-    let rows = rows
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => Cell::Empty,
-                    Data::String(s) if s.trim().is_empty() => Cell::Empty,
-                    Data::String(s) => Cell::Text(s.clone()),
-                    Data::Int(i) => Cell::Number(*i as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::DateTime(d) => d
-                        .as_datetime()
-                        .map(|dt| Cell::Date(dt.date()))
-                        .unwrap_or(Cell::Empty),
-                    Data::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
-                    other => Cell::Text(other.to_string()),
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Sheet { headers, rows })
-}
 
 /// Maps each column to a field; unknown or missing columns are errors on row 1.
 fn map_columns(headers: &[String]) -> Result<Vec<&'static str>, Vec<RowError>> {
@@ -566,6 +374,7 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sheet::read_csv;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()

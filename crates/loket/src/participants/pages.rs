@@ -11,11 +11,11 @@ use serde::Deserialize;
 use super::model::*;
 use super::service;
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::codes::{choices, Choice};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome, FieldKind, FormField, FormSection};
 
 pub fn router() -> Router<AppState> {

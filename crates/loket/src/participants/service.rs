@@ -9,30 +9,12 @@ use super::model::{
 };
 use super::store::{self, Registration};
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::clock;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 
 const ENTITY: &str = "participant";
-
-/// Refuses (and records the refusal) when the role does not allow the action.
-async fn require(
-    state: &AppState,
-    actor: &Actor,
-    action: Action,
-    entity_id: Option<i64>,
-) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        return Ok(());
-    }
-    let entry = Entry {
-        entity_id: entity_id.map(|i| i.to_string()),
-        ..Entry::new(action.audit_name(), ENTITY, "").outcome(Outcome::Denied)
-    };
-    audit::record(&state.db, Some(actor), None, entry).await?;
-    Err(AppError::Forbidden)
-}
 
 async fn in_scope(state: &AppState, actor: &Actor, participant: &Participant) -> Result<bool> {
     store::visible(
@@ -49,7 +31,7 @@ pub async fn register(
     actor: &Actor,
     fields: &ParticipantFields,
 ) -> Result<Participant> {
-    require(state, actor, Action::RegisterParticipant, None).await?;
+    access::require(&state.db, actor, Action::RegisterParticipant).await?;
     let data = validate(fields, clock::today()).map_err(AppError::Validation)?;
     let reg = Registration {
         counter_id: actor.user.counter_id,
@@ -77,7 +59,7 @@ pub async fn register(
 
 /// One participant's full record, if the user's scope reaches them; the view is audited.
 pub async fn view(state: &AppState, actor: &Actor, id: i64) -> Result<Participant> {
-    require(state, actor, Action::ViewParticipant, Some(id)).await?;
+    access::require_on(&state.db, actor, Action::ViewParticipant, Some(id)).await?;
     let participant = store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -123,7 +105,7 @@ pub async fn change(
     expected_version: i64,
     patch: &ParticipantFields,
 ) -> Result<Participant> {
-    require(state, actor, Action::EditParticipant, Some(id)).await?;
+    access::require_on(&state.db, actor, Action::EditParticipant, Some(id)).await?;
     let current = store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -175,7 +157,7 @@ async fn reachable(
     action: Action,
     id: i64,
 ) -> Result<Participant> {
-    require(state, actor, action, Some(id)).await?;
+    access::require_on(&state.db, actor, action, Some(id)).await?;
     let participant = store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -332,7 +314,7 @@ pub async fn find_by_nik(
     actor: &Actor,
     nik: &Nik,
 ) -> Result<Option<Participant>> {
-    require(state, actor, Action::ViewParticipant, None).await?;
+    access::require(&state.db, actor, Action::ViewParticipant).await?;
     let found = store::find_by_nik(
         &state.db,
         &state.vault,
@@ -353,7 +335,7 @@ pub async fn search_by_name(
     name: &str,
     limit: i64,
 ) -> Result<Vec<Participant>> {
-    require(state, actor, Action::ViewParticipant, None).await?;
+    access::require(&state.db, actor, Action::ViewParticipant).await?;
     store::search_by_name(
         &state.db,
         &state.vault,

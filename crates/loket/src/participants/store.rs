@@ -5,32 +5,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use nik::Nik;
 
 use super::model::*;
+use crate::access::Scope;
 use crate::codes::Country;
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};
 use crate::vault::{IndexKind, Vault};
 use crate::{with_db, with_db_typed};
-
-/// Which participants a user may reach; decided by the access policy, applied in SQL here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    Office(i64),
-    Counter(i64),
-    Nothing,
-}
-
-impl Scope {
-    /// (counter id, office id) filters as bound parameters; `None` means "no filter".
-    fn params(self) -> (Option<i64>, Option<i64>, bool) {
-        match self {
-            Scope::All => (None, None, true),
-            Scope::Office(office) => (None, Some(office), true),
-            Scope::Counter(counter) => (Some(counter), None, true),
-            Scope::Nothing => (None, None, false),
-        }
-    }
-}
 
 /// The scope as SQL: registered or assigned at the counter (or a counter of the office), or
 /// referred there. `$1` = counter id or NULL, `$2` = office id or NULL.

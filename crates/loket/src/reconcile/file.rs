@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use nik::Nik;
 
 use super::model::{Facts, MasterRow, Payment, ProgrammeRow};
-use crate::participants::file::{RowError, Sheet};
 use crate::sheet::{map_rows, Column, Problems, Rows};
+use crate::sheet::{RowError, Sheet};
 
 const fn col(name: &'static str, aliases: &'static [&'static str], required: bool) -> Column {
     Column {
@@ -363,7 +363,7 @@ pub fn check_master(sheet: &Sheet, today: NaiveDate) -> Result<Vec<MasterRow>, V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::participants::file::read_csv;
+    use crate::sheet::read_csv;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()

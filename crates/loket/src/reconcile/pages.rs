@@ -16,11 +16,11 @@ use super::model::{Decision, Facts, UploadStatus};
 use super::service::{self, LinkSummary, OutreachItem};
 use super::store::{self, MasterImport, Upload, UploadRow};
 use crate::access::{self, Action};
-use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::participants::file::{ImportError, RowError};
+use crate::sheet::{ImportError, RowError};
+use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -135,7 +135,7 @@ async fn read_upload(
     user: &PageUser,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<(String, Vec<u8>), AppError> {
-    service::require(state, &user.actor, Action::ManageExchange).await?;
+    crate::access::require(&state.db, &user.actor, Action::ManageExchange).await?;
     let mut form = form.map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
     let (mut csrf, mut file) = (String::new(), None);
     while let Some(field) = form

@@ -17,14 +17,14 @@ use super::file::{check_master, check_programme};
 use super::model::*;
 use super::store::{self, LinkOutcome, LinkSubject, NewMasterPerson, NewUploadRow, OutreachScope};
 use crate::access::{self, Action};
-use crate::app::AppState;
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Actor, Entry};
 use crate::clock;
 use crate::error::{AppError, Result};
 use crate::journey::model::Source;
 use crate::journey::model::{effective, local_day, Stage};
 use crate::journey::service::{record_event, EventInput};
-use crate::participants::file::{read_sheet_bytes, ImportError};
+use crate::sheet::{read_sheet_bytes, ImportError};
+use crate::state::AppState;
 use crate::vault::{IndexKind, Vault};
 
 /// The linkage model used for the exchange (see the file for its reasoning).
@@ -35,21 +35,6 @@ pub const DEFAULT_THRESHOLD: f64 = 0.9;
 pub const DEFAULT_REVIEW_FLOOR: f64 = 0.3;
 
 const ENTITY: &str = "exchange_upload";
-
-/// The role check of every exchange action; a refusal is audited.
-pub async fn require(state: &AppState, actor: &Actor, action: Action) -> Result<()> {
-    if access::allows(&actor.user, action) {
-        return Ok(());
-    }
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new(action.audit_name(), ENTITY, "").outcome(Outcome::Denied),
-    )
-    .await?;
-    Err(AppError::Forbidden)
-}
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
@@ -75,7 +60,7 @@ pub async fn import_master(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> std::result::Result<MasterImported, ImportError> {
-    require(state, actor, Action::ManageExchange).await?;
+    access::require(&state.db, actor, Action::ManageExchange).await?;
     let digest = sha256(&bytes);
     let sheet = read_sheet_bytes(bytes)?;
     let rows = check_master(&sheet, clock::today()).map_err(ImportError::Rejected)?;
@@ -126,7 +111,7 @@ pub async fn upload(
     file_name: &str,
     bytes: Vec<u8>,
 ) -> std::result::Result<Uploaded, ImportError> {
-    require(state, actor, Action::ManageExchange).await?;
+    access::require(&state.db, actor, Action::ManageExchange).await?;
     let digest = sha256(&bytes);
     let earlier_upload = store::upload_by_sha(&state.db, &digest).await?;
     let sheet = read_sheet_bytes(bytes)?;
@@ -506,7 +491,7 @@ pub async fn decide(
     row_id: i64,
     accept: bool,
 ) -> Result<()> {
-    require(state, actor, Action::ManageExchange).await?;
+    access::require(&state.db, actor, Action::ManageExchange).await?;
     let row = store::row(&state.db, row_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -561,7 +546,7 @@ pub async fn decide(
 
 /// Starts (or resumes) applying a reviewed upload.
 pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
-    require(state, actor, Action::ManageExchange).await?;
+    access::require(&state.db, actor, Action::ManageExchange).await?;
     let upload = store::upload(&state.db, upload_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -790,12 +775,12 @@ pub struct OutreachItem {
 }
 
 pub async fn outreach(state: &AppState, actor: &Actor, limit: i64) -> Result<Vec<OutreachItem>> {
-    require(state, actor, Action::ViewOutreach).await?;
+    access::require(&state.db, actor, Action::ViewOutreach).await?;
     let scope = match access::participant_scope(&actor.user) {
-        crate::participants::store::Scope::All => OutreachScope::All,
-        crate::participants::store::Scope::Office(o) => OutreachScope::Office(o),
-        crate::participants::store::Scope::Counter(c) => OutreachScope::Counter(c),
-        crate::participants::store::Scope::Nothing => return Err(AppError::Forbidden),
+        crate::access::Scope::All => OutreachScope::All,
+        crate::access::Scope::Office(o) => OutreachScope::Office(o),
+        crate::access::Scope::Counter(c) => OutreachScope::Counter(c),
+        crate::access::Scope::Nothing => return Err(AppError::Forbidden),
     };
     let rows = store::outreach(&state.db, scope, limit).await?;
     let mut items = Vec::with_capacity(rows.len());
@@ -868,7 +853,7 @@ pub async fn status_export(
     since: Option<DateTime<Utc>>,
     reason: &str,
 ) -> Result<(Vec<u8>, usize)> {
-    require(state, actor, Action::ManageExchange).await?;
+    access::require(&state.db, actor, Action::ManageExchange).await?;
     let reason = reason.trim();
     if reason.chars().count() < 5 {
         return Err(AppError::field(

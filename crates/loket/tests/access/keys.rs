@@ -1,5 +1,6 @@
+use loket::access::Scope;
 use loket::participants::file;
-use loket::participants::store::{self, Registration, Scope};
+use loket::participants::store::{self, Registration};
 use loket::vault::{IndexKind, Vault};
 
 use crate::common::TestApp;
@@ -11,7 +12,7 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
     loket::demo::write_csv(&csv, 2500, 7).unwrap();
-    let sheet = file::read_sheet(&csv).unwrap();
+    let sheet = loket::sheet::read_sheet(&csv).unwrap();
     let reg = Registration {
         counter_id: Some(app.counter_a),
         officer_id: None,

@@ -1,5 +1,7 @@
-use loket::participants::file::{self, Format, ImportError};
-use loket::participants::store::{self, Registration, Scope};
+use loket::access::Scope;
+use loket::participants::file;
+use loket::participants::store::{self, Registration};
+use loket::sheet::{Format, ImportError};
 
 use crate::common::{spawn_app, Backend, TestApp};
 use crate::on_each_backend;
@@ -18,7 +20,7 @@ const GOOD: &str = "nik;nama;jenis_kelamin;tanggal_lahir;no_hp;negara_penempatan
 
 async fn import_is_all_or_nothing(app: &TestApp) {
     let bad = format!("{GOOD}3201014505900003;Ani;X;1990-05-05;;;ya;ya\n99010145059000;Rina;P;1990-05-05;;;ya;ya\n");
-    let sheet = file::read_csv(bad.as_bytes()).unwrap();
+    let sheet = loket::sheet::read_csv(bad.as_bytes()).unwrap();
     let Err(ImportError::Rejected(errors)) = file::import(
         &app.state.db,
         &app.state.vault,
@@ -49,7 +51,7 @@ async fn import_is_all_or_nothing(app: &TestApp) {
     );
 
     // A dry run checks but writes nothing; the real run writes every row.
-    let sheet = file::read_csv(GOOD.as_bytes()).unwrap();
+    let sheet = loket::sheet::read_csv(GOOD.as_bytes()).unwrap();
     let summary = file::import(
         &app.state.db,
         &app.state.vault,
@@ -98,7 +100,7 @@ async fn an_import_with_bad_rows_reports_each_and_imports_nothing() {
 }
 
 async fn export_then_import_round_trips(app: &TestApp) {
-    let sheet = file::read_csv(GOOD.as_bytes()).unwrap();
+    let sheet = loket::sheet::read_csv(GOOD.as_bytes()).unwrap();
     file::import(
         &app.state.db,
         &app.state.vault,
@@ -125,7 +127,7 @@ async fn export_then_import_round_trips(app: &TestApp) {
         assert_eq!(written, 2);
         // Into a fresh loket: same people, same data.
         let other = spawn_app(Backend::Sqlite).await;
-        let sheet = file::read_sheet(&path).unwrap();
+        let sheet = loket::sheet::read_sheet(&path).unwrap();
         let reg = Registration {
             counter_id: None,
             officer_id: None,

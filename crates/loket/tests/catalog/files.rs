@@ -6,7 +6,7 @@ use loket::catalog::file;
 use loket::catalog::model::TrainingData;
 use loket::catalog::service;
 use loket::catalog::store;
-use loket::participants::file::{read_csv, read_sheet, Format, ImportError};
+use loket::sheet::{read_csv, read_sheet, Format, ImportError};
 
 use crate::common::TestApp;
 use crate::on_each_backend;

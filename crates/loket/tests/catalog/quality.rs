@@ -93,7 +93,12 @@ async fn search_quality_meets_the_aim_and_is_identical_on_both_backends() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         assert_eq!(demo::seed(&app.state.db).await.unwrap(), 1561);
-        let index = app.state.catalog.get(&app.state.db).await.unwrap();
+        let index = app
+            .state
+            .cache::<loket::catalog::index::IndexHandle>()
+            .get(&app.state.db)
+            .await
+            .unwrap();
         assert_eq!(index.len(), 1561);
         let mut rankings = Vec::new();
         let (mut recall, mut ndcg) = (0.0, 0.0);

@@ -12,9 +12,10 @@ use loket::counters::dashboard;
 use loket::counters::file::{self as netfile, Kind};
 use loket::counters::model::*;
 use loket::counters::store as cstore;
-use loket::participants::file::{read_csv, seal_all, ImportError};
+use loket::participants::file::seal_all;
 use loket::participants::model::{validate, ParticipantData, ParticipantFields};
 use loket::participants::store::{insert_many, Registration};
+use loket::sheet::{read_csv, ImportError};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -787,15 +788,10 @@ async fn network_files_are_all_or_nothing(app: &TestApp) {
     let dir = tempfile::tempdir().unwrap();
     for (kind, name) in [(Kind::Offices, "o.csv"), (Kind::Counters, "c.xlsx")] {
         let path = dir.path().join(name);
-        let n = netfile::export(
-            db,
-            kind,
-            loket::participants::file::Format::from_path(&path),
-            &path,
-        )
-        .await
-        .unwrap();
-        let sheet = loket::participants::file::read_sheet(&path).unwrap();
+        let n = netfile::export(db, kind, loket::sheet::Format::from_path(&path), &path)
+            .await
+            .unwrap();
+        let sheet = loket::sheet::read_sheet(&path).unwrap();
         assert_eq!(sheet.rows.len(), n);
         let again = netfile::import(db, None, kind, &sheet, true).await.unwrap();
         assert_eq!((again.rows, again.updated), (n, n));
