@@ -2,9 +2,9 @@
 //! decided here and nowhere else.
 
 use crate::audit::{self, Actor, Entry, Outcome};
-use crate::auth::{Role, User};
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::identity::{Role, User};
 
 /// Which participants a user may reach; decided by the access policy, applied in SQL here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

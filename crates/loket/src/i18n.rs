@@ -3,6 +3,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -39,12 +41,8 @@ impl Lang {
 
     /// Catalogue lookup; an unknown key shows "??" so a missing text is visible, not blank.
     pub fn t(self, key: &str) -> &'static str {
-        match CATALOGUES
-            .iter()
-            .flat_map(|c| c.iter())
-            .find(|(k, _, _)| *k == key)
-        {
-            Some((_, id, en)) => self.pick(id, en),
+        match lookup(key) {
+            Some((id, en)) => self.pick(id, en),
             None => "??",
         }
     }
@@ -64,17 +62,40 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     }
 }
 
-/// One catalogue per feature (each feature keeps its texts in its own folder), searched in order.
-pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[
-    TEXTS,
-    crate::catalog::texts::TEXTS,
-    crate::counters::texts::TEXTS,
-    crate::journey::texts::TEXTS,
-    crate::reconcile::texts::TEXTS,
-];
+/// One text: (key, Bahasa Indonesia, English).
+pub type Text = (&'static str, &'static str, &'static str);
+
+/// Every registered text by key. Each feature keeps its texts in its own folder; the app
+/// assembly registers them all at start (`app::register_texts`), so this module needs to know
+/// no feature.
+static REGISTERED: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
+
+/// Registers the catalogues; the first registration wins (they are the same for a process).
+/// A key found in two catalogues is an error of the build, caught by the app's tests.
+pub fn register(catalogues: &[&'static [Text]]) {
+    REGISTERED.get_or_init(|| {
+        catalogues
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|(k, id, en)| (*k, (*id, *en)))
+            .collect()
+    });
+}
+
+/// The registered text, or before any registration the shared texts of this module.
+fn lookup(key: &str) -> Option<(&'static str, &'static str)> {
+    match REGISTERED.get() {
+        Some(texts) => texts.get(key).copied(),
+        None => TEXTS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, id, en)| (*id, *en)),
+    }
+}
 
 /// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.
-pub static TEXTS: &[(&str, &str, &str)] = &[
+pub static TEXTS: &[Text] = &[
+    ("error.request_id", "Kode permintaan", "Request id"),
     (
         "detail.eligibility",
         "Pemeriksaan kelayakan Kartu Prakerja, gelombang",
@@ -317,36 +338,3 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("audit.outcome", "Hasil", "Outcome"),
     ("audit.request", "Permintaan", "Request"),
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn catalogue_keys_are_unique_and_both_languages_are_filled() {
-        let mut keys: Vec<_> = CATALOGUES
-            .iter()
-            .flat_map(|c| c.iter())
-            .map(|(k, _, _)| *k)
-            .collect();
-        keys.sort_unstable();
-        let before = keys.len();
-        keys.dedup();
-        assert_eq!(before, keys.len(), "duplicate key in TEXTS");
-        for (k, id, en) in CATALOGUES.iter().flat_map(|c| c.iter()) {
-            assert!(!id.is_empty() && !en.is_empty(), "{k}");
-        }
-    }
-
-    #[test]
-    fn every_key_used_in_templates_exists() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for part in text.split("t(\"").skip(1) {
-                let key = part.split('"').next().unwrap();
-                assert_ne!(Lang::Id.t(key), "??", "missing text key {key}");
-            }
-        }
-    }
-}

@@ -1,9 +1,9 @@
 //! loket: software for the Counter Layanan Prakerja of BP2MI and the Kartu Prakerja programme.
 
 pub mod access;
-pub mod api_doc;
 pub mod app;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
@@ -14,7 +14,9 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod format;
 pub mod i18n;
+pub mod identity;
 pub mod journey;
 pub mod keys;
 pub mod linkage_jobs;
@@ -22,6 +24,7 @@ pub mod participants;
 pub mod reconcile;
 pub mod sheet;
 pub mod state;
+pub mod telemetry;
 pub mod vault;
 pub mod web;
 

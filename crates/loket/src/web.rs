@@ -10,10 +10,10 @@ use axum::Router;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 
-use crate::auth::PageUser;
 use crate::codes::Choice;
 use crate::error::AppError;
 use crate::i18n::{Lang, LANG_COOKIE};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +21,13 @@ pub fn router() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/lang/{code}", get(switch_language))
         .route("/", get(|| async { Redirect::to("/participants") }))
+}
+
+/// A signed-in person as the layout sees them; auth's `PageUser` is one. The layout sits
+/// below auth, so it names what it needs instead of the extractor.
+pub trait Viewer {
+    fn actor(&self) -> &Actor;
+    fn csrf(&self) -> &str;
 }
 
 /// What the layout needs: language, who is signed in, the CSRF token, the current path.
@@ -51,26 +58,20 @@ impl Chrome {
         }
     }
 
-    pub fn for_user(lang: Lang, user: &PageUser, path: &str) -> Chrome {
+    pub fn for_user(lang: Lang, viewer: &impl Viewer, path: &str) -> Chrome {
+        let user = &viewer.actor().user;
+        let allows = |action| crate::access::allows(user, action);
+        use crate::access::Action;
         Chrome {
             lang,
             other_lang: other(lang),
-            username: Some(user.actor.user.username.clone()),
-            csrf: user.csrf.clone(),
+            username: Some(user.username.clone()),
+            csrf: viewer.csrf().to_string(),
             path: path.to_string(),
-            can_register: crate::access::allows(
-                &user.actor.user,
-                crate::access::Action::RegisterParticipant,
-            ),
-            can_audit: crate::access::allows(&user.actor.user, crate::access::Action::ViewAudit),
-            can_exchange: crate::access::allows(
-                &user.actor.user,
-                crate::access::Action::ManageExchange,
-            ),
-            can_outreach: crate::access::allows(
-                &user.actor.user,
-                crate::access::Action::ViewOutreach,
-            ),
+            can_register: allows(Action::RegisterParticipant),
+            can_audit: allows(Action::ViewAudit),
+            can_exchange: allows(Action::ManageExchange),
+            can_outreach: allows(Action::ViewOutreach),
         }
     }
 
@@ -152,6 +153,8 @@ struct ErrorPage {
     chrome: Chrome,
     message: String,
     code: &'static str,
+    /// Shown so that a person reporting the problem can name the request in the logs.
+    request_id: Option<String>,
 }
 
 /// The page shown for an error on the HTML side: the message in the user's language.
@@ -162,6 +165,7 @@ pub fn error_page(lang: Lang, err: &AppError) -> Response {
         chrome: Chrome::anonymous(lang, "/"),
         message: lang.pick(&id, &en).to_string(),
         code: err.code(),
+        request_id: crate::telemetry::current_request_id(),
     };
     render(err.status(), &page)
 }

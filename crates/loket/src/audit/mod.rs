@@ -2,30 +2,15 @@
 //! full record, export, login and consent change. Values of NIK/KK/phone never go in; only the
 //! names of the fields that changed.
 
-pub mod web;
-
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
 
-use crate::auth::User;
 use crate::db::Db;
 use crate::error::{AppError, Result};
+pub use crate::identity::{Actor, RequestMeta};
 use crate::{with_db, with_db_typed};
-
-/// Who made the request, and from where: carried from the edge to every audited action.
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub user: User,
-    pub meta: RequestMeta,
-    /// What the API token was granted (partner exchange endpoints); empty for sessions.
-    pub grants: Vec<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct RequestMeta {
-    pub request_id: String,
-    pub client_addr: Option<String>,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -340,4 +325,59 @@ pub async fn verify(db: &Db) -> Result<(usize, Option<ChainBreak>)> {
         }
     }
     Ok((checked, None))
+}
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+pub struct AuditFilter {
+    /// Entries about this participant.
+    pub participant_id: Option<i64>,
+    /// Entries by this username.
+    pub user: Option<String>,
+    /// e.g. participant.view, participant.update, login, consent.change, audit.export
+    pub action: Option<String>,
+    /// From this date (inclusive, UTC).
+    pub from: Option<NaiveDate>,
+    /// Up to this date (inclusive, UTC).
+    pub to: Option<NaiveDate>,
+    /// At most this many, newest first (1–5000, default 200).
+    pub limit: Option<i64>,
+}
+
+pub fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_default()
+}
+
+/// Entries matching the filter, newest first.
+pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+    let limit = f.limit.unwrap_or(200).clamp(1, 5000);
+    Ok(with_db_typed!(db, |pool, DB| {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
+             request_id, client_addr, prev_hash, hash FROM audit_log WHERE 1 = 1",
+        );
+        if let Some(id) = f.participant_id {
+            qb.push(" AND entity = 'participant' AND entity_id = ")
+                .push_bind(id.to_string());
+        }
+        if let Some(user) = non_empty(&f.user) {
+            qb.push(" AND username = ")
+                .push_bind(user.to_ascii_lowercase());
+        }
+        if let Some(action) = non_empty(&f.action) {
+            qb.push(" AND action = ").push_bind(action.to_string());
+        }
+        if let Some(from) = f.from {
+            qb.push(" AND at >= ").push_bind(day_start(from));
+        }
+        if let Some(to) = f.to.and_then(|d| d.succ_opt()) {
+            qb.push(" AND at < ").push_bind(day_start(to));
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        qb.build_query_as::<AuditRow>().fetch_all(pool).await?
+    }))
 }

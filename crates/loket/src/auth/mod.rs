@@ -10,56 +10,16 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
-pub use model::{Role, User};
+pub use crate::identity::{request_meta, Role, User};
 
-use crate::audit::{Actor, RequestMeta};
 use crate::error::AppError;
+use crate::identity::Actor;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "loket_session";
 
 /// A caller of the JSON API: a bearer token, or a signed-in person's session.
 pub struct ApiUser(pub Actor);
-
-/// The request id (the caller's `X-Request-Id` if sane, else a fresh one) and client address.
-pub fn request_meta(parts: &Parts) -> RequestMeta {
-    let client = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    request_meta_from(&parts.headers, client)
-}
-
-pub fn request_meta_from(
-    headers: &axum::http::HeaderMap,
-    client: Option<std::net::SocketAddr>,
-) -> RequestMeta {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            use rand::Rng;
-            format!("{:016x}", rand::thread_rng().gen::<u64>())
-        });
-    RequestMeta {
-        request_id,
-        client_addr: client.map(|c| c.ip().to_string()),
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(request_meta(parts))
-    }
-}
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = AppError;
@@ -130,6 +90,16 @@ mod subtle_eq {
     /// Compares secrets without an early exit that would leak their common prefix by timing.
     pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+impl crate::web::Viewer for PageUser {
+    fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    fn csrf(&self) -> &str {
+        &self.csrf
     }
 }
 

@@ -1,26 +1,6 @@
 //! Accounts: users with one role, tied to an office or counter where the role needs it.
 
-use crate::code_enum;
-
-code_enum! {
-    pub enum Role {
-        Admin => ("admin", "Admin pusat", "Head-office admin"),
-        Koordinator => ("koordinator", "Koordinator UPT", "Office coordinator"),
-        Petugas => ("petugas", "Petugas loket", "Counter officer"),
-        Mitra => ("mitra", "Mitra (sistem)", "Partner system"),
-        Auditor => ("auditor", "Auditor", "Auditor"),
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub role: Role,
-    pub office_id: Option<i64>,
-    pub counter_id: Option<i64>,
-    pub active: bool,
-}
+pub use crate::identity::{Role, User};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {
@@ -69,11 +49,5 @@ mod tests {
         assert!(parse_username("ab").is_none());
         assert!(parse_username("a b c").is_none());
         assert!(parse_username("x'; drop").is_none());
-    }
-
-    #[test]
-    fn roles_have_stable_codes() {
-        assert_eq!(Role::parse("koordinator"), Some(Role::Koordinator));
-        assert_eq!(Role::ALL.len(), 5);
     }
 }

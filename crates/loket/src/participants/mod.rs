@@ -6,3 +6,35 @@ pub mod model;
 pub mod pages;
 pub mod service;
 pub mod store;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
+use crate::error::Result;
+use crate::i18n::Lang;
+use crate::identity::Actor;
+use crate::state::AppState;
+
+/// Advice shown on a person's page right after they are registered or edited: the journey's
+/// eligibility check for the newest batch, as (batch number, lines of advice). The registry sits
+/// below the journey, so the app assembly plugs the journey's check in here (see `app.rs`).
+pub type AfterRegistration = for<'a> fn(
+    &'a AppState,
+    &'a Actor,
+    i64,
+    Lang,
+) -> Pin<
+    Box<dyn Future<Output = Result<Option<(i64, Vec<String>)>>> + Send + 'a>,
+>;
+
+static AFTER_REGISTRATION: OnceLock<AfterRegistration> = OnceLock::new();
+
+/// Sets the advice shown after a registration; the first call wins (one per process).
+pub fn set_after_registration(advice: AfterRegistration) {
+    let _ = AFTER_REGISTRATION.set(advice);
+}
+
+fn after_registration() -> Option<AfterRegistration> {
+    AFTER_REGISTRATION.get().copied()
+}

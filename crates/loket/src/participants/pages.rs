@@ -556,8 +556,8 @@ fn detail_sections(
                     t("field.consent_method"),
                     d.consent.method.label(lang).to_string(),
                 ),
-                (t("field.created_at"), crate::clock::show(p.consent_at)),
-                (t("field.updated_at"), crate::clock::show(p.updated_at)),
+                (t("field.created_at"), crate::format::time(p.consent_at)),
+                (t("field.updated_at"), crate::format::time(p.updated_at)),
                 (t("field.version"), p.version.to_string()),
             ],
         ),
@@ -575,33 +575,6 @@ async fn detail(
         Ok(page) => render(StatusCode::OK, &page),
         Err(e) => error_page(lang, &e),
     }
-}
-
-/// The eligibility check at registration: advice for the newest batch (occupation is asked
-/// when joining a batch, so it is not judged here).
-async fn eligibility(
-    state: &AppState,
-    user: &PageUser,
-    id: i64,
-    lang: Lang,
-) -> Result<Option<(i64, Vec<String>)>, AppError> {
-    let newest = crate::journey::store::batches(&state.db)
-        .await?
-        .into_iter()
-        .map(|b| b.number)
-        .max();
-    let Some(batch) = newest else {
-        return Ok(None);
-    };
-    let advice =
-        crate::journey::service::eligibility_advice(state, &user.actor, id, batch, &None).await?;
-    Ok(Some((
-        batch,
-        advice
-            .into_iter()
-            .map(|a| lang.pick(&a.message, &a.message_en).to_string())
-            .collect(),
-    )))
 }
 
 async fn detail_page(
@@ -629,7 +602,7 @@ async fn detail_page(
                 .unwrap_or("?");
             format!(
                 "{} — {}: {} · {}: {} · {}{}",
-                crate::clock::show(e.recorded_at),
+                crate::format::time(e.recorded_at),
                 lang.t("consent.processing_short"),
                 yes_no(e.processing),
                 lang.t("consent.sharing_short"),
@@ -653,7 +626,10 @@ async fn detail_page(
         })
         .collect();
     let eligibility = if saved && allows(Action::ViewJourney) {
-        eligibility(state, user, id, lang).await?
+        match super::after_registration() {
+            Some(advice) => advice(state, &user.actor, id, lang).await?,
+            None => None,
+        }
     } else {
         None
     };

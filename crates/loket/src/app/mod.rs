@@ -1,4 +1,7 @@
-//! Application assembly: state, router, middleware, and the server lifecycle.
+//! Application assembly: the router of every feature, middleware, the OpenAPI document, the
+//! text catalogues, and the server lifecycle.
+
+pub mod api_doc;
 
 use std::time::Duration;
 
@@ -14,20 +17,77 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::i18n::Text;
 use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Every feature's texts, registered once at start: the shared ones first.
+pub static TEXT_CATALOGUES: &[&[Text]] = &[
+    crate::i18n::TEXTS,
+    crate::catalog::texts::TEXTS,
+    crate::counters::texts::TEXTS,
+    crate::journey::texts::TEXTS,
+    crate::reconcile::texts::TEXTS,
+];
+
+/// Makes every feature's texts available to `Lang::t`; the CLI and the server call it first.
+pub fn register_texts() {
+    crate::i18n::register(TEXT_CATALOGUES);
+}
+
+/// Plugs the features into each other where a lower one shows what a higher one knows.
+fn connect_features() {
+    crate::participants::set_after_registration(eligibility_after_registration);
+}
+
+/// The eligibility check at registration: advice for the newest batch (occupation is asked
+/// when joining a batch, so it is not judged here).
+fn eligibility_after_registration<'a>(
+    state: &'a AppState,
+    actor: &'a crate::identity::Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> std::pin::Pin<
+    Box<
+        dyn std::future::Future<Output = crate::error::Result<Option<(i64, Vec<String>)>>>
+            + Send
+            + 'a,
+    >,
+> {
+    Box::pin(async move {
+        let newest = crate::journey::store::batches(&state.db)
+            .await?
+            .into_iter()
+            .map(|b| b.number)
+            .max();
+        let Some(batch) = newest else {
+            return Ok(None);
+        };
+        let advice =
+            crate::journey::service::eligibility_advice(state, actor, id, batch, &None).await?;
+        Ok(Some((
+            batch,
+            advice
+                .into_iter()
+                .map(|a| lang.pick(&a.message, &a.message_en).to_string())
+                .collect(),
+        )))
+    })
+}
+
 pub fn router(state: AppState) -> Router {
+    register_texts();
+    connect_features();
     let body_limit = state.config.body_limit;
     Router::new()
         .route("/healthz", get(healthz))
         // No database: the framework's ceiling for load tests, and a liveness probe.
         .route("/livez", get(|| async { "ok" }))
-        .merge(crate::api_doc::router())
+        .merge(api_doc::router())
         .merge(crate::participants::api::router())
-        .merge(crate::audit::web::router())
+        .merge(crate::audit_log::router())
         .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
@@ -61,6 +121,11 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
+        .layer(crate::telemetry::trace_layer())
+        // Outermost, so the span, the handlers and the response all see the same id.
+        .layer(axum::middleware::from_fn(
+            crate::telemetry::assign_request_id,
+        ))
         .with_state(state)
 }
 
@@ -108,6 +173,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        register_texts();
         let listener = TcpListener::bind(config.bind).await?;
         let state = AppState::open(config).await?;
         Ok(Application { listener, state })
@@ -155,5 +221,40 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    #[test]
+    fn catalogue_keys_are_unique_and_both_languages_are_filled() {
+        let mut keys: Vec<_> = TEXT_CATALOGUES
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|(k, _, _)| *k)
+            .collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "duplicate key in the text catalogues");
+        for (k, id, en) in TEXT_CATALOGUES.iter().flat_map(|c| c.iter()) {
+            assert!(!id.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+
+    #[test]
+    fn every_key_used_in_templates_exists() {
+        register_texts();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                assert_ne!(Lang::Id.t(key), "??", "missing text key {key}");
+            }
+        }
     }
 }

@@ -20,7 +20,7 @@ use crate::state::AppState;
         crate::participants::api::refer,
         crate::participants::api::consents,
         crate::participants::api::change_consent,
-        crate::audit::web::list,
+        crate::audit_log::list,
         crate::exchange::participants,
         crate::catalog::api::search,
         crate::catalog::api::read,

@@ -1,4 +1,4 @@
-//! The auditor's view of the audit log: filter by person, user, action and time; export.
+//! The auditor's pages and API over the audit log (recorded by the shared `audit` module): filter by person, user, action and time; export.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -8,79 +8,21 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::{record, AuditRow, Entry};
 use crate::access::{self, Action};
+use crate::audit::{non_empty, record, search, AuditFilter, AuditRow, Entry};
 use crate::auth::{ApiUser, PageUser};
-use crate::db::Db;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
-use crate::with_db_typed;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/audit", get(list))
         .route("/audit", get(page))
         .route("/audit/export", get(export))
-}
-
-#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
-pub struct AuditFilter {
-    /// Entries about this participant.
-    pub participant_id: Option<i64>,
-    /// Entries by this username.
-    pub user: Option<String>,
-    /// e.g. participant.view, participant.update, login, consent.change, audit.export
-    pub action: Option<String>,
-    /// From this date (inclusive, UTC).
-    pub from: Option<NaiveDate>,
-    /// Up to this date (inclusive, UTC).
-    pub to: Option<NaiveDate>,
-    /// At most this many, newest first (1–5000, default 200).
-    pub limit: Option<i64>,
-}
-
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or_default()
-}
-
-/// Entries matching the filter, newest first.
-pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
-    let limit = f.limit.unwrap_or(200).clamp(1, 5000);
-    Ok(with_db_typed!(db, |pool, DB| {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
-             request_id, client_addr, prev_hash, hash FROM audit_log WHERE 1 = 1",
-        );
-        if let Some(id) = f.participant_id {
-            qb.push(" AND entity = 'participant' AND entity_id = ")
-                .push_bind(id.to_string());
-        }
-        if let Some(user) = non_empty(&f.user) {
-            qb.push(" AND username = ")
-                .push_bind(user.to_ascii_lowercase());
-        }
-        if let Some(action) = non_empty(&f.action) {
-            qb.push(" AND action = ").push_bind(action.to_string());
-        }
-        if let Some(from) = f.from {
-            qb.push(" AND at >= ").push_bind(day_start(from));
-        }
-        if let Some(to) = f.to.and_then(|d| d.succ_opt()) {
-            qb.push(" AND at < ").push_bind(day_start(to));
-        }
-        qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-        qb.build_query_as::<AuditRow>().fetch_all(pool).await?
-    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -178,7 +120,7 @@ struct AuditPage {
 
 fn view(r: &AuditRow) -> RowView {
     RowView {
-        at: crate::clock::show(r.at),
+        at: crate::format::time(r.at),
         who: format!(
             "{} ({})",
             r.username.as_deref().unwrap_or("—"),
