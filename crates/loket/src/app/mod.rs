@@ -49,13 +49,7 @@ fn eligibility_after_registration<'a>(
     actor: &'a crate::identity::Actor,
     id: i64,
     lang: crate::i18n::Lang,
-) -> std::pin::Pin<
-    Box<
-        dyn std::future::Future<Output = crate::error::Result<Option<(i64, Vec<String>)>>>
-            + Send
-            + 'a,
-    >,
-> {
+) -> crate::participants::Advice<'a> {
     Box::pin(async move {
         let newest = crate::journey::store::batches(&state.db)
             .await?
