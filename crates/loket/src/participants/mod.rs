@@ -18,15 +18,11 @@ use crate::state::AppState;
 
 /// Advice shown on a person's page right after they are registered or edited: the journey's
 /// eligibility check for the newest batch, as (batch number, lines of advice). The registry sits
-/// below the journey, so the app assembly plugs the journey's check in here (see `app.rs`).
-pub type AfterRegistration = for<'a> fn(
-    &'a AppState,
-    &'a Actor,
-    i64,
-    Lang,
-) -> Pin<
-    Box<dyn Future<Output = Result<Option<(i64, Vec<String>)>>> + Send + 'a>,
->;
+/// below the journey, so the app assembly plugs the journey's check in here (see `app`).
+pub type AfterRegistration = for<'a> fn(&'a AppState, &'a Actor, i64, Lang) -> Advice<'a>;
+
+/// The advice being worked out: (batch number, lines of advice), or none.
+pub type Advice<'a> = Pin<Box<dyn Future<Output = Result<Option<(i64, Vec<String>)>>> + Send + 'a>>;
 
 static AFTER_REGISTRATION: OnceLock<AfterRegistration> = OnceLock::new();
 
