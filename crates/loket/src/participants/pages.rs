@@ -439,6 +439,16 @@ fn label_of<T: Copy>(v: Option<T>, label: fn(T, Lang) -> &'static str, lang: Lan
         .unwrap_or_else(|| "—".into())
 }
 
+/// A region's official name from its code, or "—".
+fn region_name(
+    code: &Option<String>,
+    find: fn(&str) -> Option<&'static nik::regions::Region>,
+) -> String {
+    code.as_deref()
+        .and_then(find)
+        .map_or_else(|| "—".to_string(), |r| r.name.to_string())
+}
+
 fn detail_sections(
     lang: Lang,
     p: &Participant,
@@ -446,10 +456,8 @@ fn detail_sections(
     let d = &p.data;
     let t = |k: &str| lang.t(k);
     let opt = |v: Option<&str>| v.filter(|s| !s.is_empty()).unwrap_or("—").to_string();
-    let date = |v: Option<chrono::NaiveDate>| {
-        v.map(|d| d.format("%d-%m-%Y").to_string())
-            .unwrap_or_else(|| "—".into())
-    };
+    let date =
+        |v: Option<chrono::NaiveDate>| v.map(crate::format::date).unwrap_or_else(|| "—".into());
     let yes_no = |b: bool| t(if b { "yes" } else { "no" }).to_string();
     let nik = &d.nik;
     let nik_region = [nik.district_name(), nik.regency_name(), nik.province_name()]
@@ -475,30 +483,15 @@ fn detail_sections(
                 (t("field.email"), opt(d.email.as_ref().map(Email::as_str))),
                 (
                     t("field.province_code"),
-                    opt(d
-                        .address
-                        .province_code
-                        .as_deref()
-                        .and_then(|c| nik::regions::province(c))
-                        .map(|r| r.name)),
+                    region_name(&d.address.province_code, nik::regions::province),
                 ),
                 (
                     t("field.regency_code"),
-                    opt(d
-                        .address
-                        .regency_code
-                        .as_deref()
-                        .and_then(|c| nik::regions::regency(c))
-                        .map(|r| r.name)),
+                    region_name(&d.address.regency_code, nik::regions::regency),
                 ),
                 (
                     t("field.district_code"),
-                    opt(d
-                        .address
-                        .district_code
-                        .as_deref()
-                        .and_then(|c| nik::regions::district(c))
-                        .map(|r| r.name)),
+                    region_name(&d.address.district_code, nik::regions::district),
                 ),
                 (t("field.address"), opt(d.address.street.as_deref())),
             ],

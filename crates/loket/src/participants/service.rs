@@ -11,18 +11,27 @@ use super::store::{self, Registration};
 use crate::access::{self, Action};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::clock;
+use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
 const ENTITY: &str = "participant";
 
-async fn in_scope(state: &AppState, actor: &Actor, participant: &Participant) -> Result<bool> {
-    store::visible(
-        &state.db,
-        participant.id,
-        access::participant_scope(&actor.user),
+/// Refuses, and records the refusal, when the person is outside the user's scope (their
+/// counter, their office, or a referral there). The role check and "does the person exist"
+/// come first, at the caller, so an unknown id stays a 404.
+pub async fn require_in_scope(db: &Db, actor: &Actor, action: Action, id: i64) -> Result<()> {
+    if store::visible(db, id, access::participant_scope(&actor.user)).await? {
+        return Ok(());
+    }
+    audit::record(
+        db,
+        Some(actor),
+        None,
+        Entry::new(action.audit_name(), ENTITY, id).outcome(Outcome::Denied),
     )
-    .await
+    .await?;
+    Err(AppError::Forbidden)
 }
 
 /// Registers a person at the officer's counter.
@@ -59,20 +68,7 @@ pub async fn register(
 
 /// One participant's full record, if the user's scope reaches them; the view is audited.
 pub async fn view(state: &AppState, actor: &Actor, id: i64) -> Result<Participant> {
-    access::require_on(&state.db, actor, Action::ViewParticipant, Some(id)).await?;
-    let participant = store::get(&state.db, &state.vault, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !in_scope(state, actor, &participant).await? {
-        audit::record(
-            &state.db,
-            Some(actor),
-            None,
-            Entry::new("participant.view", ENTITY, id).outcome(Outcome::Denied),
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    }
+    let participant = reachable(state, actor, Action::ViewParticipant, id).await?;
     audit_view(state, actor, id).await?;
     Ok(participant)
 }
@@ -105,20 +101,7 @@ pub async fn change(
     expected_version: i64,
     patch: &ParticipantFields,
 ) -> Result<Participant> {
-    access::require_on(&state.db, actor, Action::EditParticipant, Some(id)).await?;
-    let current = store::get(&state.db, &state.vault, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !in_scope(state, actor, &current).await? {
-        audit::record(
-            &state.db,
-            Some(actor),
-            None,
-            Entry::new("participant.update", ENTITY, id).outcome(Outcome::Denied),
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    }
+    let current = reachable(state, actor, Action::EditParticipant, id).await?;
     if current.version != expected_version {
         return Err(AppError::VersionConflict {
             current: current.version,
@@ -161,16 +144,7 @@ async fn reachable(
     let participant = store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !in_scope(state, actor, &participant).await? {
-        audit::record(
-            &state.db,
-            Some(actor),
-            None,
-            Entry::new(action.audit_name(), ENTITY, id).outcome(Outcome::Denied),
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    }
+    require_in_scope(&state.db, actor, action, id).await?;
     Ok(participant)
 }
 
