@@ -2,6 +2,7 @@
 
 pub mod model;
 pub mod pages;
+pub mod service;
 pub mod store;
 
 use axum::extract::FromRequestParts;

@@ -10,8 +10,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{store, PageUser, SESSION_COOKIE};
-use crate::audit::{self, Actor, Entry, Outcome};
+use super::{service, PageUser, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -84,50 +83,16 @@ async fn login(
     }
 }
 
-/// Checks the throttle and the password, then starts a fresh session; every outcome is audited.
+/// Signs in through the service and sets the fresh session's cookie.
 async fn sign_in(
     state: &AppState,
     jar: CookieJar,
-    meta: crate::audit::RequestMeta,
+    meta: crate::identity::RequestMeta,
     form: &LoginForm,
 ) -> Result<Response, AppError> {
-    let username = form.username.trim().to_ascii_lowercase();
-    let client = meta.client_addr.clone().unwrap_or_else(|| "unknown".into());
-    if store::login_blocked(&state.db, &username, &client).await? {
-        let entry = Entry::new("login", "user", &username)
-            .outcome(Outcome::Denied)
-            .reason("throttled");
-        audit::record(&state.db, None, Some(&username), entry).await?;
-        return Err(AppError::TooManyAttempts);
-    }
-    let user = match store::authenticate(&state.db, &username, &form.password).await {
-        Ok(user) => user,
-        Err(AppError::LoginFailed) => {
-            store::record_login_failure(&state.db, &username, &client).await?;
-            let entry = Entry::new("login", "user", &username).outcome(Outcome::Denied);
-            audit::record(&state.db, None, Some(&username), entry).await?;
-            return Err(AppError::LoginFailed);
-        }
-        Err(e) => return Err(e),
-    };
-    store::clear_login_failures(&state.db, &username).await?;
-    // A fresh session id at every sign-in (no fixation); the old cookie, if any, is dropped.
-    if let Some(old) = jar.get(SESSION_COOKIE) {
-        store::delete_session(&state.db, old.value()).await?;
-    }
-    let session = store::create_session(&state.db, user.id).await?;
-    let actor = Actor {
-        meta,
-        user,
-        grants: Vec::new(),
-    };
-    audit::record(
-        &state.db,
-        Some(&actor),
-        None,
-        Entry::new("login", "user", actor.user.id),
-    )
-    .await?;
+    let old_session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
+    let session =
+        service::sign_in(&state.db, meta, &form.username, &form.password, old_session).await?;
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .path("/")
         .http_only(true)
@@ -157,7 +122,7 @@ async fn logout(
         return error_page(lang, &e);
     }
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        if let Err(e) = store::delete_session(&state.db, cookie.value()).await {
+        if let Err(e) = service::sign_out(&state.db, cookie.value()).await {
             return error_page(lang, &e);
         }
     }
