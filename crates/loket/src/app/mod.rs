@@ -252,3 +252,124 @@ mod tests {
         }
     }
 }
+
+/// The layers of the code base, lowest first: a module may use only modules listed before it
+/// (its own folder aside). `docs/DEVELOPING.md` explains each; the test below keeps it true.
+pub const LAYERS: &[&str] = &[
+    // The shared layer, below every feature.
+    "clock",
+    "config",
+    "db",
+    "error",
+    "i18n",
+    "codes",
+    "format",
+    "vault",
+    "keys",
+    "sheet",
+    "state",
+    "identity",
+    "telemetry",
+    "audit",
+    "access",
+    "web",
+    "auth",
+    // Features: each may use the front door of those before it.
+    "counters",
+    "participants",
+    "journey",
+    "catalog",
+    "reconcile",
+    "exchange",
+    "audit_log",
+    // Assembly: the router, the OpenAPI document, the demo data.
+    "app",
+    "demo",
+    "linkage_jobs",
+];
+
+#[cfg(test)]
+mod layer_tests {
+    use super::LAYERS;
+    use std::path::Path;
+
+    /// The top-level modules that `source` names as `crate::module`, outside its tests.
+    fn used_modules(source: &str) -> Vec<String> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        let mut used = Vec::new();
+        for part in code.split("crate::").skip(1) {
+            let names: Vec<String> = if let Some(group) = part.strip_prefix('{') {
+                group
+                    .split('}')
+                    .next()
+                    .unwrap_or("")
+                    .split(',')
+                    .filter_map(|item| item.trim().split("::").next().map(str::to_string))
+                    .collect()
+            } else {
+                vec![part
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("")
+                    .to_string()]
+            };
+            used.extend(names.into_iter().filter(|n| !n.is_empty()));
+        }
+        used
+    }
+
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_module_uses_only_the_layers_below_it() {
+        let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+        let rank = |m: &str| LAYERS.iter().position(|l| *l == m);
+        let mut paths = Vec::new();
+        files(src, &mut paths);
+        let mut wrong = Vec::new();
+        for path in paths {
+            let relative = path.strip_prefix(src).unwrap();
+            let top = relative
+                .iter()
+                .next()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_string();
+            if matches!(top.as_str(), "lib" | "main" | "cli") {
+                continue;
+            }
+            let own = rank(&top).unwrap_or_else(|| panic!("{top} is not in app::LAYERS"));
+            let source = std::fs::read_to_string(&path).unwrap();
+            for used in used_modules(&source) {
+                if let Some(theirs) = rank(&used) {
+                    if theirs > own {
+                        wrong.push(format!("{} uses crate::{used}", relative.display()));
+                    }
+                }
+            }
+        }
+        wrong.sort();
+        wrong.dedup();
+        assert!(
+            wrong.is_empty(),
+            "uses against the layers:\n{}",
+            wrong.join("\n")
+        );
+    }
+
+    #[test]
+    fn the_layer_check_sees_grouped_and_plain_uses() {
+        let used = used_modules("use crate::{db::Db, audit};\nlet x = crate::web::render(y);");
+        assert_eq!(used, ["db", "audit", "web"]);
+    }
+}
