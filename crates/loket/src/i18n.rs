@@ -70,7 +70,7 @@ pub static CATALOGUES: &[&[(&str, &str, &str)]] = &[
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
-    crate::reconcile::texts::TEXTS,
+    crate::exchange::texts::TEXTS,
 ];
 
 /// (key, Bahasa Indonesia, English): the shared texts of layout, forms and participants.

@@ -2,21 +2,29 @@
 //! list of returned migrant workers, the programme office's recipient files linked to the
 //! registry, clerical review, journey events applied from the file, the outreach list of
 //! recipients not yet registered, and the status export of people who consented to sharing.
+//! The partner JSON endpoint (`partner`) serves the same office's systems directly.
 //! File formats: `docs/exchange-format.md`.
 
 pub mod demo;
 pub mod file;
 pub mod model;
 pub mod pages;
+pub mod partner;
 pub mod service;
 pub mod store;
 pub mod texts;
 
+use axum::Router;
+
 use crate::db::Db;
 use crate::error::Result;
+use crate::state::AppState;
 use model::CounterPlace;
 
-pub use pages::router;
+/// The exchange's pages (uploads limited to `upload_limit` bytes) and the partner endpoint.
+pub fn router(upload_limit: usize) -> Router<AppState> {
+    pages::router(upload_limit).merge(partner::router())
+}
 
 /// The counters that can take people, as the nearest-counter choice needs them.
 pub async fn counter_places(db: &Db) -> Result<Vec<CounterPlace>> {
