@@ -5,12 +5,18 @@
 //! The partner JSON endpoint (`partner`) serves the same office's systems directly.
 //! File formats: `docs/exchange-format.md`.
 
+mod apply;
 pub mod demo;
 pub mod file;
+mod intake;
+mod linking;
 pub mod model;
+mod outreach;
 pub mod pages;
 pub mod partner;
+mod review;
 pub mod service;
+mod status;
 pub mod store;
 pub mod texts;
 

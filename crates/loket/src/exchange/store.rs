@@ -111,20 +111,28 @@ pub struct LinkSubject {
     pub district_code: Option<String>,
 }
 
+/// Everyone in the registry, as linkage reads them.
 pub async fn registry_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
-    Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date, district_code FROM participants ORDER BY id"
+    subjects(
+        db,
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM participants ORDER BY id",
     )
-    .fetch_all(pool)
-    .await?))
+    .await
 }
 
+/// Everyone on BP2MI's master list, as linkage reads them.
 pub async fn master_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
-    Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date, district_code FROM master_people ORDER BY id"
+    subjects(
+        db,
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM master_people ORDER BY id",
     )
-    .fetch_all(pool)
-    .await?))
+    .await
+}
+
+async fn subjects(db: &Db, sql: &'static str) -> Result<Vec<LinkSubject>> {
+    Ok(with_db!(db, |pool| sqlx::query_as(sql)
+        .fetch_all(pool)
+        .await?))
 }
 
 /// A programme-office row, sealed for storage.
