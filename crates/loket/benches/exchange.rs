@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use loket::auth::store::{self as users, NewUser};
 use loket::auth::Role;
-use loket::reconcile::{service, store};
+use loket::exchange::{service, store};
 use loket::{AppState, Config};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -121,9 +121,11 @@ async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::
     assert_eq!(actor.user.id, admin_id);
     let file = dir.join(format!("penerima-{backend}.csv"));
     let strangers = (from_file / 10) as u16;
-    let rows = loket::reconcile::demo::write_sample(db, &state.vault, &file, from_file, strangers)
-        .await
-        .unwrap();
+    let maker = loket::demo::stranger_maker();
+    let rows =
+        loket::exchange::demo::write_sample(db, &state.vault, &file, from_file, strangers, &maker)
+            .await
+            .unwrap();
     let bytes = std::fs::read(&file).unwrap();
 
     let started = Instant::now();
@@ -141,7 +143,7 @@ async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::
     let review = store::rows_of(
         db,
         u.id,
-        Some(loket::reconcile::model::Decision::Review),
+        Some(loket::exchange::model::Decision::Review),
         0,
         i64::MAX,
     )

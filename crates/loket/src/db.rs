@@ -74,6 +74,19 @@ pub enum Backend {
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+/// Migrations whose version changed when every version took the 14-digit `YYYYMMDDhhmmss`
+/// form: release 0.1 mixed 14 and 15 digits, so a new 14-digit migration would have sorted
+/// before the 15-digit ones on a fresh install. Databases made by 0.1 recorded the old numbers;
+/// [`Db::migrate`] rewrites them before sqlx compares. The files' contents (and so their
+/// checksums) did not change. (old version, new version)
+const RENUMBERED_MIGRATIONS: &[(i64, i64)] = &[
+    (202611270001001, 20261127010000),
+    (202611270002001, 20261127020000),
+    (202611270003001, 20261127030000),
+    (202611280001001, 20261128010000),
+    (202611280002001, 20261128020000),
+];
+
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 impl Db {
@@ -138,12 +151,48 @@ impl Db {
         }
     }
 
-    /// Applies the pending migrations of this backend's folder.
+    /// Applies the pending migrations of this backend's folder, after carrying the record of
+    /// a 0.1 database over to the renumbered versions.
     pub async fn migrate(&self) -> Result<(), DbError> {
+        self.renumber_recorded_migrations().await?;
         match self {
             Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
+        Ok(())
+    }
+
+    /// Rewrites the versions a 0.1 database recorded in `_sqlx_migrations` to the current
+    /// ones (see [`RENUMBERED_MIGRATIONS`]); without it sqlx would report the old versions as
+    /// "previously applied but missing" and try to run the renamed files again. A fresh
+    /// database has no such table yet and nothing to rewrite.
+    async fn renumber_recorded_migrations(&self) -> Result<(), DbError> {
+        let exists: bool = match self {
+            Db::Sqlite(pool) => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+            )
+            .fetch_one(pool)
+            .await?,
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        if !exists {
+            return Ok(());
+        }
+        with_db!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for (old, new) in RENUMBERED_MIGRATIONS {
+                sqlx::query("UPDATE _sqlx_migrations SET version = $1 WHERE version = $2")
+                    .bind(new)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
@@ -190,6 +239,55 @@ mod tests {
         let (sqlite, postgres) = migration_versions();
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, postgres);
+    }
+
+    /// The file names of one migration folder, in directory order sorted by name.
+    fn migration_files(backend: &str) -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn migration_files_have_one_version_width_and_match_across_backends() {
+        let sqlite = migration_files("sqlite");
+        let postgres = migration_files("postgres");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres, "same versions and names in both folders");
+        let versions: Vec<&str> = sqlite
+            .iter()
+            .map(|n| n.split_once('_').unwrap().0)
+            .collect();
+        for v in &versions {
+            assert_eq!(v.len(), 14, "{v}: versions are YYYYMMDDhhmmss");
+            assert!(v.bytes().all(|b| b.is_ascii_digit()), "{v}");
+        }
+        // Sorting by name equals sorting by number only when all versions are equally wide;
+        // check that the numeric order is the file order and no version repeats.
+        let numbers: Vec<i64> = versions.iter().map(|v| v.parse().unwrap()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+        let (embedded, _) = migration_versions();
+        assert_eq!(embedded, numbers, "the binary embeds the files as listed");
+    }
+
+    #[test]
+    fn renumbered_versions_keep_their_order_and_exist() {
+        let (current, _) = migration_versions();
+        for (old, new) in RENUMBERED_MIGRATIONS {
+            assert_eq!(old.to_string().len(), 15);
+            assert!(current.contains(new), "{new} is a current migration");
+        }
+        let olds: Vec<i64> = RENUMBERED_MIGRATIONS.iter().map(|p| p.0).collect();
+        let news: Vec<i64> = RENUMBERED_MIGRATIONS.iter().map(|p| p.1).collect();
+        assert!(olds.windows(2).all(|w| w[0] < w[1]));
+        assert!(news.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[tokio::test]

@@ -247,6 +247,14 @@ fn random_password() -> String {
     words.join("-")
 }
 
+/// The seeder's provinces and synthetic people, for the exchange's sample recipients file.
+pub fn stranger_maker() -> crate::exchange::demo::StrangerMaker {
+    crate::exchange::demo::StrangerMaker {
+        provinces: OFFICES.iter().map(|o| o.2).collect(),
+        person,
+    }
+}
+
 /// One synthetic Purna PMI registered in `province`.
 pub(crate) fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Option<ParticipantData> {
     let regencies: Vec<_> = nik::regions::regencies_of(province)

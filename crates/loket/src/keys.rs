@@ -158,7 +158,7 @@ pub async fn rotate(
 /// Other tables holding sealed NIKs (and phones): BP2MI's master list and the programme
 /// office's files. A row already under the current key is skipped, so an interrupted pass
 /// resumes by itself.
-const OTHER_SEALED: &[(&str, bool)] = &[("master_people", true), ("reconcile_rows", false)];
+const OTHER_SEALED: &[(&str, bool)] = &[("master_people", true), ("exchange_rows", false)];
 
 /// Re-encrypts one of [`OTHER_SEALED`]; false when stopped by `max_batches`.
 async fn rotate_table(

@@ -21,7 +21,7 @@ use crate::state::AppState;
         crate::participants::api::consents,
         crate::participants::api::change_consent,
         crate::audit_log::list,
-        crate::exchange::participants,
+        crate::exchange::partner::participants,
         crate::catalog::api::search,
         crate::catalog::api::read,
         crate::catalog::api::recommendations,

@@ -29,7 +29,7 @@ pub static TEXT_CATALOGUES: &[&[Text]] = &[
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
-    crate::reconcile::texts::TEXTS,
+    crate::exchange::texts::TEXTS,
 ];
 
 /// Makes every feature's texts available to `Lang::t`; the CLI and the server call it first.
@@ -82,13 +82,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api_doc::router())
         .merge(crate::participants::api::router())
         .merge(crate::audit_log::router())
-        .merge(crate::exchange::router())
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
-        .merge(crate::reconcile::router(state.config.upload_limit))
+        .merge(crate::exchange::router(state.config.upload_limit))
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -279,13 +278,11 @@ pub const LAYERS: &[&str] = &[
     "participants",
     "journey",
     "catalog",
-    "reconcile",
     "exchange",
     "audit_log",
     // Assembly: the router, the OpenAPI document, the demo data.
     "app",
     "demo",
-    "linkage_jobs",
 ];
 
 #[cfg(test)]

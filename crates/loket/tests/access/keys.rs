@@ -32,12 +32,12 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     let (admin, _) = app.user("kunci", loket::auth::Role::Admin, None).await;
     let vault = &app.state.vault;
     let (master_nik, master_phone) = ("3525024909910044", "081355501234");
-    loket::reconcile::store::insert_master(
+    loket::exchange::store::insert_master(
         &app.state.db,
         "induk.csv",
         &[1],
         admin,
-        &[loket::reconcile::store::NewMasterPerson {
+        &[loket::exchange::store::NewMasterPerson {
             nik_enc: vault.seal(IndexKind::Nik, master_nik),
             nik_index: vault.blind_index(IndexKind::Nik, master_nik),
             full_name: "Lilis Suryani".into(),
@@ -51,14 +51,14 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     )
     .await
     .unwrap();
-    loket::reconcile::store::insert_upload(
+    loket::exchange::store::insert_upload(
         &app.state.db,
         "penerima.csv",
         &[2],
         admin,
         0.9,
         0.3,
-        &[loket::reconcile::store::NewUploadRow {
+        &[loket::exchange::store::NewUploadRow {
             row_no: 2,
             nik_enc: vault.seal(IndexKind::Nik, master_nik),
             nik_index: vault.blind_index(IndexKind::Nik, master_nik),
@@ -132,7 +132,7 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     );
     assert_eq!(nik_index, new_only.blind_index(IndexKind::Nik, master_nik));
     let row_enc: Vec<u8> = loket::with_db!(&app.state.db, |pool| {
-        sqlx::query_scalar("SELECT nik_enc FROM reconcile_rows")
+        sqlx::query_scalar("SELECT nik_enc FROM exchange_rows")
             .fetch_one(pool)
             .await
             .unwrap()

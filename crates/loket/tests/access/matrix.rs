@@ -538,7 +538,7 @@ async fn linking_upload(app: &TestApp) -> (i64, i64) {
     .await
     .unwrap());
     let nik = "3201014505900001";
-    let row = loket::reconcile::store::NewUploadRow {
+    let row = loket::exchange::store::NewUploadRow {
         row_no: 2,
         nik_enc: app.state.vault.seal(loket::vault::IndexKind::Nik, nik),
         nik_index: app
@@ -550,10 +550,10 @@ async fn linking_upload(app: &TestApp) -> (i64, i64) {
         district_code: "320101".into(),
         facts: "{}".into(),
     };
-    let id = loket::reconcile::store::insert_upload(db, "m.csv", &[1], admin, 0.9, 0.3, &[row])
+    let id = loket::exchange::store::insert_upload(db, "m.csv", &[1], admin, 0.9, 0.3, &[row])
         .await
         .unwrap();
-    let rows = loket::reconcile::store::rows_of(db, id, None, 0, 10)
+    let rows = loket::exchange::store::rows_of(db, id, None, 0, 10)
         .await
         .unwrap();
     (id, rows[0].id)

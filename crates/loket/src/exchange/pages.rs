@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::sheet::{ImportError, RowError};
 use crate::state::AppState;
+use crate::vault::Vault;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -420,23 +421,7 @@ async fn detail_page(
     let next_after = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.row_no))
         .flatten();
-    let mut views = Vec::with_capacity(rows.len());
-    for row in rows {
-        let nik = service::open_nik(&state.vault, &row.nik_enc, "upload row", row.id)?;
-        let registry_nik = match (&row.participant_nik_enc, row.participant_id) {
-            (Some(bytes), Some(pid)) => {
-                Some(service::open_nik(&state.vault, bytes, "participant", pid)?)
-            }
-            _ => None,
-        };
-        let facts = serde_json::from_str(&row.facts).unwrap_or_default();
-        views.push(RowView {
-            row,
-            nik,
-            registry_nik,
-            facts,
-        });
-    }
+    let views = row_views(&state.vault, rows)?;
     // The page shows registry people next to the file's rows: reading it is audited.
     let shown: Vec<String> = views
         .iter()
@@ -479,6 +464,26 @@ async fn detail_page(
         alert,
     };
     Ok(render(status, &page))
+}
+
+/// The rows as the review table shows them, both NIKs opened.
+fn row_views(vault: &Vault, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let nik = service::open_nik(vault, &row.nik_enc, "upload row", row.id)?;
+        let registry_nik = match (&row.participant_nik_enc, row.participant_id) {
+            (Some(bytes), Some(pid)) => Some(service::open_nik(vault, bytes, "participant", pid)?),
+            _ => None,
+        };
+        let facts = serde_json::from_str(&row.facts).unwrap_or_default();
+        views.push(RowView {
+            row,
+            nik,
+            registry_nik,
+            facts,
+        });
+    }
+    Ok(views)
 }
 
 fn alert_status(alert: bool) -> StatusCode {

@@ -362,19 +362,31 @@ fn print_evaluation(e: &Evaluation) {
     println!("  {e}");
 }
 
+/// Links the two files with a spinner, writes the pairs to `out` when given and prints the
+/// summary: the common part of `link run` and `link evaluate`.
+fn link_and_summarise(
+    linker: &Linker,
+    inputs: &LinkInputs,
+    out: Option<&Path>,
+    encoded: bool,
+) -> anyhow::Result<Linked> {
+    let bar = spinner();
+    let linked = link_files(linker, inputs, &bar)?;
+    if let Some(out) = out {
+        bar.set_message(format!("writing {}", out.display()));
+        write_pairs(linker, &linked, out)?;
+    }
+    bar.finish_and_clear();
+    print_link_summary(linker, &linked, encoded);
+    Ok(linked)
+}
+
 fn run_link(args: RunArgs) -> anyhow::Result<()> {
     if args.read_only {
         return read_only(&args.inputs.left, &args.inputs.right);
     }
     let (linker, encoded) = linker_for(&args.inputs, None)?;
-    let bar = spinner();
-    let linked = link_files(&linker, &args.inputs, &bar)?;
-    if let Some(out) = &args.out {
-        bar.set_message(format!("writing {}", out.display()));
-        write_pairs(&linker, &linked, out)?;
-    }
-    bar.finish_and_clear();
-    print_link_summary(&linker, &linked, encoded);
+    let linked = link_and_summarise(&linker, &args.inputs, args.out.as_deref(), encoded)?;
     // Test data carries truth ids: show the quality too (cheap next to linking).
     if linked.left.has_truth() && linked.right.has_truth() {
         if let Ok(e) = evaluate_link(&linked.result, &linked.left, &linked.right) {
@@ -389,14 +401,7 @@ fn run_link(args: RunArgs) -> anyhow::Result<()> {
 
 fn run_evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     let (linker, encoded) = linker_for(&args.inputs, args.truth.as_deref())?;
-    let bar = spinner();
-    let linked = link_files(&linker, &args.inputs, &bar)?;
-    if let Some(out) = &args.out {
-        bar.set_message(format!("writing {}", out.display()));
-        write_pairs(&linker, &linked, out)?;
-    }
-    bar.finish_and_clear();
-    print_link_summary(&linker, &linked, encoded);
+    let linked = link_and_summarise(&linker, &args.inputs, args.out.as_deref(), encoded)?;
     let eval = evaluate_link(&linked.result, &linked.left, &linked.right)
         .context("evaluate needs a ground-truth id column in both files (--truth COLUMN)")?;
     print_evaluation(&eval);

@@ -111,20 +111,28 @@ pub struct LinkSubject {
     pub district_code: Option<String>,
 }
 
+/// Everyone in the registry, as linkage reads them.
 pub async fn registry_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
-    Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date, district_code FROM participants ORDER BY id"
+    subjects(
+        db,
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM participants ORDER BY id",
     )
-    .fetch_all(pool)
-    .await?))
+    .await
 }
 
+/// Everyone on BP2MI's master list, as linkage reads them.
 pub async fn master_subjects(db: &Db) -> Result<Vec<LinkSubject>> {
-    Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, full_name, birth_date, district_code FROM master_people ORDER BY id"
+    subjects(
+        db,
+        "SELECT id, nik_enc, full_name, birth_date, district_code FROM master_people ORDER BY id",
     )
-    .fetch_all(pool)
-    .await?))
+    .await
+}
+
+async fn subjects(db: &Db, sql: &'static str) -> Result<Vec<LinkSubject>> {
+    Ok(with_db!(db, |pool| sqlx::query_as(sql)
+        .fetch_all(pool)
+        .await?))
 }
 
 /// A programme-office row, sealed for storage.
@@ -151,7 +159,7 @@ pub async fn insert_upload(
     Ok(with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO reconcile_uploads (file_name, file_sha256, rows, uploaded_by, uploaded_at, status, threshold, review_floor) \
+            "INSERT INTO exchange_uploads (file_name, file_sha256, rows, uploaded_by, uploaded_at, status, threshold, review_floor) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(file_name)
@@ -166,7 +174,7 @@ pub async fn insert_upload(
         .await?;
         for chunk in rows.chunks(CHUNK) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "INSERT INTO reconcile_rows (upload_id, row_no, nik_enc, nik_index, full_name, birth_date, district_code, facts, decision) ",
+                "INSERT INTO exchange_rows (upload_id, row_no, nik_enc, nik_index, full_name, birth_date, district_code, facts, decision) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 b.push_bind(id)
@@ -189,7 +197,7 @@ pub async fn insert_upload(
 /// An earlier upload of the very same file, if any.
 pub async fn upload_by_sha(db: &Db, sha256: &[u8]) -> Result<Option<i64>> {
     Ok(with_db!(db, |pool| sqlx::query_scalar(
-        "SELECT id FROM reconcile_uploads WHERE file_sha256 = $1 ORDER BY id LIMIT 1"
+        "SELECT id FROM exchange_uploads WHERE file_sha256 = $1 ORDER BY id LIMIT 1"
     )
     .bind(sha256)
     .fetch_optional(pool)
@@ -225,7 +233,7 @@ const UPLOAD_COLUMNS: &str =
      review_floor, summary, applied_rows, events_created, applied_at, version";
 
 pub async fn upload(db: &Db, id: i64) -> Result<Option<Upload>> {
-    let sql = format!("SELECT {UPLOAD_COLUMNS} FROM reconcile_uploads WHERE id = $1");
+    let sql = format!("SELECT {UPLOAD_COLUMNS} FROM exchange_uploads WHERE id = $1");
     Ok(with_db!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(pool)
@@ -233,7 +241,7 @@ pub async fn upload(db: &Db, id: i64) -> Result<Option<Upload>> {
 }
 
 pub async fn uploads(db: &Db) -> Result<Vec<Upload>> {
-    let sql = format!("SELECT {UPLOAD_COLUMNS} FROM reconcile_uploads ORDER BY id DESC LIMIT 50");
+    let sql = format!("SELECT {UPLOAD_COLUMNS} FROM exchange_uploads ORDER BY id DESC LIMIT 50");
     Ok(with_db!(db, |pool| sqlx::query_as(&sql)
         .fetch_all(pool)
         .await?))
@@ -250,7 +258,7 @@ pub async fn move_status(
     let allowed: Vec<&str> = from.iter().map(|s| s.code()).collect();
     // The list of statuses is our own codes, never user input.
     let sql = format!(
-        "UPDATE reconcile_uploads SET status = $1, status_note = $2, version = version + 1 \
+        "UPDATE exchange_uploads SET status = $1, status_note = $2, version = version + 1 \
          WHERE id = $3 AND status IN ('{}')",
         allowed.join("', '")
     );
@@ -277,7 +285,7 @@ pub struct PendingRow {
 
 pub async fn pending_rows(db: &Db, upload_id: i64) -> Result<Vec<PendingRow>> {
     Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT id, nik_enc, nik_index, full_name, birth_date, district_code FROM reconcile_rows \
+        "SELECT id, nik_enc, nik_index, full_name, birth_date, district_code FROM exchange_rows \
          WHERE upload_id = $1 ORDER BY row_no"
     )
     .bind(upload_id)
@@ -311,7 +319,7 @@ pub async fn save_links(
         let mut tx = pool.begin().await?;
         for chunk in outcomes.chunks(CHUNK / 2) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "UPDATE reconcile_rows SET participant_id = v.column2, probability = v.column3, \
+                "UPDATE exchange_rows SET participant_id = v.column2, probability = v.column3, \
                  explanation = v.column4, master_id = v.column5, master_probability = v.column6, \
                  decision = v.column7, outreach_counter_id = v.column8 FROM (",
             );
@@ -325,12 +333,12 @@ pub async fn save_links(
                     .push_bind(o.decision.unwrap_or(Decision::Unmatched).code())
                     .push_bind(o.outreach_counter_id);
             });
-            qb.push(") AS v WHERE reconcile_rows.id = v.column1 AND reconcile_rows.upload_id = ");
+            qb.push(") AS v WHERE exchange_rows.id = v.column1 AND exchange_rows.upload_id = ");
             qb.push_bind(upload_id);
             qb.build().execute(&mut *tx).await?;
         }
         sqlx::query(
-            "UPDATE reconcile_uploads SET status = $1, summary = $4, version = version + 1 WHERE id = $2 AND status = $3",
+            "UPDATE exchange_uploads SET status = $1, summary = $4, version = version + 1 WHERE id = $2 AND status = $3",
         )
         .bind(UploadStatus::Review.code())
         .bind(upload_id)
@@ -384,7 +392,7 @@ const ROW_SELECT: &str =
      r.master_probability, r.decision, r.decided_by, r.outreach_counter_id, r.applied, \
      r.events_created, r.apply_note, p.nik_enc AS participant_nik_enc, p.full_name AS participant_name, \
      p.birth_date AS participant_birth_date \
-     FROM reconcile_rows r LEFT JOIN participants p ON p.id = r.participant_id";
+     FROM exchange_rows r LEFT JOIN participants p ON p.id = r.participant_id";
 
 /// An upload's rows with one decision (all when `None`), by row number, a page at a time.
 pub async fn rows_of(
@@ -420,7 +428,7 @@ pub async fn counts(db: &Db, upload_id: i64) -> Result<Vec<(String, i64, i64)>> 
     Ok(with_db!(db, |pool| {
         sqlx::query_as(
         "SELECT decision, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN applied THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM reconcile_rows WHERE upload_id = $1 GROUP BY decision"
+         FROM exchange_rows WHERE upload_id = $1 GROUP BY decision"
     )
     .bind(upload_id)
     .fetch_all(pool)
@@ -439,7 +447,7 @@ pub async fn decide(
 ) -> Result<bool> {
     let done = with_db!(db, |pool| {
         sqlx::query(
-        "UPDATE reconcile_rows SET decision = $1, decided_by = $2, decided_at = $3, outreach_counter_id = $4 \
+        "UPDATE exchange_rows SET decision = $1, decided_by = $2, decided_at = $3, outreach_counter_id = $4 \
          WHERE id = $5 AND applied = FALSE AND decision IN ('review', 'accepted', 'rejected')"
     )
     .bind(decision.code())
@@ -465,7 +473,7 @@ pub async fn mark_applied(
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE reconcile_rows SET applied = TRUE, events_created = events_created + $1, apply_note = $2 \
+            "UPDATE exchange_rows SET applied = TRUE, events_created = events_created + $1, apply_note = $2 \
              WHERE id = $3 AND applied = FALSE",
         )
         .bind(events)
@@ -476,7 +484,7 @@ pub async fn mark_applied(
         .rows_affected();
         if done == 1 {
             sqlx::query(
-                "UPDATE reconcile_uploads SET applied_rows = applied_rows + 1, events_created = events_created + $1 WHERE id = $2",
+                "UPDATE exchange_uploads SET applied_rows = applied_rows + 1, events_created = events_created + $1 WHERE id = $2",
             )
             .bind(events)
             .bind(upload_id)
@@ -491,7 +499,7 @@ pub async fn mark_applied(
 pub async fn finish_apply(db: &Db, upload_id: i64, user_id: i64) -> Result<()> {
     with_db!(db, |pool| {
         sqlx::query(
-        "UPDATE reconcile_uploads SET status = $1, applied_by = $2, applied_at = $3, version = version + 1 \
+        "UPDATE exchange_uploads SET status = $1, applied_by = $2, applied_at = $3, version = version + 1 \
          WHERE id = $4 AND status = $5"
     )
     .bind(UploadStatus::Applied.code())
@@ -543,7 +551,7 @@ pub async fn outreach(db: &Db, scope: OutreachScope, limit: i64) -> Result<Vec<O
         "SELECT r.id AS row_id, r.upload_id, r.row_no, r.nik_enc, r.full_name, r.birth_date, r.district_code, \
          r.facts, r.master_id, m.phone_enc AS master_phone_enc, r.outreach_counter_id AS counter_id, \
          c.name AS counter_name \
-         FROM reconcile_rows r JOIN reconcile_uploads u ON u.id = r.upload_id \
+         FROM exchange_rows r JOIN exchange_uploads u ON u.id = r.upload_id \
          LEFT JOIN counters c ON c.id = r.outreach_counter_id \
          LEFT JOIN master_people m ON m.id = r.master_id \
          WHERE u.status = 'applied' AND r.decision IN ('unmatched', 'rejected') AND {filter} \
@@ -628,7 +636,7 @@ pub async fn earlier_decision(
     before_upload: i64,
 ) -> Result<Option<(String, Option<i64>, Option<i64>)>> {
     Ok(with_db!(db, |pool| sqlx::query_as(
-        "SELECT decision, participant_id, decided_by FROM reconcile_rows \
+        "SELECT decision, participant_id, decided_by FROM exchange_rows \
          WHERE nik_index = $1 AND upload_id < $2 AND decision IN ('accepted', 'rejected') \
          ORDER BY id DESC LIMIT 1"
     )
@@ -660,7 +668,7 @@ pub async fn noted_rows(
 pub async fn count_noted(db: &Db, upload_id: i64) -> Result<i64> {
     Ok(with_db!(db, |pool| {
         sqlx::query_scalar(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM reconcile_rows WHERE upload_id = $1 AND apply_note IS NOT NULL"
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM exchange_rows WHERE upload_id = $1 AND apply_note IS NOT NULL"
     )
     .bind(upload_id)
     .fetch_one(pool)

@@ -225,6 +225,55 @@ fn payments(r: &Reader<'_>, kind: &str, problems: &mut Problems) -> Vec<Payment>
     out
 }
 
+/// Who a row names: the columns every exchange file starts with.
+struct Named {
+    row: usize,
+    nik: Nik,
+    full_name: String,
+    birth_date: Option<NaiveDate>,
+}
+
+/// Reads every row's NIK, name and birth date, then `rest` (the file kind's own columns, which
+/// report their own problems); a row with a NIK and a name becomes `make(named, rest)` once its
+/// NIK is known to be the first of its kind. All rows or every problem, in row order.
+fn check_rows<R, T>(
+    rows: &Rows,
+    today: NaiveDate,
+    mut rest: impl FnMut(&Reader<'_>, &mut Problems) -> R,
+    make: impl Fn(Named, R) -> T,
+) -> Result<Vec<T>, Vec<RowError>> {
+    let mut problems = Problems::default();
+    let mut seen = HashMap::new();
+    let mut out = Vec::with_capacity(rows.rows.len());
+    for (row, values) in &rows.rows {
+        let r = Reader {
+            rows,
+            row: *row,
+            values,
+            today,
+        };
+        let nik = r.nik(&mut problems);
+        let full_name = r.required("full_name", &mut problems);
+        let birth_date = r.date("birth_date", &mut problems);
+        let extra = rest(&r, &mut problems);
+        if let (Some(nik), Some(full_name)) = (nik, full_name) {
+            check_unique(&nik, *row, &mut seen, &mut problems, rows);
+            let named = Named {
+                row: *row,
+                nik,
+                full_name,
+                birth_date,
+            };
+            out.push(make(named, extra));
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems.errors)
+    }
+}
+
 /// Checks a programme-office file; all rows or every problem.
 pub fn check_programme(
     sheet: &Sheet,
@@ -236,128 +285,109 @@ pub fn check_programme(
         payment_column,
         &["nik", "card_number"],
     )?;
-    let mut problems = Problems::default();
-    let mut seen = HashMap::new();
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for (row, values) in &rows.rows {
-        let r = Reader {
-            rows: &rows,
-            row: *row,
-            values,
-            today,
-        };
-        let nik = r.nik(&mut problems);
-        let full_name = r.required("full_name", &mut problems);
-        let birth_date = r.date("birth_date", &mut problems);
-        r.needs("accepted_on", "batch", &mut problems);
-        r.needs("batch", "accepted_on", &mut problems);
-        r.needs("training_bought_on", "training_title", &mut problems);
-        r.needs("training_completed_on", "training_bought_on", &mut problems);
-        let card_number = r.text("card_number").map(|c| c.replace([' ', '-'], ""));
-        if let Some(card) = &card_number {
-            if card.len() != 16 || !card.bytes().all(|b| b.is_ascii_digit()) {
-                problems.push(
-                    *row,
-                    rows.locate("card_number"),
-                    "card_number_invalid",
-                    "Nomor Kartu Prakerja harus 16 digit.",
-                    "The Kartu Prakerja number must be 16 digits.",
-                );
-            }
-        }
-        let facts = Facts {
-            batch: r.number("batch", &mut problems),
-            accepted_on: r.date("accepted_on", &mut problems),
-            card_number,
-            training_bought_on: r.date("training_bought_on", &mut problems),
-            training_title: r.text("training_title"),
-            training_platform: r.text("training_platform"),
-            training_price: r.number("training_price", &mut problems),
-            training_completed_on: r.date("training_completed_on", &mut problems),
-            incentives: payments(&r, "incentive", &mut problems),
-            surveys: payments(&r, "survey", &mut problems),
-        };
-        let paid = !facts.incentives.is_empty() || !facts.surveys.is_empty();
-        if paid
-            && facts.training_completed_on.is_none()
-            && !values.contains_key("training_completed_on")
-        {
+    check_rows(&rows, today, programme_facts, |named, facts| ProgrammeRow {
+        row: named.row,
+        nik: named.nik,
+        full_name: named.full_name,
+        birth_date: named.birth_date,
+        facts,
+    })
+}
+
+/// The journey facts of one programme-office row, with their problems.
+fn programme_facts(r: &Reader<'_>, problems: &mut Problems) -> Facts {
+    r.needs("accepted_on", "batch", problems);
+    r.needs("batch", "accepted_on", problems);
+    r.needs("training_bought_on", "training_title", problems);
+    r.needs("training_completed_on", "training_bought_on", problems);
+    let card_number = r.text("card_number").map(|c| c.replace([' ', '-'], ""));
+    if let Some(card) = &card_number {
+        if card.len() != 16 || !card.bytes().all(|b| b.is_ascii_digit()) {
             problems.push(
-                *row,
-                rows.locate("training_completed_on"),
-                "required",
-                "Wajib diisi bila ada pembayaran insentif atau survei.",
-                "Required when incentive or survey payments are given.",
+                r.row,
+                r.rows.locate("card_number"),
+                "card_number_invalid",
+                "Nomor Kartu Prakerja harus 16 digit.",
+                "The Kartu Prakerja number must be 16 digits.",
             );
         }
-        if let (Some(nik), Some(full_name)) = (nik, full_name) {
-            check_unique(&nik, *row, &mut seen, &mut problems, &rows);
-            out.push(ProgrammeRow {
-                row: *row,
-                nik,
-                full_name,
-                birth_date,
-                facts,
-            });
-        }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems.errors)
+    let facts = Facts {
+        batch: r.number("batch", problems),
+        accepted_on: r.date("accepted_on", problems),
+        card_number,
+        training_bought_on: r.date("training_bought_on", problems),
+        training_title: r.text("training_title"),
+        training_platform: r.text("training_platform"),
+        training_price: r.number("training_price", problems),
+        training_completed_on: r.date("training_completed_on", problems),
+        incentives: payments(r, "incentive", problems),
+        surveys: payments(r, "survey", problems),
+    };
+    let paid = !facts.incentives.is_empty() || !facts.surveys.is_empty();
+    if paid
+        && facts.training_completed_on.is_none()
+        && !r.values.contains_key("training_completed_on")
+    {
+        problems.push(
+            r.row,
+            r.rows.locate("training_completed_on"),
+            "required",
+            "Wajib diisi bila ada pembayaran insentif atau survei.",
+            "Required when incentive or survey payments are given.",
+        );
     }
+    facts
 }
+
+/// A master-list row's own columns: (sex, phone, destination country, return date).
+type MasterExtra = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDate>,
+);
 
 /// Checks a BP2MI master list; all rows or every problem.
 pub fn check_master(sheet: &Sheet, today: NaiveDate) -> Result<Vec<MasterRow>, Vec<RowError>> {
     let rows = map_rows(sheet, MASTER_COLUMNS, |_| None, &["nik", "phone"])?;
-    let mut problems = Problems::default();
-    let mut seen = HashMap::new();
-    let mut out = Vec::with_capacity(rows.rows.len());
-    for (row, values) in &rows.rows {
-        let r = Reader {
-            rows: &rows,
-            row: *row,
-            values,
-            today,
-        };
-        let nik = r.nik(&mut problems);
-        let full_name = r.required("full_name", &mut problems);
-        let birth_date = r.date("birth_date", &mut problems);
-        let return_date = r.date("return_date", &mut problems);
-        let sex = r.text("sex").and_then(|s| match s.to_uppercase().as_str() {
-            "L" | "LAKI-LAKI" | "M" | "MALE" => Some("male".to_string()),
-            "P" | "PEREMPUAN" | "F" | "FEMALE" => Some("female".to_string()),
-            _ => {
-                problems.push(
-                    *row,
-                    rows.locate("sex"),
-                    "sex_invalid",
-                    "Jenis kelamin: L atau P.",
-                    "Sex: L (male) or P (female).",
-                );
-                None
-            }
-        });
-        if let (Some(nik), Some(full_name)) = (nik, full_name) {
-            check_unique(&nik, *row, &mut seen, &mut problems, &rows);
-            out.push(MasterRow {
-                row: *row,
-                nik,
-                full_name,
-                birth_date,
-                sex,
-                phone: r.text("phone"),
-                destination_country: r.text("destination_country"),
-                return_date,
-            });
+    check_rows(&rows, today, master_extra, |named, extra| {
+        let (sex, phone, destination_country, return_date) = extra;
+        MasterRow {
+            row: named.row,
+            nik: named.nik,
+            full_name: named.full_name,
+            birth_date: named.birth_date,
+            sex,
+            phone,
+            destination_country,
+            return_date,
         }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems.errors)
-    }
+    })
+}
+
+fn master_extra(r: &Reader<'_>, problems: &mut Problems) -> MasterExtra {
+    let return_date = r.date("return_date", problems);
+    let sex = r.text("sex").and_then(|s| match s.to_uppercase().as_str() {
+        "L" | "LAKI-LAKI" | "M" | "MALE" => Some("male".to_string()),
+        "P" | "PEREMPUAN" | "F" | "FEMALE" => Some("female".to_string()),
+        _ => {
+            problems.push(
+                r.row,
+                r.rows.locate("sex"),
+                "sex_invalid",
+                "Jenis kelamin: L atau P.",
+                "Sex: L (male) or P (female).",
+            );
+            None
+        }
+    });
+    (
+        sex,
+        r.text("phone"),
+        r.text("destination_country"),
+        return_date,
+    )
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The exchange with the programme office, through the admin's pages, on SQLite and (when
 //! configured) PostgreSQL: master list import, a recipients file linked to the registry, the
 //! review queue, applying the file twice, the outreach list per counter, the status export of
-//! consented people, and files refused with row and column.
+//! consented people, files refused with row and column, and an upgrade from release 0.1
+//! keeping every row.
 // Test code may unwrap: a panic is a failed test with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
 mod common;
+mod upgrade;
 
 use loket::auth::Role;
 use nik::Sex;
@@ -68,7 +70,7 @@ impl Admin {
 /// Waits for a background job: the upload's status leaves `from`.
 async fn wait_status(app: &TestApp, upload_id: i64, from: &str) -> String {
     for _ in 0..600 {
-        let u = loket::reconcile::store::upload(&app.state.db, upload_id)
+        let u = loket::exchange::store::upload(&app.state.db, upload_id)
             .await
             .unwrap()
             .unwrap();
@@ -381,7 +383,7 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
     assert_eq!(r.status(), StatusCode::OK);
     let csv = r.text().await.unwrap();
     let header = csv.lines().next().unwrap();
-    assert_eq!(header, loket::reconcile::service::STATUS_HEADER.join(","));
+    assert_eq!(header, loket::exchange::service::STATUS_HEADER.join(","));
     let siti = csv
         .lines()
         .find(|l| l.starts_with(&exact_nik))
@@ -414,7 +416,7 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
     // Precisely: people whose only change since the upload is their journey are included,
     // people untouched since are not.
     let changed: Vec<i64> =
-        loket::reconcile::store::consented_status(&app.state.db, Some(before_upload), 0, 1000)
+        loket::exchange::store::consented_status(&app.state.db, Some(before_upload), 0, 1000)
             .await
             .unwrap()
             .iter()
@@ -443,14 +445,14 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
     );
 }
 
-async fn rows_of(app: &TestApp, upload: i64) -> Vec<loket::reconcile::store::UploadRow> {
-    loket::reconcile::store::rows_of(&app.state.db, upload, None, 0, 100)
+async fn rows_of(app: &TestApp, upload: i64) -> Vec<loket::exchange::store::UploadRow> {
+    loket::exchange::store::rows_of(&app.state.db, upload, None, 0, 100)
         .await
         .unwrap()
 }
 
-async fn upload_row(app: &TestApp, upload: i64) -> loket::reconcile::store::Upload {
-    loket::reconcile::store::upload(&app.state.db, upload)
+async fn upload_row(app: &TestApp, upload: i64) -> loket::exchange::store::Upload {
+    loket::exchange::store::upload(&app.state.db, upload)
         .await
         .unwrap()
         .unwrap()
@@ -530,8 +532,8 @@ async fn bad_files_are_refused_whole_with_row_and_column(app: &TestApp) {
 async fn store_is_empty(app: &TestApp) -> bool {
     let (uploads, rows, master): (i64, i64, i64) = loket::with_db!(&app.state.db, |pool| {
         sqlx::query_as(
-        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM reconcile_uploads), \
-         (SELECT CAST(COUNT(*) AS BIGINT) FROM reconcile_rows), (SELECT CAST(COUNT(*) AS BIGINT) FROM master_people)"
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM exchange_uploads), \
+         (SELECT CAST(COUNT(*) AS BIGINT) FROM exchange_rows), (SELECT CAST(COUNT(*) AS BIGINT) FROM master_people)"
     )
     .fetch_one(pool)
     .await

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use super::store::{self, NewMasterPerson};
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::participants::model::ParticipantData;
 use crate::vault::{IndexKind, Vault};
 use crate::with_db;
 
@@ -33,9 +34,24 @@ struct Recipient {
     known: bool,
 }
 
+/// Makes the people in the file whom the registry does not know. The app-level demo seeder owns
+/// the synthetic population (names, regions, offices); it is passed in so that the exchange does
+/// not depend on the app's seeder (`loket::demo::stranger_maker()` gives the usual one).
+pub struct StrangerMaker {
+    /// Province codes the strangers are drawn from.
+    pub provinces: Vec<&'static str>,
+    /// One synthetic person of a province with the given NIK serial.
+    pub person: fn(&mut ChaCha8Rng, &str, u16) -> Option<ParticipantData>,
+}
+
 /// Seeds the master list (once) and writes the sample recipients file; returns its rows.
-pub async fn seed_and_write(db: &Db, vault: &Vault, path: &std::path::Path) -> Result<usize> {
-    write_sample(db, vault, path, FROM_REGISTRY, STRANGERS).await
+pub async fn seed_and_write(
+    db: &Db,
+    vault: &Vault,
+    path: &std::path::Path,
+    maker: &StrangerMaker,
+) -> Result<usize> {
+    write_sample(db, vault, path, FROM_REGISTRY, STRANGERS, maker).await
 }
 
 /// Seeds the master list (once, half of the strangers) and writes a recipients file naming
@@ -46,9 +62,10 @@ pub async fn write_sample(
     path: &std::path::Path,
     from_registry: usize,
     strangers: u16,
+    maker: &StrangerMaker,
 ) -> Result<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_211_112);
-    let strangers = make_strangers(&mut rng, strangers);
+    let strangers = make_strangers(&mut rng, strangers, maker);
     if store::master_count(db).await? == 0 {
         let people: Vec<NewMasterPerson> = strangers
             .iter()
@@ -77,14 +94,13 @@ pub async fn write_sample(
     write(db, &mut rng, &recipients, path, from_registry).await
 }
 
-fn make_strangers(rng: &mut ChaCha8Rng, count: u16) -> Vec<Recipient> {
-    let provinces: Vec<&str> = crate::demo::OFFICES.iter().map(|o| o.2).collect();
+fn make_strangers(rng: &mut ChaCha8Rng, count: u16, maker: &StrangerMaker) -> Vec<Recipient> {
     let mut out = Vec::new();
     for serial in 0..count {
-        let Some(province) = provinces.choose(rng) else {
+        let Some(province) = maker.provinces.choose(rng) else {
             break;
         };
-        if let Some(p) = crate::demo::person(rng, province, 9999 - serial % 5000) {
+        if let Some(p) = (maker.person)(rng, province, 9999 - serial % 5000) {
             out.push(Recipient {
                 nik: p.nik.as_str().to_string(),
                 name: p.full_name.as_str().to_string(),

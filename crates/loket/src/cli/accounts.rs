@@ -1,0 +1,130 @@
+//! `loket user` and `loket token`: accounts and partner API tokens.
+
+use std::io::Read;
+
+use anyhow::{bail, Context};
+
+use loket::auth::store::{self as users, NewUser};
+use loket::auth::Role;
+use loket::{AppState, Config};
+
+use super::{TokenAction, UserAction};
+
+/// `loket user add|reset-password`; passwords come from standard input only.
+pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            counter,
+            password_stdin,
+        } => add_user(&state, &username, &role, counter, password_stdin).await,
+        UserAction::ResetPassword {
+            username,
+            password_stdin,
+        } => {
+            let user = users::user_by_username(&state.db, &username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let password = read_password(password_stdin)?;
+            users::set_password(&state.db, user.id, &password).await?;
+            println!("password of {username} changed");
+            Ok(())
+        }
+    }
+}
+
+async fn add_user(
+    state: &AppState,
+    username: &str,
+    role: &str,
+    counter: Option<String>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role)
+        .with_context(|| format!("unknown role {role}; use one of {}", Role::codes()))?;
+    let username = loket::auth::model::parse_username(username)
+        .context("username: 3–40 of a-z, 0-9, . _ -")?;
+    let counter = match counter {
+        Some(code) => Some(
+            loket::counters::counter_by_code(&state.db, &code)
+                .await?
+                .with_context(|| format!("no counter with code {code}"))?,
+        ),
+        None => None,
+    };
+    if role == Role::Petugas && counter.is_none() {
+        bail!("a petugas works at a counter: pass --counter CODE");
+    }
+    let password = read_password(password_stdin)?;
+    let id = users::create_user(
+        &state.db,
+        NewUser {
+            username: &username,
+            password: &password,
+            role,
+            office_id: counter.as_ref().map(|c| c.office_id),
+            counter_id: counter.as_ref().map(|c| c.id),
+        },
+    )
+    .await?;
+    println!("user {username} ({}) created with id {id}", role.code());
+    Ok(())
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if !from_stdin {
+        bail!("pass --password-stdin and write the password to standard input (it never goes on the command line)");
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let password = text.trim_end_matches(['\n', '\r']).to_string();
+    if let Err((id, en)) = users::check_password_rules(&password) {
+        bail!("{id} / {en}");
+    }
+    Ok(password)
+}
+
+/// `loket token create|list|revoke`; a new token is printed once and never again.
+pub async fn token(config: Config, action: TokenAction) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    match action {
+        TokenAction::Create {
+            username,
+            label,
+            days,
+            grants,
+        } => {
+            let user = users::user_by_username(&state.db, &username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
+            let token = users::create_token(&state.db, user.id, &label, &grants, expires).await?;
+            println!("{token}");
+        }
+        TokenAction::List { username } => {
+            let user = users::user_by_username(&state.db, &username)
+                .await?
+                .with_context(|| format!("no user {username}"))?;
+            for t in users::tokens_of(&state.db, user.id).await? {
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:>5}  {:<20} {:<8} grants=[{}] created {} expires {:?} last used {:?}",
+                    t.id, t.label, status, t.grants, t.created_at, t.expires_at, t.last_used_at
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            if !users::revoke_token(&state.db, id).await? {
+                bail!("no active token with id {id}");
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
+}

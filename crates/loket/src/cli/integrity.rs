@@ -1,0 +1,78 @@
+//! `loket keys` and `loket audit`: the data keys and the audit log's hash chain.
+
+use anyhow::bail;
+
+use loket::{AppState, Config};
+
+use super::{progress_bar, AuditAction, KeysAction};
+
+/// `loket keys add|rotate|status`.
+pub async fn keys(config: Config, action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::Add => add_key(&config),
+        KeysAction::Rotate { max_batches } => rotate(config, max_batches).await,
+        KeysAction::Status => status(config).await,
+    }
+}
+
+fn add_key(config: &Config) -> anyhow::Result<()> {
+    if config.data_key.is_some() {
+        let key = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            loket::vault::Vault::generate_master(),
+        );
+        println!("LOKET_DATA_KEY is set: add the new key to it yourself, e.g. LOKET_DATA_KEY=\"1:<old>,2:{key}\", restart, then run `loket keys rotate`.");
+    } else {
+        let id = loket::vault::Vault::add_key_to_file(&config.key_file)?;
+        println!(
+            "key {id} added to {}; run `loket keys rotate` to re-encrypt existing data",
+            config.key_file.display()
+        );
+    }
+    Ok(())
+}
+
+async fn rotate(config: Config, max_batches: Option<usize>) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let total = loket::participants::store::count(&state.db).await?;
+    let bar = progress_bar(total as u64, "rotate");
+    let report =
+        loket::keys::rotate(&state.db, &state.vault, max_batches, |n| bar.inc(n as u64)).await?;
+    bar.finish_and_clear();
+    let state_word = if report.finished {
+        "finished"
+    } else {
+        "paused (run again to resume)"
+    };
+    println!(
+        "rotation to key {}: {} rows re-encrypted in {} batches, {state_word}",
+        report.to_key, report.rows_rewritten, report.batches
+    );
+    Ok(())
+}
+
+async fn status(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    println!(
+        "keys in the ring: {:?}, current {}",
+        state.vault.key_ids(),
+        state.vault.current_key_id()
+    );
+    for (id, count) in loket::keys::key_usage(&state.db).await? {
+        println!("  key {id}: {count} participants");
+    }
+    Ok(())
+}
+
+/// `loket audit verify`: exits non-zero when the hash chain is broken.
+pub async fn audit(config: Config, action: AuditAction) -> anyhow::Result<()> {
+    let AuditAction::Verify = action;
+    let state = AppState::open(config).await?;
+    match loket::audit::verify(&state.db).await? {
+        (checked, None) => println!("audit chain intact: {checked} entries verified"),
+        (checked, Some(broken)) => {
+            bail!("audit chain BROKEN after {checked} good entries: {broken:?}")
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! The `loket` command line: the clap types, one function per subcommand (grouped in files by
+//! topic) and [`dispatch`], which opens what a command needs and runs it. The library holds the
+//! features; this module only parses arguments, prints and sets exit codes.
+
+mod accounts;
+mod files;
+mod integrity;
+mod journey;
+mod link;
+mod network;
+mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use loket::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "loket",
+    version,
+    about = "Counter Layanan Prakerja — BP2MI service counters for Purna PMI"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args)]
+pub struct Global {
+    /// sqlite://path (default, created on first run) or postgres://user@host/db
+    #[arg(long, global = true, env = "LOKET_DATABASE_URL", default_value = loket::config::DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Master data key (32 bytes, base64 or hex). Without it the key file is used or created.
+    #[arg(long, global = true, env = "LOKET_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<String>,
+    /// Where the data key is kept when LOKET_DATA_KEY is not set (created with mode 0600).
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_KEY_FILE",
+        default_value = "data/loket.key"
+    )]
+    pub key_file: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server.
+    Serve {
+        #[arg(long, env = "LOKET_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Seed demo data when the database is empty and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// Mark cookies Secure (when served over HTTPS).
+        #[arg(long, env = "LOKET_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Seed deterministic demo data (offices, 92 counters, Purna PMI, demo accounts).
+    Demo {
+        #[arg(long, default_value_t = 5000)]
+        participants: usize,
+        /// Write the synthetic participants to this CSV file instead of the database.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Import a file (CSV or XLSX); all rows or none.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export to CSV or XLSX.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens for partner systems.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Data keys: add, rotate, status.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// The counter network: list, import or export offices, counters and officers.
+    Counters {
+        #[command(subcommand)]
+        action: CountersAction,
+    },
+    /// The dashboard figures (rollout, officers, reach, projection) for scripts.
+    Dashboard {
+        /// Print the full figures as JSON (the same as /api/v1/dashboard).
+        #[arg(long)]
+        json: bool,
+        /// national, province:35, office:UPT-JATIM or counter:UPT-JATIM-01
+        #[arg(long, default_value = "national")]
+        scope: String,
+        /// The day the figures are for, YYYY-MM-DD (default today, WIB).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// The Prakerja journey: rebuild the per-participant projection and the funnel roll-up from the events.
+    Journey {
+        #[command(subcommand)]
+        action: JourneyAction,
+    },
+    /// Record linkage of CSV lists: run, dedupe, evaluate, generate, encode, example-config.
+    Link {
+        #[command(subcommand)]
+        action: link::LinkCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CountersAction {
+    /// Every counter with its office, status and planned opening date.
+    List,
+    /// Import offices, counters or officers (CSV or XLSX); all rows or none.
+    Import {
+        /// offices, counters or officers
+        kind: String,
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export offices, counters or officers.
+    Export {
+        /// offices, counters or officers
+        kind: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum JourneyAction {
+    /// Recompute every participant's journey row from their events, sessions and contacts.
+    Rebuild,
+}
+
+#[derive(Subcommand)]
+pub enum ImportWhat {
+    /// Purna PMI records. Columns: see the README (nik, full_name, sex, birth_date, consent_processing, …).
+    Participants {
+        file: PathBuf,
+        /// Check the file and report problems without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Counter code the people are registered at (e.g. UPT-JATIM-01).
+        #[arg(long)]
+        counter: Option<String>,
+    },
+    /// The training catalogue: one row per training (training_id, title, institution_id, …,
+    /// price_tokopedia … price_kariermu). Re-importing the same file changes nothing.
+    Catalog {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Subcommand)]
+pub enum ExportWhat {
+    Participants {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// Output file (default: participants.csv / participants.xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Why the export is made (required; kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// The training catalogue, in the import format.
+    Catalog {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: FileFormat,
+        /// Output file (default: catalog.csv / catalog.xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, koordinator, petugas, mitra or auditor
+        #[arg(long)]
+        role: String,
+        /// Counter code for a petugas (its office is taken from it).
+        #[arg(long)]
+        counter: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password, read from standard input.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenAction {
+    /// Create an API token for a user and print it once.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        days: Option<i64>,
+        /// What a partner token may reach, e.g. exchange:participants (repeatable).
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+    },
+    /// List a user's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        username: String,
+    },
+    /// Revoke a token at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysAction {
+    /// Add a new key to the key file; it seals new data from the next start on.
+    Add,
+    /// Re-encrypt NIK/KK/phone under the newest key and rebuild blind indexes (resumable).
+    Rotate {
+        /// Stop after this many batches of 1,000 (run again to resume).
+        #[arg(long)]
+        max_batches: Option<usize>,
+    },
+    /// How many records each key protects (an old key may be removed once it protects none).
+    Status,
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Check the audit log's hash chain; exits non-zero if a row was changed or removed.
+    Verify,
+}
+
+/// The configuration the global flags describe (everything else at its default).
+fn config(global: &Global) -> Config {
+    Config {
+        database_url: global.database_url.clone(),
+        data_key: global.data_key.clone(),
+        key_file: global.key_file.clone(),
+        ..Config::default()
+    }
+}
+
+/// A progress bar on stderr for `len` rows of `what`.
+fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{what} {{bar:40}} {{pos}}/{{len}} ({{per_sec}}, {{eta}})"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let config = config(&cli.global);
+    match cli.command {
+        Command::Link { action } => link::run(action),
+        Command::Serve {
+            bind,
+            demo,
+            secure_cookies,
+        } => server::serve(config, bind, demo, secure_cookies).await,
+        Command::Migrate => server::migrate(config).await,
+        Command::Demo { participants, csv } => server::demo(config, participants, csv).await,
+        Command::Import { what } => files::import(config, what).await,
+        Command::Export { what } => files::export(config, what).await,
+        Command::User { action } => accounts::user(config, action).await,
+        Command::Token { action } => accounts::token(config, action).await,
+        Command::Keys { action } => integrity::keys(config, action).await,
+        Command::Audit { action } => integrity::audit(config, action).await,
+        Command::Counters { action } => network::counters(config, action).await,
+        Command::Dashboard { json, scope, as_of } => {
+            network::dashboard(config, json, &scope, as_of.as_deref()).await
+        }
+        Command::Journey { action } => journey::journey(config, action).await,
+    }
+}

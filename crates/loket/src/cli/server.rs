@@ -1,0 +1,85 @@
+//! `loket serve`, `loket migrate` and `loket demo`: running the app and preparing its database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use loket::{AppState, Application, Config};
+
+/// `loket serve`: runs the web server until stopped, seeding demo data first with `--demo`.
+pub async fn serve(
+    mut config: Config,
+    bind: SocketAddr,
+    demo: bool,
+    secure_cookies: bool,
+) -> anyhow::Result<()> {
+    config.bind = bind;
+    config.secure_cookies = secure_cookies;
+    let app = Application::build(config.clone())
+        .await
+        .with_context(|| format!("starting loket ({config})"))?;
+    if demo {
+        print_demo(app.state(), 5000).await?;
+    }
+    println!("loket listening on http://{}", app.local_addr()?);
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `loket migrate`: opening the app applies the pending migrations.
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    AppState::open(config).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+/// `loket demo`: seeds the database, or with `--csv` only writes the synthetic people to a file.
+pub async fn demo(config: Config, participants: usize, csv: Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(path) = csv {
+        let written = loket::demo::write_csv(&path, participants, 20_210_630)?;
+        println!(
+            "{written} baris ditulis ke / rows written to {}",
+            path.display()
+        );
+        return Ok(());
+    }
+    let state = AppState::open(config).await?;
+    print_demo(&state, participants).await
+}
+
+async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()> {
+    let summary = loket::demo::seed(&state.db, &state.vault, participants).await?;
+    println!(
+        "Data demo / demo data: {} kantor/offices, {} loket/counters, {} Purna PMI",
+        summary.offices, summary.counters, summary.participants
+    );
+    let (trainings, institutions) = loket::catalog::store::counts(&state.db).await?;
+    println!(
+        "Katalog / catalogue: {trainings} pelatihan/trainings, {institutions} lembaga/institutions"
+    );
+    // A programme-office file to try the exchange with, next to the database's key.
+    let dir = state
+        .config
+        .key_file
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let sample = dir.join("contoh-penerima-prakerja.csv");
+    let maker = loket::demo::stranger_maker();
+    let rows =
+        loket::exchange::demo::seed_and_write(&state.db, &state.vault, &sample, &maker).await?;
+    println!(
+        "Contoh berkas Prakerja / sample programme-office file ({rows} rows): {} (upload at /exchange)",
+        sample.display()
+    );
+    for login in &summary.logins {
+        println!(
+            "  login: {:<12} password: {:<28} ({})",
+            login.username,
+            login.password,
+            login.role.code()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Applying a reviewed upload: the journey events each row states, once (applying the same
+//! file twice adds nothing), a page at a time so that a restart resumes where it stopped.
+
+use chrono::NaiveDate;
+
+use super::model::*;
+use super::service::ENTITY;
+use super::store;
+use crate::access::{self, Action};
+use crate::audit::{self, Actor, Entry};
+use crate::error::{AppError, Result};
+use crate::journey::model::Source;
+use crate::journey::model::{effective, local_day, Stage};
+use crate::journey::service::{record_event, EventInput};
+use crate::state::AppState;
+
+/// Starts (or resumes) applying a reviewed upload.
+pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
+    access::require(&state.db, actor, Action::ManageExchange).await?;
+    let upload = store::upload(&state.db, upload_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let open = store::counts(&state.db, upload_id)
+        .await?
+        .into_iter()
+        .find(|(d, ..)| d == Decision::Review.code())
+        .map_or(0, |(_, n, _)| n);
+    if open > 0 {
+        return Err(AppError::Refused {
+            code: "review_unfinished",
+            message: format!("Masih ada {open} baris yang perlu diperiksa sebelum diterapkan."),
+            message_en: format!("{open} row(s) still need review before applying."),
+        });
+    }
+    match upload.status() {
+        UploadStatus::Review | UploadStatus::Applying => {}
+        UploadStatus::Applied => {
+            return Err(AppError::Refused {
+                code: "upload_applied",
+                message: "Berkas ini sudah diterapkan.".into(),
+                message_en: "This upload is already applied.".into(),
+            })
+        }
+        UploadStatus::Linking | UploadStatus::Failed => {
+            return Err(AppError::Refused {
+                code: "upload_not_linked",
+                message: "Berkas ini belum selesai dicocokkan.".into(),
+                message_en: "This upload has not finished linking.".into(),
+            })
+        }
+    }
+    store::move_status(
+        &state.db,
+        upload_id,
+        &[UploadStatus::Review, UploadStatus::Applying],
+        UploadStatus::Applying,
+        None,
+    )
+    .await?;
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("exchange.apply", ENTITY, upload_id),
+    )
+    .await?;
+    let (state, actor) = (state.clone(), actor.clone());
+    tokio::spawn(async move {
+        if let Err(e) = apply_all(&state, &actor, upload_id).await {
+            e.log();
+            let note = format!("{e}");
+            // Stays `applying`: applying again resumes where it stopped.
+            let _ = store::move_status(
+                &state.db,
+                upload_id,
+                &[UploadStatus::Applying],
+                UploadStatus::Applying,
+                Some(&note),
+            )
+            .await;
+        }
+    });
+    Ok(())
+}
+
+/// Applies every row not applied yet, a page at a time, then marks the upload applied.
+pub async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
+    const PAGE: i64 = 500;
+    // Rows name different people (the assignment is one-to-one), so several are applied at
+    // once: their audit entries then share commits instead of each waiting for its own.
+    const AT_ONCE: usize = 8;
+    let mut after = 0;
+    loop {
+        let rows = store::rows_of(&state.db, upload_id, None, after, PAGE).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.row_no;
+        let mut running = tokio::task::JoinSet::new();
+        for row in rows.into_iter().filter(|r| !r.applied) {
+            if running.len() >= AT_ONCE {
+                joined(running.join_next().await)?;
+            }
+            let (state, actor) = (state.clone(), actor.clone());
+            running.spawn(async move {
+                let (created, note) = match (row.decision(), row.participant_id) {
+                    (d, Some(pid)) if d.is_linked() => {
+                        apply_row(&state, &actor, upload_id, &row, pid).await?
+                    }
+                    _ => (0, None),
+                };
+                store::mark_applied(&state.db, upload_id, row.id, created, note.as_deref()).await
+            });
+        }
+        while let Some(done) = running.join_next().await {
+            joined(Some(done))?;
+        }
+    }
+    store::finish_apply(&state.db, upload_id, actor.user.id).await?;
+    let upload = store::upload(&state.db, upload_id).await?;
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("exchange.applied", ENTITY, upload_id).fields(vec![format!(
+            "events={}",
+            upload.map_or(0, |u| u.events_created)
+        )]),
+    )
+    .await?;
+    Ok(())
+}
+
+fn joined(done: Option<std::result::Result<Result<()>, tokio::task::JoinError>>) -> Result<()> {
+    match done {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => Err(AppError::Internal(anyhow::anyhow!("apply task: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// Whether the person's journey already holds the event (any source): then the file row
+/// adds nothing, which is what makes applying the same file twice harmless.
+fn already_recorded(
+    existing: &mut Vec<(Stage, NaiveDate, Option<i64>)>,
+    planned: &PlannedEvent,
+    batch_id: Option<i64>,
+) -> bool {
+    let found = existing.iter().position(|(stage, on, batch)| {
+        *stage == planned.stage
+            && match planned.stage {
+                // Joining is one fact per batch, whatever day was written down for it.
+                Stage::JoinedBatch => batch_id.is_some() && *batch == batch_id,
+                // Only one acceptance counts per batch; the day may differ between sources.
+                Stage::Accepted => true,
+                _ => *on == planned.on,
+            }
+    });
+    // Each stored event answers for one planned event (two payments on one day are two).
+    found.map(|i| existing.remove(i)).is_some()
+}
+
+/// Records the events a row states that the journey does not hold yet. The programme office
+/// is the authority on its own steps, so an event the counter rules would refuse (a step
+/// before it was never recorded at the counter) is kept with an override naming the file.
+async fn apply_row(
+    state: &AppState,
+    actor: &Actor,
+    upload_id: i64,
+    row: &store::UploadRow,
+    participant_id: i64,
+) -> Result<(i64, Option<String>)> {
+    let facts: Facts = serde_json::from_str(&row.facts)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("facts of row {}: {e}", row.id)))?;
+    let rules = crate::journey::store::rules(&state.db).await?;
+    let events = crate::journey::store::events_of(&state.db, participant_id).await?;
+    let mut existing: Vec<(Stage, NaiveDate, Option<i64>)> = effective(&events)
+        .iter()
+        .filter_map(|e| {
+            Some((
+                Stage::parse(&e.stage)?,
+                local_day(e.occurred_at),
+                e.batch_id,
+            ))
+        })
+        .collect();
+    let reason = format!(
+        "Data resmi Manajemen Pelaksana Prakerja (unggahan #{upload_id}, baris {})",
+        row.row_no
+    );
+    let mut created = 0;
+    for planned in facts.planned_events() {
+        let batch_id = planned
+            .batch
+            .and_then(|n| rules.batch_by_number(n))
+            .map(|b| b.id);
+        if already_recorded(&mut existing, &planned, batch_id) {
+            continue;
+        }
+        let mut input = EventInput {
+            stage: planned.stage.code().to_string(),
+            occurred_on: Some(planned.on),
+            batch: planned.batch,
+            card_number: planned.card_number.clone(),
+            training_title: planned.training_title.clone(),
+            training_platform: planned.training_platform.clone(),
+            amount: planned.amount,
+            detail: Some(format!("upload={upload_id} row={}", row.row_no)),
+            ..Default::default()
+        };
+        let mut result = record_event(state, actor, participant_id, &input, Source::Import).await;
+        if matches!(result, Err(AppError::Refused { .. })) {
+            input.override_reason = Some(reason.clone());
+            input.eligibility_reason = Some(reason.clone());
+            result = record_event(state, actor, participant_id, &input, Source::Import).await;
+        }
+        match result {
+            Ok(_) => created += 1,
+            Err(e) if e.status().is_client_error() => {
+                let (id, en) = e.messages();
+                // Later steps depend on this one: the rest of the row waits for a correction.
+                return Ok((
+                    created,
+                    Some(format!("{}: {id} / {en}", planned.stage.code())),
+                ));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((created, None))
+}
