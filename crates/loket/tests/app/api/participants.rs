@@ -1,32 +1,18 @@
 use loket::auth::Role;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{person_json, TestApp};
+use crate::common::{assert_api_error, person_json, TestApp};
 use crate::on_each_backend;
 
 const NIK: &str = "3201014505900001";
 
-async fn post(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn registers_reads_and_finds(app: &TestApp) {
-    let (_, token) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
+    let (_, token) = app.officer_a().await;
+    let api = app.api(&token);
+    let response = api
+        .register(&person_json("3201-0145-0590-0001", "Siti  Aminah"))
         .await;
-    let response = post(
-        app,
-        &token,
-        &person_json("3201-0145-0590-0001", "Siti  Aminah"),
-    )
-    .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(response.headers()["etag"], "\"1\"");
     let created: Value = response.json().await.unwrap();
@@ -40,50 +26,18 @@ async fn registers_reads_and_finds(app: &TestApp) {
     assert_eq!(created["consent"]["sharing"], true);
     assert_eq!(created["flags"], json!([]));
 
-    let read: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants/{id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read = api.get_json(&format!("/api/v1/participants/{id}")).await;
     assert_eq!(read["full_name"], "Siti Aminah");
 
-    let by_nik: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants?nik={NIK}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_nik = api
+        .get_json(&format!("/api/v1/participants?nik={NIK}"))
+        .await;
     assert_eq!(by_nik["items"][0]["id"], id);
-    let by_name: Value = app
-        .client
-        .get(app.url("/api/v1/participants?name=siti%20amin"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_name = api.get_json("/api/v1/participants?name=siti%20amin").await;
     assert_eq!(by_name["items"].as_array().unwrap().len(), 1);
-    let none: Value = app
-        .client
-        .get(app.url("/api/v1/participants?nik=3201011203850002"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let none = api
+        .get_json("/api/v1/participants?nik=3201011203850002")
+        .await;
     assert_eq!(none["items"], json!([]));
 }
 
@@ -93,11 +47,10 @@ async fn an_officer_registers_a_purna_pmi_and_finds_them_by_nik_and_name() {
 }
 
 async fn bad_input_is_refused_clearly(app: &TestApp) {
-    let (_, token) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, token) = app.officer_a().await;
+    let api = app.api(&token);
     // Wrong NIK: a stable code, the field, both languages.
-    let response = post(app, &token, &person_json("320101450590", "Siti")).await;
+    let response = api.register(&person_json("320101450590", "Siti")).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "nik_invalid");
@@ -108,7 +61,7 @@ async fn bad_input_is_refused_clearly(app: &TestApp) {
     // Other fields: validation_failed, listing every field.
     let mut bad = person_json(NIK, "S");
     bad["phone"] = json!("abc");
-    let body: Value = post(app, &token, &bad).await.json().await.unwrap();
+    let body: Value = api.register(&bad).await.json().await.unwrap();
     assert_eq!(body["error"]["code"], "validation_failed");
     let fields: Vec<&str> = body["error"]["fields"]
         .as_array()
@@ -119,57 +72,33 @@ async fn bad_input_is_refused_clearly(app: &TestApp) {
     assert_eq!(fields, ["full_name", "phone"]);
 
     // Malformed JSON, wrong shape, oversize body.
-    let response = app
-        .client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(&token)
+    let response = api
+        .request(Method::POST, "/api/v1/participants")
         .header("content-type", "application/json")
         .body("{\"nik\": ")
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["code"],
-        "bad_request"
-    );
-    let response = post(app, &token, &json!({"nik": ["x"]})).await;
+    assert_api_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    let response = api.register(&json!({"nik": ["x"]})).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let huge = json!({"nik": NIK, "full_name": "x".repeat(400_000)});
-    let response = post(app, &token, &huge).await;
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["code"],
-        "payload_too_large"
-    );
+    let response = api.register(&huge).await;
+    assert_api_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 
     // Nothing was stored by any of it.
-    assert_eq!(
-        loket::participants::store::count(&app.state.db)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.participant_count().await, 0);
 
     // One person per NIK.
     assert_eq!(
-        post(app, &token, &person_json(NIK, "Siti Aminah"))
+        api.register(&person_json(NIK, "Siti Aminah"))
             .await
             .status(),
         StatusCode::CREATED
     );
-    let response = post(app, &token, &person_json(NIK, "Siti Lain")).await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["code"],
-        "nik_duplicate"
-    );
-    assert_eq!(
-        loket::participants::store::count(&app.state.db)
-            .await
-            .unwrap(),
-        1
-    );
+    let response = api.register(&person_json(NIK, "Siti Lain")).await;
+    assert_api_error(response, StatusCode::CONFLICT, "nik_duplicate").await;
+    assert_eq!(app.participant_count().await, 1);
 }
 
 #[tokio::test]
@@ -178,25 +107,19 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
 }
 
 async fn concurrent_edits_are_detected(app: &TestApp) {
-    let (_, token) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
-    let created: Value = post(app, &token, &person_json(NIK, "Siti Aminah"))
+    let (_, token) = app.officer_a().await;
+    let api = app.api(&token);
+    let created: Value = api
+        .register(&person_json(NIK, "Siti Aminah"))
         .await
         .json()
         .await
         .unwrap();
-    let url = app.url(&format!("/api/v1/participants/{}", created["id"]));
+    let path = format!("/api/v1/participants/{}", created["id"]);
 
-    let response = app
-        .client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("If-Match", "\"1\"")
-        .json(&json!({"email": "siti@gmail.com"}))
-        .send()
-        .await
-        .unwrap();
+    let response = api
+        .patch(&path, Some("\"1\""), &json!({"email": "siti@gmail.com"}))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Value = response.json().await.unwrap();
     assert_eq!(updated["version"], 2);
@@ -207,51 +130,21 @@ async fn concurrent_edits_are_detected(app: &TestApp) {
     );
 
     // A second officer still holding version 1 must not overwrite the change.
-    let response = app
-        .client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("If-Match", "\"1\"")
-        .json(&json!({"email": "lain@gmail.com"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["code"],
-        "version_conflict"
-    );
-    let response = app
-        .client
-        .patch(&url)
-        .bearer_auth(&token)
-        .json(&json!({"email": "lain@gmail.com"}))
-        .send()
-        .await
-        .unwrap();
+    let response = api
+        .patch(&path, Some("\"1\""), &json!({"email": "lain@gmail.com"}))
+        .await;
+    assert_api_error(response, StatusCode::CONFLICT, "version_conflict").await;
+    let response = api
+        .patch(&path, None, &json!({"email": "lain@gmail.com"}))
+        .await;
     assert_eq!(response.status(), StatusCode::PRECONDITION_REQUIRED);
-    let now: Value = app
-        .client
-        .get(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let now = api.get_json(&path).await;
     assert_eq!(now["email"], "siti@gmail.com");
 
     // A birth date that disagrees with the NIK is kept and flagged.
-    let response = app
-        .client
-        .patch(&url)
-        .bearer_auth(&token)
-        .header("If-Match", "2")
-        .json(&json!({"birth_date": "1990-06-05"}))
-        .send()
-        .await
-        .unwrap();
+    let response = api
+        .patch(&path, Some("2"), &json!({"birth_date": "1990-06-05"}))
+        .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["birth_date"], "1990-06-05");
     assert_eq!(body["nik_info"]["birth_date"], "1990-05-05");
@@ -264,95 +157,54 @@ async fn concurrent_edits_are_detected_never_silently_lost() {
 }
 
 async fn scopes_and_authentication(app: &TestApp) {
-    let (_, officer_a) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, officer_a) = app.officer_a().await;
     let (_, officer_b) = app
         .user("petugas.b", Role::Petugas, Some(app.counter_b))
         .await;
     let (_, auditor) = app.user("auditor", Role::Auditor, None).await;
     let (_, mitra) = app.user("mitra", Role::Mitra, None).await;
-    let created: Value = post(app, &officer_a, &person_json(NIK, "Siti Aminah"))
+    let created: Value = app
+        .api(&officer_a)
+        .register(&person_json(NIK, "Siti Aminah"))
         .await
         .json()
         .await
         .unwrap();
-    let url = app.url(&format!("/api/v1/participants/{}", created["id"]));
+    let path = format!("/api/v1/participants/{}", created["id"]);
 
     // No personal data without authentication.
-    let anonymous = app.client.get(&url).send().await.unwrap();
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let anonymous = app.get(&path).await;
+    assert_api_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
     assert_eq!(
-        anonymous.json::<Value>().await.unwrap()["error"]["code"],
-        "unauthorized"
-    );
-    assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth("lkt_forged")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.api("lkt_forged").get(&path).await.status(),
         StatusCode::UNAUTHORIZED
     );
 
     // Another counter's officer neither reads nor finds the person.
     assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth(&officer_b)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.api(&officer_b).get(&path).await.status(),
         StatusCode::FORBIDDEN
     );
-    let found: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants?nik={NIK}")))
-        .bearer_auth(&officer_b)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = app
+        .api(&officer_b)
+        .get_json(&format!("/api/v1/participants?nik={NIK}"))
+        .await;
     assert_eq!(found["items"], json!([]));
 
     // The auditor reads but cannot change; a partner system reaches no officer data.
-    assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth(&auditor)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
-    let response = app
-        .client
-        .patch(&url)
-        .bearer_auth(&auditor)
-        .header("If-Match", "1")
-        .json(&json!({"email": "a@b.co"}))
-        .send()
-        .await
-        .unwrap();
+    let auditor = app.api(&auditor);
+    assert_eq!(auditor.get(&path).await.status(), StatusCode::OK);
+    let response = auditor
+        .patch(&path, Some("1"), &json!({"email": "a@b.co"}))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(
-        app.client
-            .get(&url)
-            .bearer_auth(&mitra)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        app.api(&mitra).get(&path).await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        post(app, &auditor, &person_json("3201011203850002", "Budi"))
+        auditor
+            .register(&person_json("3201011203850002", "Budi"))
             .await
             .status(),
         StatusCode::FORBIDDEN
@@ -365,11 +217,10 @@ async fn an_officer_sees_only_their_own_counters_people() {
 }
 
 async fn personal_data_is_encrypted_at_rest(app: &TestApp) {
-    let (_, token) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, token) = app.officer_a().await;
     assert_eq!(
-        post(app, &token, &person_json(NIK, "Siti Aminah"))
+        app.api(&token)
+            .register(&person_json(NIK, "Siti Aminah"))
             .await
             .status(),
         StatusCode::CREATED
