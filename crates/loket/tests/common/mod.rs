@@ -390,6 +390,16 @@ pub async fn assert_api_error(
     );
 }
 
+/// Asserts a page's answer: `status`, with `words` in its text.
+pub async fn assert_page_says(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+    words: &str,
+) {
+    assert_eq!(response.status(), status);
+    assert!(response.text().await.unwrap().contains(words));
+}
+
 /// Registration details for storing people directly: at `counter`, by no officer, now.
 pub fn registration_at(counter: Option<i64>) -> loket::participants::store::Registration {
     loket::participants::store::Registration {

@@ -3,7 +3,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::common::{
-    cookie_client, person_json, post_login, session_cookie, Api, Session, TestApp, PASSWORD,
+    assert_page_says, cookie_client, person_json, post_login, session_cookie, Api, Session,
+    TestApp, PASSWORD,
 };
 use crate::on_each_backend;
 
@@ -294,12 +295,12 @@ async fn a_thousand_wrong_passwords(app: &TestApp) {
     assert_eq!(statuses.get(&429), Some(&995), "{statuses:?}");
     // While blocked, even the right password is refused, with a clear message.
     let response = post_login(&app.client, app, "petugas.a", PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Terlalu banyak percobaan"));
+    assert_page_says(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Terlalu banyak percobaan",
+    )
+    .await;
     let denied = loket::audit::page(&app.state.db, 0, 5000)
         .await
         .unwrap()

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::common::{assert_api_error, TestApp};
+use crate::common::{assert_api_error, assert_page_says, TestApp};
 use crate::on_each_backend;
 
 async fn health_and_openapi(app: &TestApp) {
@@ -26,12 +26,7 @@ async fn health_and_openapi(app: &TestApp) {
     let response = app.get("/api/v1/nothing").await;
     assert_api_error(response, StatusCode::NOT_FOUND, "not_found").await;
     let response = app.get("/nothing").await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Data tidak ditemukan"));
+    assert_page_says(response, StatusCode::NOT_FOUND, "Data tidak ditemukan").await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::common::{post_login, TestApp};
+use crate::common::{assert_page_says, post_login, TestApp};
 use crate::on_each_backend;
 
 fn registration<'a>(csrf: &'a str, nik: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -27,12 +27,12 @@ async fn register_through_forms(app: &TestApp) {
         "/login?next=%2Fparticipants%3Fq%3Dsiti"
     );
     let wrong = post_login(&app.client, app, "petugas.a", "salah-sekali-123").await;
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert!(wrong
-        .text()
-        .await
-        .unwrap()
-        .contains("Nama pengguna atau kata sandi salah"));
+    assert_page_says(
+        wrong,
+        StatusCode::UNAUTHORIZED,
+        "Nama pengguna atau kata sandi salah",
+    )
+    .await;
 
     let officer = app.session("petugas.a").await;
     let csrf = &officer.csrf;
@@ -88,12 +88,12 @@ async fn register_through_forms(app: &TestApp) {
     let response = officer.post_form(&edit_path, &change).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let response = officer.post_form(&edit_path, &change).await;
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("baru saja diubah orang lain"));
+    assert_page_says(
+        response,
+        StatusCode::CONFLICT,
+        "baru saja diubah orang lain",
+    )
+    .await;
 }
 
 #[tokio::test]
