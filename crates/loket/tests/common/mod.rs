@@ -16,7 +16,8 @@ pub enum Backend {
     Postgres,
 }
 
-fn required(part: &str) -> bool {
+/// Whether `LOKET_TEST_REQUIRE` names `part` (`postgres`, `browser`): then a skip is a failure.
+pub fn required(part: &str) -> bool {
     std::env::var("LOKET_TEST_REQUIRE")
         .map(|v| v.split(',').any(|p| p.trim() == part))
         .unwrap_or(false)
@@ -251,11 +252,7 @@ macro_rules! on_each_backend {
 /// A cookie-keeping client signed in as `username`, with the session's CSRF token (read from
 /// the sign-out form every signed-in page carries).
 pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = cookie_client();
     let response = client
         .post(app.url("/login"))
         .form(&[
@@ -271,22 +268,8 @@ pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String)
         reqwest::StatusCode::SEE_OTHER,
         "{username} signs in"
     );
-    let page = client
-        .get(app.url("/participants"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let page = page_text(&client, app, "/participants").await;
+    let csrf = csrf_in(&page).unwrap();
     (client, csrf)
 }
 
@@ -324,4 +307,250 @@ pub async fn certify(app: &TestApp, user_id: i64) {
             .await
             .unwrap();
     });
+}
+
+// Calls as the stories make them: the JSON API with a token, the pages with a signed-in
+// session (cookie and CSRF token), the login form, and what a response or page holds.
+
+/// A client that keeps its cookies and does not follow redirects (a browser without scripts).
+pub fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Posts the login form (username and password only) with `client`; the caller judges the answer.
+pub async fn post_login(
+    client: &reqwest::Client,
+    app: &TestApp,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(app.url("/login"))
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie (`name=value`) a response sets, for a client that keeps no cookies.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The CSRF token of the first form on `page` that carries one.
+pub fn csrf_in(page: &str) -> Option<String> {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+}
+
+/// The text of the page at `path`, fetched with `client` (whatever the status).
+pub async fn page_text(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client
+        .get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A response's status and JSON body (`Null` when the body is not JSON).
+pub async fn status_and_json(
+    response: reqwest::Response,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let status = response.status();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Asserts the API's answer: `status`, with the stable error `code` in its error body.
+pub async fn assert_api_error(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+    code: &str,
+) {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        code
+    );
+}
+
+/// Asserts a page's answer: `status`, with `words` in its text.
+pub async fn assert_page_says(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+    words: &str,
+) {
+    assert_eq!(response.status(), status);
+    assert!(response.text().await.unwrap().contains(words));
+}
+
+/// Registration details for storing people directly: at `counter`, by no officer, now.
+pub fn registration_at(counter: Option<i64>) -> loket::participants::store::Registration {
+    loket::participants::store::Registration {
+        counter_id: counter,
+        officer_id: None,
+        at: chrono::Utc::now(),
+    }
+}
+
+impl TestApp {
+    /// A caller of the JSON API with `token`.
+    pub fn api(&self, token: &str) -> Api<'_> {
+        Api {
+            app: self,
+            token: token.to_string(),
+        }
+    }
+
+    /// `username` signed in through the login form (see [`sign_in`]).
+    pub async fn session(&self, username: &str) -> Session<'_> {
+        let (client, csrf) = sign_in(self, username).await;
+        Session {
+            app: self,
+            client,
+            csrf,
+        }
+    }
+
+    /// An anonymous GET of `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The JSON body of an anonymous GET of `path`.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    /// `petugas.a`, an officer at counter A: (user id, API token).
+    pub async fn officer_a(&self) -> (i64, String) {
+        self.user("petugas.a", Role::Petugas, Some(self.counter_a))
+            .await
+    }
+
+    /// How many people are registered, all counters together.
+    pub async fn participant_count(&self) -> i64 {
+        loket::participants::store::count(&self.state.db)
+            .await
+            .unwrap()
+    }
+
+    /// Opens another operating counter in `office`.
+    pub async fn add_counter(&self, office: i64, code: &str, name: &str) -> i64 {
+        loket::counters::create_counter(&self.state.db, office, code, name, "operating")
+            .await
+            .unwrap()
+    }
+}
+
+/// One caller of the JSON API, with a bearer token.
+pub struct Api<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl Api<'_> {
+    /// A request to `path` carrying the token, to add headers or a body to.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.app
+            .client
+            .request(method, self.app.url(path))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON body of a GET of `path` (whatever the status).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A PATCH of `path`, with `If-Match: version` when a version is given.
+    pub async fn patch(
+        &self,
+        path: &str,
+        version: Option<&str>,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        let mut request = self.request(reqwest::Method::PATCH, path);
+        if let Some(version) = version {
+            request = request.header("If-Match", version);
+        }
+        request.json(body).send().await.unwrap()
+    }
+
+    /// Registers a person (`POST /api/v1/participants`); the caller judges the answer.
+    pub async fn register(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.post("/api/v1/participants", body).await
+    }
+
+    /// Registers `person_json(nik, name)`, expects it stored and returns the id.
+    pub async fn register_person(&self, nik: &str, name: &str) -> i64 {
+        let response = self.register(&person_json(nik, name)).await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+/// A signed-in user of the pages: a cookie-keeping client and the session's CSRF token.
+pub struct Session<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+impl Session<'_> {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.app.url(path)).send().await.unwrap()
+    }
+
+    /// The text of the page at `path` (whatever the status).
+    pub async fn page(&self, path: &str) -> String {
+        page_text(&self.client, self.app, path).await
+    }
+
+    /// Posts `form` as it is (add the `csrf` field yourself when the form needs it).
+    pub async fn post_form<T: serde::Serialize + ?Sized>(
+        &self,
+        path: &str,
+        form: &T,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.app.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
 }

@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 use loket::auth::Role;
 use loket::participants::model::*;
-use loket::participants::store::{self, Registration};
+use loket::participants::store;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{TestApp, PASSWORD};
+use crate::common::{csrf_in, post_login, registration_at, session_cookie, TestApp, PASSWORD};
 use crate::on_each_backend;
 
 /// The callers, in the order of each row's expected statuses.
@@ -218,22 +218,11 @@ struct Caller {
     csrf: String,
 }
 
+/// A session of `username` as (cookie, CSRF token), kept by the caller: one client holds many.
 async fn session(app: &TestApp, username: &str) -> (String, String) {
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", username), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&app.client, app, username, PASSWORD).await;
     assert_eq!(response.status(), 303, "{username} signs in");
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&response);
     let page = app
         .client
         .get(app.url("/participants"))
@@ -244,11 +233,7 @@ async fn session(app: &TestApp, username: &str) -> (String, String) {
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .map(|s| s.split('"').next().unwrap().to_string())
-        .unwrap_or_default();
+    let csrf = csrf_in(&page).unwrap_or_default();
     (cookie, csrf)
 }
 
@@ -307,11 +292,7 @@ async fn person_at_a(app: &TestApp, serial: u16) -> (i64, String) {
         ..Default::default()
     };
     let data = validate(&fields, loket::clock::today()).unwrap();
-    let reg = Registration {
-        counter_id: Some(app.counter_a),
-        officer_id: None,
-        at: chrono::Utc::now(),
-    };
+    let reg = registration_at(Some(app.counter_a));
     let id = store::insert(&app.state.db, &app.state.vault, &data, reg)
         .await
         .unwrap();
@@ -429,15 +410,7 @@ fn form_body(
 }
 
 async fn matrix(app: &TestApp) {
-    let counter_a2 = loket::counters::create_counter(
-        &app.state.db,
-        app.office_a,
-        "A-02",
-        "Loket A2",
-        "operating",
-    )
-    .await
-    .unwrap();
+    let counter_a2 = app.add_counter(app.office_a, "A-02", "Loket A2").await;
     // The demo catalogue gives training 1 and institution 1.
     loket::catalog::demo::seed(&app.state.db).await.unwrap();
     let mut callers = Vec::new();
@@ -567,15 +540,7 @@ async fn every_route_answers_every_role_in_and_out_of_scope_as_the_policy_says()
 #[tokio::test]
 async fn every_api_route_is_described_in_the_openapi_document() {
     let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
-    let doc: serde_json::Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.get_json("/api/openapi.json").await;
     let mut missing = Vec::new();
     for (method, path) in routes_in_source() {
         let api = path.starts_with("/api/v1/") || path == "/healthz";

@@ -1,29 +1,12 @@
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::common::TestApp;
+use crate::common::{assert_api_error, assert_page_says, TestApp};
 use crate::on_each_backend;
 
 async fn health_and_openapi(app: &TestApp) {
-    let health: Value = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = app.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
-    let doc: Value = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = app.get_json("/api/openapi.json").await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     // Every API route of the router is described.
     for (path, methods) in [
@@ -40,24 +23,10 @@ async fn health_and_openapi(app: &TestApp) {
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     // Unknown API paths answer in the API's error format; pages answer with a page.
-    let response = app
-        .client
-        .get(app.url("/api/v1/nothing"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["error"]["code"],
-        "not_found"
-    );
-    let response = app.client.get(app.url("/nothing")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Data tidak ditemukan"));
+    let response = app.get("/api/v1/nothing").await;
+    assert_api_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let response = app.get("/nothing").await;
+    assert_page_says(response, StatusCode::NOT_FOUND, "Data tidak ditemukan").await;
 }
 
 #[tokio::test]
@@ -74,7 +43,7 @@ async fn migrations_are_the_same_list_on_both_backends() {
 #[tokio::test]
 async fn security_headers_are_set_on_every_response() {
     let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
-    let response = app.client.get(app.url("/login")).send().await.unwrap();
+    let response = app.get("/login").await;
     let h = response.headers();
     assert!(h["content-security-policy"]
         .to_str()

@@ -6,7 +6,7 @@ use std::time::Duration;
 use fantoccini::{ClientBuilder, Locator};
 use loket::auth::Role;
 
-use crate::common::{spawn_app, Backend, PASSWORD};
+use crate::common::{required, spawn_app, Backend, PASSWORD};
 
 struct Driver(Child);
 
@@ -15,12 +15,6 @@ impl Drop for Driver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn browser_required() -> bool {
-    std::env::var("LOKET_TEST_REQUIRE")
-        .map(|v| v.split(',').any(|p| p.trim() == "browser"))
-        .unwrap_or(false)
 }
 
 fn find_program(names: &[&str]) -> Option<String> {
@@ -52,7 +46,7 @@ async fn browser() -> Option<Browser> {
         find_program(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),
     ) else {
         assert!(
-            !browser_required(),
+            !required("browser"),
             "LOKET_TEST_REQUIRE includes browser but chromium/chromedriver are not installed"
         );
         eprintln!("notice: browser test skipped (install chromium and chromium-driver to run it)");
@@ -111,27 +105,38 @@ async fn click(c: &fantoccini::Client, css: &str) {
     panic!("{css} never became clickable");
 }
 
+/// Types `text` into the element `at`.
+async fn type_into(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
+    c.find(at).await.unwrap().send_keys(text).await.unwrap();
+}
+
+/// Clicks the element `at` as it is now (see `click` for one that may come and go).
+async fn press(c: &fantoccini::Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
+/// The text of the element `at` as it is now.
+async fn text_of(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// The text of the element `at` once the page shows it.
+async fn text_when_shown(c: &fantoccini::Client, at: Locator<'_>) -> String {
+    c.wait()
+        .for_element(at)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Signs in through the login form.
 async fn sign_in(c: &fantoccini::Client, app: &crate::common::TestApp, username: &str) {
     c.goto(&app.url("/participants")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, Locator::Id("username"), username).await;
+    type_into(c, Locator::Id("password"), PASSWORD).await;
+    press(c, Locator::Css("form.card button[type=submit]")).await;
     c.wait().for_element(Locator::Id("q")).await.unwrap();
 }
 
@@ -141,8 +146,7 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
         return;
     };
     let app = spawn_app(Backend::Sqlite).await;
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    app.officer_a().await;
     let c = &browser.client;
     sign_in(c, &app, "petugas.a").await;
 
@@ -153,12 +157,7 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
         ("phone", "081234567890"),
         ("destination_country", "TW"),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        type_into(c, Locator::Id(id), value).await;
     }
     c.find(Locator::Id("sex"))
         .await
@@ -173,49 +172,15 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
     )
     .await
     .unwrap();
-    c.find(Locator::Id("consent_processing"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.card button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let name = c
-        .wait()
-        .for_element(Locator::Id("participant-name"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    press(c, Locator::Id("consent_processing")).await;
+    press(c, Locator::Css("form.card button[type=submit]")).await;
+    let name = text_when_shown(c, Locator::Id("participant-name")).await;
     assert_eq!(name, "Siti Aminah");
 
     c.goto(&app.url("/participants")).await.unwrap();
-    c.find(Locator::Id("q"))
-        .await
-        .unwrap()
-        .send_keys("3201 0145 0590 0001")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.search button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let results = c
-        .wait()
-        .for_element(Locator::Id("results"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    type_into(c, Locator::Id("q"), "3201 0145 0590 0001").await;
+    press(c, Locator::Css("form.search button")).await;
+    let results = text_when_shown(c, Locator::Id("results")).await;
     assert!(results.contains("Siti Aminah"), "{results}");
 
     let screenshot = c.screenshot().await.unwrap();
@@ -250,41 +215,20 @@ async fn in_chromium_an_admin_takes_a_programme_office_file_from_upload_to_appli
         // A fresh browser session per backend: sign out the previous one first.
         c.delete_all_cookies().await.unwrap();
         sign_in(c, &app, "pusat").await;
-        c.find(Locator::Css("a[href='/exchange']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        press(c, Locator::Css("a[href='/exchange']")).await;
         c.wait()
             .for_element(Locator::Id("upload-form"))
             .await
             .unwrap();
-        c.find(Locator::Id("file"))
-            .await
-            .unwrap()
-            .send_keys(&path.display().to_string())
-            .await
-            .unwrap();
-        c.find(Locator::Css("#upload-form button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        type_into(c, Locator::Id("file"), &path.display().to_string()).await;
+        press(c, Locator::Css("#upload-form button")).await;
         // The page refreshes itself while linking; then the review queue shows Rizal.
         c.wait()
             .at_most(Duration::from_secs(60))
             .for_element(Locator::Css("#status[data-status='review']"))
             .await
             .unwrap();
-        let rows = c
-            .find(Locator::Id("rows"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let rows = text_of(c, Locator::Id("rows")).await;
         assert!(
             rows.contains("Mohammad Rizal Fahmi") && rows.contains("M. Rizal Fahmi"),
             "{rows}"
@@ -299,13 +243,7 @@ async fn in_chromium_an_admin_takes_a_programme_office_file_from_upload_to_appli
             .for_element(Locator::Css("#status[data-status='applied']"))
             .await
             .unwrap();
-        let created = c
-            .find(Locator::Id("events-created"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let created = text_of(c, Locator::Id("events-created")).await;
         // Siti: joined, accepted, bought, completed, paid; Yuliana and Rizal: joined, accepted.
         assert_eq!(created, "9", "on {backend:?}");
         let events = loket::journey::store::events_of(&app.state.db, reg.variant)

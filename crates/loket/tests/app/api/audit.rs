@@ -1,21 +1,19 @@
 use loket::audit::{self, ChainBreak};
 use loket::auth::Role;
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{person_json, TestApp};
+use crate::common::{person_json, post_login, TestApp};
 use crate::on_each_backend;
 
 async fn every_access_is_in_a_verifiable_chain(app: &TestApp) {
-    let (_, officer) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, officer) = app.officer_a().await;
     let (_, other) = app
         .user("petugas.b", Role::Petugas, Some(app.counter_b))
         .await;
-    let created: Value = app
-        .client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(&officer)
+    let officer = app.api(&officer);
+    let created: Value = officer
+        .request(Method::POST, "/api/v1/participants")
         .header("x-request-id", "req-42")
         .json(&person_json("3201014505900001", "Siti Aminah"))
         .send()
@@ -25,27 +23,16 @@ async fn every_access_is_in_a_verifiable_chain(app: &TestApp) {
         .await
         .unwrap();
     let id = created["id"].as_i64().unwrap();
-    let url = app.url(&format!("/api/v1/participants/{id}"));
-    app.client
-        .get(&url)
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap();
-    app.client
-        .get(&url)
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
-    app.client
-        .patch(&url)
-        .bearer_auth(&officer)
-        .header("If-Match", "1")
-        .json(&json!({"phone": "081311112222", "email": "s@gmail.com"}))
-        .send()
-        .await
-        .unwrap();
+    let path = format!("/api/v1/participants/{id}");
+    officer.get(&path).await;
+    app.api(&other).get(&path).await;
+    officer
+        .patch(
+            &path,
+            Some("1"),
+            &json!({"phone": "081311112222", "email": "s@gmail.com"}),
+        )
+        .await;
 
     let entries = audit::for_entity(&app.state.db, "participant", &id.to_string())
         .await
@@ -164,15 +151,9 @@ async fn every_create_view_refusal_and_change_is_audited_in_a_tamper_evident_cha
 }
 
 async fn logins_are_audited(app: &TestApp) {
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    app.officer_a().await;
     for password in ["salah-salah-123", crate::common::PASSWORD] {
-        app.client
-            .post(app.url("/login"))
-            .form(&[("username", "petugas.a"), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        post_login(&app.client, app, "petugas.a", password).await;
     }
     let rows = audit::page(&app.state.db, 0, 100).await.unwrap();
     let logins: Vec<&str> = rows

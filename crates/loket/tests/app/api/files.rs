@@ -1,17 +1,16 @@
 use loket::access::Scope;
 use loket::participants::file;
-use loket::participants::store::{self, Registration};
-use loket::sheet::{Format, ImportError};
+use loket::participants::file::ImportSummary;
+use loket::participants::store;
+use loket::sheet::{Format, ImportError, Sheet};
 
-use crate::common::{spawn_app, Backend, TestApp};
+use crate::common::{registration_at, spawn_app, Backend, TestApp};
 use crate::on_each_backend;
 
-fn reg(app: &TestApp) -> Registration {
-    Registration {
-        counter_id: Some(app.counter_a),
-        officer_id: None,
-        at: chrono::Utc::now(),
-    }
+/// Imports `sheet` into `app` at counter A (only checks it on a dry run).
+async fn import(app: &TestApp, sheet: &Sheet, dry_run: bool) -> Result<ImportSummary, ImportError> {
+    let reg = registration_at(Some(app.counter_a));
+    file::import(&app.state.db, &app.state.vault, sheet, reg, dry_run, |_| {}).await
 }
 
 const GOOD: &str = "nik;nama;jenis_kelamin;tanggal_lahir;no_hp;negara_penempatan;persetujuan_pengolahan;persetujuan_berbagi\n\
@@ -21,16 +20,7 @@ const GOOD: &str = "nik;nama;jenis_kelamin;tanggal_lahir;no_hp;negara_penempatan
 async fn import_is_all_or_nothing(app: &TestApp) {
     let bad = format!("{GOOD}3201014505900003;Ani;X;1990-05-05;;;ya;ya\n99010145059000;Rina;P;1990-05-05;;;ya;ya\n");
     let sheet = loket::sheet::read_csv(bad.as_bytes()).unwrap();
-    let Err(ImportError::Rejected(errors)) = file::import(
-        &app.state.db,
-        &app.state.vault,
-        &sheet,
-        reg(app),
-        false,
-        |_| {},
-    )
-    .await
-    else {
+    let Err(ImportError::Rejected(errors)) = import(app, &sheet, false).await else {
         panic!("a file with bad rows must be rejected");
     };
     let located: Vec<_> = errors
@@ -52,41 +42,14 @@ async fn import_is_all_or_nothing(app: &TestApp) {
 
     // A dry run checks but writes nothing; the real run writes every row.
     let sheet = loket::sheet::read_csv(GOOD.as_bytes()).unwrap();
-    let summary = file::import(
-        &app.state.db,
-        &app.state.vault,
-        &sheet,
-        reg(app),
-        true,
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let summary = import(app, &sheet, true).await.unwrap();
     assert_eq!((summary.rows, summary.imported), (2, 0));
     assert_eq!(store::count(&app.state.db).await.unwrap(), 0);
-    let summary = file::import(
-        &app.state.db,
-        &app.state.vault,
-        &sheet,
-        reg(app),
-        false,
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let summary = import(app, &sheet, false).await.unwrap();
     assert_eq!(summary.imported, 2);
 
     // The same file again: every row is a duplicate, nothing changes.
-    let Err(ImportError::Rejected(errors)) = file::import(
-        &app.state.db,
-        &app.state.vault,
-        &sheet,
-        reg(app),
-        false,
-        |_| {},
-    )
-    .await
-    else {
+    let Err(ImportError::Rejected(errors)) = import(app, &sheet, false).await else {
         panic!("re-import must be refused");
     };
     assert_eq!(errors.iter().map(|e| e.row).collect::<Vec<_>>(), [2, 3]);
@@ -101,16 +64,7 @@ async fn an_import_with_bad_rows_reports_each_and_imports_nothing() {
 
 async fn export_then_import_round_trips(app: &TestApp) {
     let sheet = loket::sheet::read_csv(GOOD.as_bytes()).unwrap();
-    file::import(
-        &app.state.db,
-        &app.state.vault,
-        &sheet,
-        reg(app),
-        false,
-        |_| {},
-    )
-    .await
-    .unwrap();
+    import(app, &sheet, false).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     for (format, name) in [(Format::Csv, "out.csv"), (Format::Xlsx, "out.xlsx")] {
         let path = dir.path().join(name);
@@ -128,11 +82,7 @@ async fn export_then_import_round_trips(app: &TestApp) {
         // Into a fresh loket: same people, same data.
         let other = spawn_app(Backend::Sqlite).await;
         let sheet = loket::sheet::read_sheet(&path).unwrap();
-        let reg = Registration {
-            counter_id: None,
-            officer_id: None,
-            at: chrono::Utc::now(),
-        };
+        let reg = registration_at(None);
         file::import(
             &other.state.db,
             &other.state.vault,

@@ -1,7 +1,6 @@
-use loket::auth::Role;
 use reqwest::StatusCode;
 
-use crate::common::{sign_in, TestApp};
+use crate::common::{assert_page_says, post_login, TestApp};
 use crate::on_each_backend;
 
 fn registration<'a>(csrf: &'a str, nik: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -20,44 +19,28 @@ fn registration<'a>(csrf: &'a str, nik: &'a str) -> Vec<(&'a str, &'a str)> {
 }
 
 async fn register_through_forms(app: &TestApp) {
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    app.officer_a().await;
     // Not signed in: the pages send you to the login page and keep where you were going.
-    let response = app
-        .client
-        .get(app.url("/participants?q=siti"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.get("/participants?q=siti").await;
     assert_eq!(
         response.headers()["location"],
         "/login?next=%2Fparticipants%3Fq%3Dsiti"
     );
-    let wrong = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", "petugas.a"), ("password", "salah-sekali-123")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert!(wrong
-        .text()
-        .await
-        .unwrap()
-        .contains("Nama pengguna atau kata sandi salah"));
+    let wrong = post_login(&app.client, app, "petugas.a", "salah-sekali-123").await;
+    assert_page_says(
+        wrong,
+        StatusCode::UNAUTHORIZED,
+        "Nama pengguna atau kata sandi salah",
+    )
+    .await;
 
-    let (client, csrf) = sign_in(app, "petugas.a").await;
+    let officer = app.session("petugas.a").await;
+    let csrf = &officer.csrf;
     // A form with mistakes comes back with each message next to its field, values kept.
-    let mut bad = registration(&csrf, "3201014505900001");
+    let mut bad = registration(csrf, "3201014505900001");
     bad[1] = ("nik", "32010145059000");
     bad.retain(|(k, _)| *k != "consent_processing");
-    let response = client
-        .post(app.url("/participants/new"))
-        .form(&bad)
-        .send()
-        .await
-        .unwrap();
+    let response = officer.post_form("/participants/new", &bad).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = response.text().await.unwrap();
     assert!(page.contains("id=\"nik-error\""));
@@ -67,36 +50,16 @@ async fn register_through_forms(app: &TestApp) {
     // Without the session's CSRF token nothing is saved.
     let mut forged = registration("forged", "3201014505900001");
     forged[0] = ("csrf", "forged");
-    let response = client
-        .post(app.url("/participants/new"))
-        .form(&forged)
-        .send()
-        .await
-        .unwrap();
+    let response = officer.post_form("/participants/new", &forged).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        loket::participants::store::count(&app.state.db)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.participant_count().await, 0);
 
-    let response = client
-        .post(app.url("/participants/new"))
-        .form(&registration(&csrf, "3201014505900001"))
-        .send()
-        .await
-        .unwrap();
+    let response = officer
+        .post_form("/participants/new", &registration(csrf, "3201014505900001"))
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let detail_url = response.headers()["location"].to_str().unwrap().to_string();
-    let detail = client
-        .get(app.url(&detail_url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = officer.page(&detail_url).await;
     assert!(
         detail.contains("Sri Wahyuni")
             && detail.contains("Kabupaten Bogor")
@@ -104,23 +67,9 @@ async fn register_through_forms(app: &TestApp) {
     );
 
     // Found by NIK (typed with spaces) and by name.
-    let found = client
-        .get(app.url("/participants?q=3201+0145+0590+0001"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let found = officer.page("/participants?q=3201+0145+0590+0001").await;
     assert!(found.contains("Sri Wahyuni") && found.contains("3201**********01"));
-    let found = client
-        .get(app.url("/participants?q=wahyu"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let found = officer.page("/participants?q=wahyu").await;
     assert!(found.contains("Sri Wahyuni"));
 
     // Edit with the version; a stale version is refused with a message, not lost silently.
@@ -130,37 +79,21 @@ async fn register_through_forms(app: &TestApp) {
         .next()
         .unwrap()
         .to_string();
-    let edit = client
-        .get(app.url(&format!("/participants/{id}/edit")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let edit_path = format!("/participants/{id}/edit");
+    let edit = officer.page(&edit_path).await;
     assert!(edit.contains("name=\"version\" value=\"1\""));
-    let mut change = registration(&csrf, "3201014505900001");
+    let mut change = registration(csrf, "3201014505900001");
     change.push(("version", "1"));
     change.push(("email", "sri@gmail.com"));
-    let response = client
-        .post(app.url(&format!("/participants/{id}/edit")))
-        .form(&change)
-        .send()
-        .await
-        .unwrap();
+    let response = officer.post_form(&edit_path, &change).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let response = client
-        .post(app.url(&format!("/participants/{id}/edit")))
-        .form(&change)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("baru saja diubah orang lain"));
+    let response = officer.post_form(&edit_path, &change).await;
+    assert_page_says(
+        response,
+        StatusCode::CONFLICT,
+        "baru saja diubah orang lain",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -169,40 +102,17 @@ async fn an_officer_signs_in_registers_finds_and_edits_through_plain_forms() {
 }
 
 async fn pages_speak_english_on_request_and_stay_light(app: &TestApp) {
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
-    let (client, _) = sign_in(app, "petugas.a").await;
-    let page = client
-        .get(app.url("/participants/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    app.officer_a().await;
+    let officer = app.session("petugas.a").await;
+    let page = officer.page("/participants/new").await;
     assert!(page.contains("Daftarkan Purna PMI"));
     assert!(page.len() < 60_000, "register page is {} bytes", page.len());
-    let response = client
-        .get(app.url("/lang/en?back=/participants/new"))
-        .send()
-        .await
-        .unwrap();
+    let response = officer.get("/lang/en?back=/participants/new").await;
     assert_eq!(response.headers()["location"], "/participants/new");
-    let page = client
-        .get(app.url("/participants/new"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = officer.page("/participants/new").await;
     assert!(page.contains("Register a returning migrant worker"));
     // An open redirect through the language switch is not possible.
-    let response = client
-        .get(app.url("/lang/id?back=//evil.example"))
-        .send()
-        .await
-        .unwrap();
+    let response = officer.get("/lang/id?back=//evil.example").await;
     assert_eq!(response.headers()["location"], "/");
 }
 
@@ -215,32 +125,18 @@ async fn registering_shows_the_eligibility_advice(app: &TestApp) {
     loket::journey::demo::seed_batches(&app.state.db, loket::clock::today())
         .await
         .unwrap();
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
-    let (client, csrf) = sign_in(app, "petugas.a").await;
+    app.officer_a().await;
+    let officer = app.session("petugas.a").await;
     let register = |nik: &'static str, birth: &'static str| {
-        let client = client.clone();
-        let csrf = csrf.clone();
+        let officer = &officer;
         async move {
-            let mut form = registration(&csrf, nik);
+            let mut form = registration(&officer.csrf, nik);
             form.retain(|(k, _)| *k != "birth_date");
             form.push(("birth_date", birth));
-            let response = client
-                .post(app.url("/participants/new"))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
+            let response = officer.post_form("/participants/new", &form).await;
             assert_eq!(response.status(), StatusCode::SEE_OTHER);
             let to = response.headers()["location"].to_str().unwrap().to_string();
-            let page = client
-                .get(app.url(&to))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = officer.page(&to).await;
             (to, page)
         }
     };
@@ -260,14 +156,7 @@ async fn registering_shows_the_eligibility_advice(app: &TestApp) {
     // Later views do not repeat it (it is shown when registering or editing).
     let detail = to.split('?').next().unwrap();
     assert!(detail.starts_with("/participants/") && detail.len() > "/participants/".len());
-    let later = client
-        .get(app.url(detail))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let later = officer.page(detail).await;
     assert!(
         later.contains("1955") || later.contains("15-05-1955"),
         "{later}"

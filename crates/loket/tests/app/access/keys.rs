@@ -1,9 +1,9 @@
 use loket::access::Scope;
 use loket::participants::file;
-use loket::participants::store::{self, Registration};
+use loket::participants::store;
 use loket::vault::{IndexKind, Vault};
 
-use crate::common::TestApp;
+use crate::common::{registration_at, TestApp};
 use crate::on_each_backend;
 
 const OLD: [u8; 32] = [0x42; 32];
@@ -13,11 +13,7 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     let csv = dir.path().join("people.csv");
     loket::demo::write_csv(&csv, 2500, 7).unwrap();
     let sheet = loket::sheet::read_sheet(&csv).unwrap();
-    let reg = Registration {
-        counter_id: Some(app.counter_a),
-        officer_id: None,
-        at: chrono::Utc::now(),
-    };
+    let reg = registration_at(Some(app.counter_a));
     file::import(&app.state.db, &app.state.vault, &sheet, reg, false, |_| {})
         .await
         .unwrap();

@@ -1,38 +1,17 @@
 use loket::auth::Role;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::common::{person_json, TestApp, PASSWORD};
+use crate::common::{
+    assert_page_says, cookie_client, person_json, post_login, session_cookie, Api, Session,
+    TestApp, PASSWORD,
+};
 use crate::on_each_backend;
 
 const NIK: &str = "3201014505900001";
 
-async fn register(app: &TestApp, token: &str, nik: &str, name: &str) -> i64 {
-    let response = app
-        .client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(token)
-        .json(&person_json(nik, name))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json::<Value>().await.unwrap()["id"]
-        .as_i64()
-        .unwrap()
-}
-
-async fn shared_niks(app: &TestApp, token: &str) -> Vec<String> {
-    let page: Value = app
-        .client
-        .get(app.url("/api/v1/exchange/participants"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn shared_niks(partner: &Api<'_>) -> Vec<String> {
+    let page = partner.get_json("/api/v1/exchange/participants").await;
     page["items"]
         .as_array()
         .unwrap()
@@ -42,9 +21,7 @@ async fn shared_niks(app: &TestApp, token: &str) -> Vec<String> {
 }
 
 async fn consent_withdrawal_stops_sharing(app: &TestApp) {
-    let (_, officer) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, officer) = app.officer_a().await;
     let (mitra_id, _) = app.user("prakerja", Role::Mitra, None).await;
     let granted = loket::auth::store::create_token(
         &app.state.db,
@@ -58,49 +35,29 @@ async fn consent_withdrawal_stops_sharing(app: &TestApp) {
     let ungranted = loket::auth::store::create_token(&app.state.db, mitra_id, "nothing", &[], None)
         .await
         .unwrap();
-    let siti = register(app, &officer, NIK, "Siti Aminah").await;
+    let (officer, granted, ungranted) = (app.api(&officer), app.api(&granted), app.api(&ungranted));
+    let siti = officer.register_person(NIK, "Siti Aminah").await;
     let mut no_sharing = person_json("3201011203850002", "Budi Santoso");
     no_sharing["sex"] = json!("male");
     no_sharing["birth_date"] = json!("1985-03-12");
     no_sharing["consent_sharing"] = json!(false);
-    let response = app
-        .client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(&officer)
-        .json(&no_sharing)
-        .send()
-        .await
-        .unwrap();
+    let response = officer.register(&no_sharing).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     // Only people who agreed to sharing reach the partner, and only with the grant.
-    assert_eq!(shared_niks(app, &granted).await, [NIK]);
-    let response = app
-        .client
-        .get(app.url("/api/v1/exchange/participants"))
-        .bearer_auth(&ungranted)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(shared_niks(&granted).await, [NIK]);
+    let response = ungranted.get("/api/v1/exchange/participants").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 
     // Siti withdraws consent to sharing at the counter: the next export omits her.
-    let response = app.client.post(app.url(&format!("/api/v1/participants/{siti}/consents"))).bearer_auth(&officer)
-        .json(&json!({"processing": true, "sharing": false, "method": "paper_form", "note": "tidak mau dihubungi Prakerja"})).send().await.unwrap();
+    let consents = format!("/api/v1/participants/{siti}/consents");
+    let withdrawal = json!({"processing": true, "sharing": false, "method": "paper_form", "note": "tidak mau dihubungi Prakerja"});
+    let response = officer.post(&consents, &withdrawal).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(shared_niks(app, &granted).await.is_empty());
+    assert!(shared_niks(&granted).await.is_empty());
 
     // The record shows its consent history, oldest first, and the change is audited by name.
-    let history: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants/{siti}/consents")))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = officer.get_json(&consents).await;
     let sharing: Vec<bool> = history
         .as_array()
         .unwrap()
@@ -134,18 +91,8 @@ async fn withdrawing_consent_removes_a_person_from_the_next_partner_export() {
 }
 
 async fn reassignment_and_referral_move_access(app: &TestApp) {
-    let counter_a2 = loket::counters::create_counter(
-        &app.state.db,
-        app.office_a,
-        "A-02",
-        "Loket A2",
-        "operating",
-    )
-    .await
-    .unwrap();
-    let (_, officer_a) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let counter_a2 = app.add_counter(app.office_a, "A-02", "Loket A2").await;
+    let (_, officer_a) = app.officer_a().await;
     let (_, officer_a2) = app
         .user("petugas.a2", Role::Petugas, Some(counter_a2))
         .await;
@@ -155,95 +102,52 @@ async fn reassignment_and_referral_move_access(app: &TestApp) {
     let (_, koordinator_a) = app
         .user("koord.a", Role::Koordinator, Some(app.counter_a))
         .await;
-    let id = register(app, &officer_a, NIK, "Siti Aminah").await;
-    let url = |who: &str| app.url(&format!("/api/v1/participants/{id}{who}"));
-    let status = |r: reqwest::Response| r.status();
+    let (officer_a, officer_a2, officer_b, koordinator_a) = (
+        app.api(&officer_a),
+        app.api(&officer_a2),
+        app.api(&officer_b),
+        app.api(&koordinator_a),
+    );
+    let id = officer_a.register_person(NIK, "Siti Aminah").await;
+    let path = |rest: &str| format!("/api/v1/participants/{id}{rest}");
+    let reassign = |who: &Api<'_>, body: &Value| {
+        who.request(Method::POST, &path("/reassign"))
+            .header("If-Match", "1")
+            .json(body)
+            .send()
+    };
 
     // A referral lets counter B serve her too; counter A keeps access.
-    let refer = app
-        .client
-        .post(url("/referrals"))
-        .bearer_auth(&officer_a)
-        .json(&json!({"counter_id": app.counter_b, "reason": "pindah ke dekat UPT B"}))
-        .send()
-        .await
-        .unwrap();
+    let refer = officer_a
+        .post(
+            &path("/referrals"),
+            &json!({"counter_id": app.counter_b, "reason": "pindah ke dekat UPT B"}),
+        )
+        .await;
     assert_eq!(refer.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        status(
-            app.client
-                .get(url(""))
-                .bearer_auth(&officer_b)
-                .send()
-                .await
-                .unwrap()
-        ),
-        StatusCode::OK
-    );
-    let found: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants?nik={NIK}")))
-        .bearer_auth(&officer_b)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(officer_b.get(&path("")).await.status(), StatusCode::OK);
+    let found = officer_b
+        .get_json(&format!("/api/v1/participants?nik={NIK}"))
+        .await;
     assert_eq!(found["items"][0]["id"], id);
 
     // An officer cannot move a case; the coordinator moves it within the office, with a reason.
     let body = json!({"counter_id": counter_a2, "reason": "beban kerja loket A"});
     assert_eq!(
-        status(
-            app.client
-                .post(url("/reassign"))
-                .bearer_auth(&officer_a)
-                .header("If-Match", "1")
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        ),
+        reassign(&officer_a, &body).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
     let short = json!({"counter_id": counter_a2, "reason": "x"});
     assert_eq!(
-        status(
-            app.client
-                .post(url("/reassign"))
-                .bearer_auth(&koordinator_a)
-                .header("If-Match", "1")
-                .json(&short)
-                .send()
-                .await
-                .unwrap()
-        ),
+        reassign(&koordinator_a, &short).await.unwrap().status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
     let outside = json!({"counter_id": app.counter_b, "reason": "ke kantor lain"});
     assert_eq!(
-        status(
-            app.client
-                .post(url("/reassign"))
-                .bearer_auth(&koordinator_a)
-                .header("If-Match", "1")
-                .json(&outside)
-                .send()
-                .await
-                .unwrap()
-        ),
+        reassign(&koordinator_a, &outside).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
-    let moved = app
-        .client
-        .post(url("/reassign"))
-        .bearer_auth(&koordinator_a)
-        .header("If-Match", "1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let moved = reassign(&koordinator_a, &body).await.unwrap();
     assert_eq!(moved.status(), StatusCode::OK);
     assert_eq!(
         moved.json::<Value>().await.unwrap()["counter_id"],
@@ -251,53 +155,17 @@ async fn reassignment_and_referral_move_access(app: &TestApp) {
     );
     // A stale version is refused.
     assert_eq!(
-        status(
-            app.client
-                .post(url("/reassign"))
-                .bearer_auth(&koordinator_a)
-                .header("If-Match", "1")
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        ),
+        reassign(&koordinator_a, &body).await.unwrap().status(),
         StatusCode::CONFLICT
     );
 
     // The old counter lost access; the new one and the referred one have it.
     assert_eq!(
-        status(
-            app.client
-                .get(url(""))
-                .bearer_auth(&officer_a)
-                .send()
-                .await
-                .unwrap()
-        ),
+        officer_a.get(&path("")).await.status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        status(
-            app.client
-                .get(url(""))
-                .bearer_auth(&officer_a2)
-                .send()
-                .await
-                .unwrap()
-        ),
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(
-            app.client
-                .get(url(""))
-                .bearer_auth(&officer_b)
-                .send()
-                .await
-                .unwrap()
-        ),
-        StatusCode::OK
-    );
+    assert_eq!(officer_a2.get(&path("")).await.status(), StatusCode::OK);
+    assert_eq!(officer_b.get(&path("")).await.status(), StatusCode::OK);
     let audit = loket::audit::for_entity(&app.state.db, "participant", &id.to_string())
         .await
         .unwrap();
@@ -324,13 +192,10 @@ async fn reassignment_moves_access_and_referral_shares_it() {
 }
 
 async fn tokens_are_revoked_expire_and_their_use_is_audited(app: &TestApp) {
-    let (user_id, token) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (user_id, token) = app.officer_a().await;
     let ok = |t: &str| {
-        app.client
-            .get(app.url("/api/v1/participants?name=siti"))
-            .bearer_auth(t.to_string())
+        app.api(t)
+            .request(Method::GET, "/api/v1/participants?name=siti")
             .send()
     };
     assert_eq!(ok(&token).await.unwrap().status(), StatusCode::OK);
@@ -376,28 +241,17 @@ async fn revoked_and_expired_tokens_are_refused() {
 }
 
 async fn sessions_time_out_and_rotate(app: &TestApp) {
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
-    let login = || {
-        app.client
-            .post(app.url("/login"))
-            .form(&[("username", "petugas.a"), ("password", PASSWORD)])
-            .send()
-    };
-    let cookie_of = |r: &reqwest::Response| r.headers()["set-cookie"].to_str().unwrap().to_string();
-    let first = login().await.unwrap();
-    let set_cookie = cookie_of(&first);
+    app.officer_a().await;
+    let login = || post_login(&app.client, app, "petugas.a", PASSWORD);
+    let first = login().await;
+    let set_cookie = first.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
         set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"),
         "{set_cookie}"
     );
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
-    let second = cookie_of(&login().await.unwrap());
-    assert_ne!(
-        cookie,
-        second.split(';').next().unwrap(),
-        "a new session id at every sign-in"
-    );
+    let cookie = session_cookie(&first);
+    let second = session_cookie(&login().await);
+    assert_ne!(cookie, second, "a new session id at every sign-in");
 
     let page = |c: String| {
         app.client
@@ -430,38 +284,23 @@ async fn sessions_rotate_at_sign_in_and_end_when_idle() {
 }
 
 async fn a_thousand_wrong_passwords(app: &TestApp) {
-    app.user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    app.officer_a().await;
     let mut statuses = std::collections::BTreeMap::new();
     for i in 0..1000 {
-        let response = app
-            .client
-            .post(app.url("/login"))
-            .form(&[
-                ("username", "petugas.a"),
-                ("password", &format!("tebakan-{i}-salah")),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response =
+            post_login(&app.client, app, "petugas.a", &format!("tebakan-{i}-salah")).await;
         *statuses.entry(response.status().as_u16()).or_insert(0) += 1;
     }
     assert_eq!(statuses.get(&401), Some(&5), "{statuses:?}");
     assert_eq!(statuses.get(&429), Some(&995), "{statuses:?}");
     // While blocked, even the right password is refused, with a clear message.
-    let response = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", "petugas.a"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Terlalu banyak percobaan"));
+    let response = post_login(&app.client, app, "petugas.a", PASSWORD).await;
+    assert_page_says(
+        response,
+        StatusCode::TOO_MANY_REQUESTS,
+        "Terlalu banyak percobaan",
+    )
+    .await;
     let denied = loket::audit::page(&app.state.db, 0, 5000)
         .await
         .unwrap()
@@ -484,83 +323,41 @@ async fn a_thousand_wrong_passwords_are_throttled_and_audited() {
 }
 
 async fn hostile_text_is_stored_and_shown_escaped(app: &TestApp) {
-    let (_, officer) = app
-        .user("petugas.a", Role::Petugas, Some(app.counter_a))
-        .await;
+    let (_, officer) = app.officer_a().await;
     let mut body = person_json(
         NIK,
         "<script>alert('x')</script> O'Brien; DROP TABLE participants;--",
     );
     body["address"] = json!("<img src=x onerror=alert(1)> Jl. \"Merdeka\" 1; DELETE FROM users");
     body["training_interests"] = json!("%' OR '1'='1");
-    let response = app
-        .client
-        .post(app.url("/api/v1/participants"))
-        .bearer_auth(&officer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let officer = app.api(&officer);
+    let response = officer.register(&body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let id = response.json::<Value>().await.unwrap()["id"]
         .as_i64()
         .unwrap();
     // Stored exactly, tables intact, name search treats the text as text.
-    let read: Value = app
-        .client
-        .get(app.url(&format!("/api/v1/participants/{id}")))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let read = officer
+        .get_json(&format!("/api/v1/participants/{id}"))
+        .await;
     assert_eq!(
         read["full_name"],
         "<script>alert('x')</script> O'Brien; DROP TABLE participants;--"
     );
-    let found: Value = app
-        .client
-        .get(app.url("/api/v1/participants?name=%25'%20OR%20'1'%3D'1"))
-        .bearer_auth(&officer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found = officer
+        .get_json("/api/v1/participants?name=%25'%20OR%20'1'%3D'1")
+        .await;
     assert_eq!(found["items"], json!([]));
-    assert_eq!(
-        loket::participants::store::count(&app.state.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.participant_count().await, 1);
 
     // Shown escaped on the page.
-    let (client, _) = {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        client
-            .post(app.url("/login"))
-            .form(&[("username", "petugas.a"), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
-        (client, ())
+    let session = Session {
+        app,
+        client: cookie_client(),
+        csrf: String::new(),
     };
-    let page = client
-        .get(app.url(&format!("/participants/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    post_login(&session.client, app, "petugas.a", PASSWORD).await;
+    let page = session.page(&format!("/participants/{id}")).await;
     assert!(
         !page.contains("<script>alert"),
         "raw script tag on the page"
@@ -574,7 +371,7 @@ async fn hostile_text_is_stored_and_shown_escaped(app: &TestApp) {
         "/static/..%2f..%2fCargo.toml",
         "/static/%2e%2e/%2e%2e/Cargo.toml",
     ] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         assert!(
             response.status() == StatusCode::NOT_FOUND
                 || response.status() == StatusCode::BAD_REQUEST,
@@ -584,19 +381,14 @@ async fn hostile_text_is_stored_and_shown_escaped(app: &TestApp) {
         assert!(!response.text().await.unwrap().contains("[package]"));
     }
     let big = "x".repeat(2 * 1024 * 1024);
-    let response = client
-        .post(app.url("/participants/new"))
-        .form(&[("csrf", "x"), ("full_name", big.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = session
+        .post_form(
+            "/participants/new",
+            &[("csrf", "x"), ("full_name", big.as_str())],
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        loket::participants::store::count(&app.state.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(app.participant_count().await, 1);
 }
 
 #[tokio::test]

@@ -1,0 +1,6 @@
+//! API and storage stories, each run on SQLite and (when configured) PostgreSQL.
+
+mod audit;
+mod files;
+mod participants;
+mod system;

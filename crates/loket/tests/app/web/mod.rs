@@ -1,0 +1,5 @@
+//! The officer pages: over plain HTTP forms (on both backends) and in a real browser
+//! (Debian's chromium through chromedriver).
+
+mod browser;
+mod forms;
