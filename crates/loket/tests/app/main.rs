@@ -14,4 +14,6 @@ mod common;
 
 mod access;
 mod api;
+mod exchange;
+mod linkcli;
 mod web;

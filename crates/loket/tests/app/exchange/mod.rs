@@ -3,19 +3,15 @@
 //! review queue, applying the file twice, the outreach list per counter, the status export of
 //! consented people, files refused with row and column, and an upgrade from release 0.1
 //! keeping every row.
-// Test code may unwrap: a panic is a failed test with its reason.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../common/mod.rs"]
-mod common;
 mod upgrade;
 
 use loket::auth::Role;
 use nik::Sex;
 use reqwest::StatusCode;
 
-use common::exchange::{fill_registry, nik, register, sample_file, SampleFile};
-use common::{sign_in, TestApp};
+use crate::common::exchange::{fill_registry, nik, register, sample_file, SampleFile};
+use crate::common::{sign_in, TestApp};
+use crate::on_each_backend;
 
 /// A signed-in browser-like client.
 struct Admin {

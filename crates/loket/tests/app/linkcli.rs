@@ -1,5 +1,4 @@
 //! `loket link …` end to end: the built binary on small generated files.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
