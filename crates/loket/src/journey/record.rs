@@ -1,0 +1,462 @@
+//! Recording an event and correcting one: input checks, eligibility and payout checks, the
+//! rules replay with the candidate in place, then the event, the projection and the audit.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::eligibility::{advise, parse_occupation};
+use super::event::{effective, EventRow, NewEvent};
+use super::machine::{replay, JourneyState};
+use super::projection::project;
+use super::scheme::{Batch, Rules};
+use super::service::{check_version, clean, occurred, reach, refused, Loaded, CANDIDATE, ENTITY};
+use super::stage::{PayoutChannel, Source, Stage};
+use super::store::{self, Change, Person};
+use crate::access::{self, Action};
+use crate::audit::{self, Actor, Entry};
+use crate::error::{AppError, FieldError, Result};
+use crate::participants::model::Phone;
+use crate::state::AppState;
+use crate::vault::IndexKind;
+
+/// An event as submitted by a form, the API or an import row.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct EventInput {
+    /// Stage code, e.g. `accepted`, `training_bought`, `incentive_paid`, `survey_paid`.
+    pub stage: String,
+    /// When it happened (default: now). Or give `occurred_on` (a date).
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_on: Option<NaiveDate>,
+    /// Batch (gelombang) number, for `joined_batch`.
+    pub batch: Option<i64>,
+    /// Kartu Prakerja number (16 digits), for `accepted`.
+    pub card_number: Option<String>,
+    pub training_title: Option<String>,
+    pub training_platform: Option<String>,
+    /// Rupiah: the price of a training, or the amount of a payment (default: the scheme's).
+    pub amount: Option<i64>,
+    /// `bank` or `ewallet`.
+    pub channel: Option<String>,
+    /// For `payout_linked` with a bank: the account holder's NIK (checked, never stored).
+    pub holder_nik: Option<String>,
+    /// For `payout_linked` with an e-wallet: its phone (checked, never stored).
+    pub ewallet_phone: Option<String>,
+    /// Self-declared occupation for the eligibility check (`none`, `student`, …).
+    pub occupation: Option<String>,
+    pub detail: Option<String>,
+    /// Admin only: record although the rules refuse, with this reason.
+    pub override_reason: Option<String>,
+    /// Proceed against eligibility advice, with this reason.
+    pub eligibility_reason: Option<String>,
+    /// The journey version the client saw; a stale one is a `version_conflict`.
+    pub expected_version: Option<i64>,
+}
+
+/// Replays history with `candidate` in it; refuses with the rule's code.
+pub(super) fn check_with(loaded: &Loaded, events: Vec<EventRow>) -> Result<JourneyState> {
+    replay(&events, &loaded.rules).map_err(|(id, r)| {
+        if id == CANDIDATE {
+            refused(r)
+        } else {
+            AppError::Refused {
+                code: "breaks_later_event",
+                message: format!(
+                    "Perubahan ini membuat peristiwa #{id} yang sudah tercatat tidak sah: {}",
+                    r.message
+                ),
+                message_en: format!(
+                    "This change would make the recorded event #{id} invalid: {}",
+                    r.message_en
+                ),
+            }
+        }
+    })
+}
+
+pub(super) fn override_allowed(actor: &Actor, reason: &Option<String>) -> Result<()> {
+    if clean(reason).is_some() && !access::allows(&actor.user, Action::OverrideJourney) {
+        return Err(AppError::Refused {
+            code: "override_not_allowed",
+            message: "Hanya admin pusat yang boleh mencatat pengecualian aturan.".into(),
+            message_en: "Only a head-office admin may override the journey rules.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks the payout account against the participant's own NIK and phone (blind indexes).
+pub(super) fn payout_check(
+    state: &AppState,
+    person: &Person,
+    input: &EventInput,
+) -> Result<String> {
+    let channel = input
+        .channel
+        .as_deref()
+        .and_then(PayoutChannel::parse)
+        .ok_or_else(|| {
+            AppError::field(
+                "channel",
+                "channel_required",
+                "Pilih jenis rekening: bank atau e-wallet.",
+                "Choose the account type: bank or e-wallet.",
+            )
+        })?;
+    match channel {
+        PayoutChannel::Bank => {
+            let nik = clean(&input.holder_nik).ok_or_else(|| {
+                AppError::field(
+                    "holder_nik",
+                    "required",
+                    "Isi NIK pemilik rekening.",
+                    "Give the account holder's NIK.",
+                )
+            })?;
+            let nik = nik::Nik::parse(&nik)
+                .map_err(|e| AppError::Validation(vec![FieldError::from_nik("holder_nik", &e)]))?;
+            let matches = state.vault.blind_index(IndexKind::Nik, nik.as_str()) == person.nik_index;
+            if !matches && clean(&input.override_reason).is_none() {
+                return Err(AppError::Refused {
+                    code: "payout_holder_mismatch",
+                    message: "Rekening harus atas NIK peserta sendiri; NIK pemilik rekening berbeda.".into(),
+                    message_en: "The account must be in the participant's own NIK; the holder's NIK differs.".into(),
+                });
+            }
+            Ok(if matches {
+                "holder_nik=match"
+            } else {
+                "holder_nik=mismatch"
+            }
+            .into())
+        }
+        PayoutChannel::Ewallet => {
+            let phone = clean(&input.ewallet_phone).ok_or_else(|| {
+                AppError::field(
+                    "ewallet_phone",
+                    "required",
+                    "Isi nomor HP e-wallet.",
+                    "Give the e-wallet phone number.",
+                )
+            })?;
+            let phone = Phone::parse(&phone).map_err(|mut e| {
+                e.field = "ewallet_phone".into();
+                AppError::Validation(vec![e])
+            })?;
+            let index = state.vault.blind_index(IndexKind::Phone, phone.as_str());
+            let matches = person.phone_index.as_deref() == Some(index.as_slice());
+            if !matches && clean(&input.override_reason).is_none() {
+                return Err(AppError::Refused {
+                    code: "payout_phone_mismatch",
+                    message:
+                        "Nomor HP e-wallet harus sama dengan nomor HP yang terdaftar di Prakerja."
+                            .into(),
+                    message_en: "The e-wallet phone must equal the phone registered with Prakerja."
+                        .into(),
+                });
+            }
+            Ok(if matches {
+                "ewallet_phone=match"
+            } else {
+                "ewallet_phone=mismatch"
+            }
+            .into())
+        }
+    }
+}
+
+pub(super) fn batch_of(rules: &Rules, number: Option<i64>) -> Result<&Batch> {
+    let number = number.ok_or_else(|| {
+        AppError::field(
+            "batch",
+            "batch_required",
+            "Pilih gelombang yang diikuti.",
+            "Choose the batch joined.",
+        )
+    })?;
+    rules.batch_by_number(number).ok_or_else(|| {
+        AppError::field(
+            "batch",
+            "batch_unknown",
+            "Gelombang ini belum terdaftar di loket.",
+            "This batch is not known to loket.",
+        )
+    })
+}
+
+/// Records one journey event after the rules, eligibility and payout checks.
+pub async fn record_event(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+    input: &EventInput,
+    source: Source,
+) -> Result<i64> {
+    let person = reach(state, actor, participant_id, Action::RecordJourney).await?;
+    override_allowed(actor, &input.override_reason)?;
+    let loaded = Loaded::load(&state.db, person).await?;
+    check_version(&loaded, input.expected_version)?;
+    let current = loaded.state()?;
+    let stage = Stage::parse(&input.stage).ok_or_else(|| {
+        AppError::field(
+            "stage",
+            "stage_unknown",
+            format!("Tahap tidak dikenal. Pilih: {}.", Stage::codes()).as_str(),
+            format!("Unknown stage. Use one of: {}.", Stage::codes()).as_str(),
+        )
+    })?;
+    let mut event = NewEvent {
+        participant_id,
+        stage: stage.code().to_string(),
+        occurred_at: occurred(input.occurred_at, input.occurred_on)?,
+        recorded_at: Utc::now(),
+        source: source.code().to_string(),
+        actor_id: Some(actor.user.id),
+        counter_id: actor.user.counter_id,
+        card_number: clean(&input.card_number),
+        training_title: clean(&input.training_title),
+        training_platform: clean(&input.training_platform),
+        amount: input.amount,
+        channel: clean(&input.channel),
+        detail: clean(&input.detail),
+        override_reason: clean(&input.override_reason),
+        eligibility_reason: clean(&input.eligibility_reason),
+        ..Default::default()
+    };
+    let mut bar = None;
+    match stage {
+        Stage::JoinedBatch => {
+            let batch = batch_of(&loaded.rules, input.batch)?.clone();
+            event.batch_id = Some(batch.id);
+            if store::is_barred(&state.db, &loaded.person.nik_index).await? {
+                return Err(AppError::Refused {
+                    code: "nik_barred",
+                    message:
+                        "NIK ini sudah dicabut kepesertaannya dan tidak bisa ikut gelombang lagi."
+                            .into(),
+                    message_en: "This NIK was revoked and cannot join another batch.".into(),
+                });
+            }
+            let occupation = parse_occupation(&input.occupation)?;
+            let advice = advise(
+                state,
+                &loaded.person,
+                &current,
+                &loaded.rules,
+                &batch,
+                occupation,
+            )
+            .await?;
+            if !advice.is_empty() {
+                if event.eligibility_reason.is_none() {
+                    let (id, en): (Vec<_>, Vec<_>) = advice
+                        .iter()
+                        .map(|a| (a.message.clone(), a.message_en.clone()))
+                        .unzip();
+                    return Err(AppError::Refused {
+                        code: "eligibility_against",
+                        message: format!(
+                            "Menurut pemeriksaan kelayakan: {} Lanjutkan hanya dengan alasan yang dicatat.",
+                            id.join(" ")
+                        ),
+                        message_en: format!(
+                            "The eligibility check advises against: {} Proceed only with a recorded reason.",
+                            en.join(" ")
+                        ),
+                    });
+                }
+                let codes: Vec<&str> = advice.iter().map(|a| a.code.as_str()).collect();
+                event.detail = Some(format!("eligibility_against={}", codes.join(",")));
+            }
+        }
+        Stage::Accepted => {
+            if let Some(card) = &event.card_number {
+                let digits: String = card.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+                if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(AppError::field(
+                        "card_number",
+                        "card_number_invalid",
+                        "Nomor Kartu Prakerja harus 16 digit.",
+                        "The Kartu Prakerja number must be 16 digits.",
+                    ));
+                }
+                event.card_number = Some(digits);
+            }
+        }
+        Stage::PayoutLinked => {
+            let check = payout_check(state, &loaded.person, input)?;
+            event.detail = Some(check);
+            event.channel = input
+                .channel
+                .as_deref()
+                .and_then(PayoutChannel::parse)
+                .map(|c| c.code().to_string());
+        }
+        Stage::TrainingBought if event.training_title.is_none() => {
+            return Err(AppError::field(
+                "training_title",
+                "required",
+                "Isi judul pelatihan yang dibeli.",
+                "Give the title of the training bought.",
+            ));
+        }
+        Stage::IncentivePaid | Stage::SurveyPaid => {
+            if let Some(scheme) = &current.scheme {
+                let default = if stage == Stage::IncentivePaid {
+                    scheme.incentive_amount
+                } else {
+                    scheme.survey_amount
+                };
+                event.amount = Some(event.amount.unwrap_or(default));
+            }
+            event.channel = event.channel.or(current.payout_channel.clone());
+        }
+        Stage::Revoked => bar = Some(loaded.person.nik_index.clone()),
+        _ => {}
+    }
+    if matches!(event.amount, Some(a) if a < 0) {
+        return Err(AppError::field(
+            "amount",
+            "amount_negative",
+            "Jumlah rupiah tidak boleh negatif.",
+            "The amount cannot be negative.",
+        ));
+    }
+    let mut events = loaded.events.clone();
+    events.push(event.stored(CANDIDATE));
+    let next = check_with(&loaded, events)?;
+    let progress = project(participant_id, &next, &loaded.context());
+    let change = Change::Event {
+        event: &event,
+        bar_nik_index: bar.as_deref(),
+    };
+    let id = store::write(&state.db, change, &progress, loaded.version).await?;
+    let mut entry = Entry::new("journey.event", ENTITY, participant_id).fields(vec![
+        format!("stage={}", stage.code()),
+        format!("event={id}"),
+    ]);
+    if let Some(reason) = event
+        .override_reason
+        .clone()
+        .or(event.eligibility_reason.clone())
+    {
+        entry = entry.reason(reason);
+    }
+    audit::record(&state.db, Some(actor), None, entry).await?;
+    Ok(id)
+}
+
+/// A correction of a recorded event: new values, or `void` to take it back.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(default)]
+pub struct CorrectionInput {
+    /// Take the event back entirely.
+    pub void: bool,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub occurred_on: Option<NaiveDate>,
+    pub batch: Option<i64>,
+    pub card_number: Option<String>,
+    pub training_title: Option<String>,
+    pub training_platform: Option<String>,
+    pub amount: Option<i64>,
+    pub channel: Option<String>,
+    pub detail: Option<String>,
+    /// Why the record was wrong (required).
+    pub reason: String,
+    /// Admin only: keep the correction although the rules refuse it.
+    pub override_reason: Option<String>,
+    pub expected_version: Option<i64>,
+}
+
+/// Corrects an event by appending a correcting one; history is never deleted.
+pub async fn correct_event(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+    event_id: i64,
+    input: &CorrectionInput,
+) -> Result<i64> {
+    let person = reach(state, actor, participant_id, Action::RecordJourney).await?;
+    override_allowed(actor, &input.override_reason)?;
+    let reason = clean(&Some(input.reason.clone())).ok_or_else(|| {
+        AppError::field(
+            "reason",
+            "reason_required",
+            "Tuliskan alasan koreksi.",
+            "Say why the record is corrected.",
+        )
+    })?;
+    let loaded = Loaded::load(&state.db, person).await?;
+    check_version(&loaded, input.expected_version)?;
+    let in_force = effective(&loaded.events);
+    let Some(original) = in_force.iter().find(|e| e.id == event_id) else {
+        return Err(AppError::Refused {
+            code: "correction_target_invalid",
+            message: "Peristiwa ini tidak ada atau sudah dikoreksi.".into(),
+            message_en: "This event does not exist or was already corrected.".into(),
+        });
+    };
+    if original.stage == Stage::Revoked.code()
+        && !access::allows(&actor.user, Action::OverrideJourney)
+    {
+        return Err(AppError::Refused {
+            code: "override_not_allowed",
+            message: "Pencabutan bersifat final; hanya admin pusat yang boleh mengoreksinya."
+                .into(),
+            message_en: "A revocation is final; only a head-office admin may correct it.".into(),
+        });
+    }
+    let batch_id = match input.batch {
+        Some(n) => Some(batch_of(&loaded.rules, Some(n))?.id),
+        None => original.batch_id,
+    };
+    let occurred_at = if input.occurred_at.is_some() || input.occurred_on.is_some() {
+        occurred(input.occurred_at, input.occurred_on)?
+    } else {
+        original.occurred_at
+    };
+    let event = NewEvent {
+        participant_id,
+        stage: original.stage.clone(),
+        occurred_at,
+        recorded_at: Utc::now(),
+        source: Source::Counter.code().to_string(),
+        actor_id: Some(actor.user.id),
+        counter_id: actor.user.counter_id,
+        batch_id,
+        card_number: clean(&input.card_number).or(original.card_number.clone()),
+        training_title: clean(&input.training_title).or(original.training_title.clone()),
+        training_platform: clean(&input.training_platform).or(original.training_platform.clone()),
+        amount: input.amount.or(original.amount),
+        channel: clean(&input.channel).or(original.channel.clone()),
+        detail: clean(&input.detail).or(original.detail.clone()),
+        correction_of: Some(event_id),
+        voids: input.void,
+        override_reason: clean(&input.override_reason).or(original.override_reason.clone()),
+        eligibility_reason: original.eligibility_reason.clone(),
+        correction_reason: Some(reason.clone()),
+    };
+    let mut events = loaded.events.clone();
+    events.push(event.stored(CANDIDATE));
+    let next = check_with(&loaded, events)?;
+    let progress = project(participant_id, &next, &loaded.context());
+    let change = Change::Event {
+        event: &event,
+        bar_nik_index: None,
+    };
+    let id = store::write(&state.db, change, &progress, loaded.version).await?;
+    audit::record(
+        &state.db,
+        Some(actor),
+        None,
+        Entry::new("journey.correct", ENTITY, participant_id)
+            .fields(vec![
+                format!("event={event_id}"),
+                format!("correction={id}"),
+            ])
+            .reason(reason),
+    )
+    .await?;
+    Ok(id)
+}
