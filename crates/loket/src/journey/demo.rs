@@ -86,15 +86,8 @@ pub fn synthesize(
             .and_then(|t| t.and_local_timezone(clock::wib()).single())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(Utc::now);
-        let mut e = NewEvent {
-            participant_id: seat.participant_id,
-            stage: stage.code().to_string(),
-            occurred_at: at,
-            recorded_at: at,
-            source: Source::Counter.code().to_string(),
-            counter_id: seat.counter_id,
-            ..Default::default()
-        };
+        let mut e = NewEvent::new(seat.participant_id, stage, Source::Counter, at, at);
+        e.counter_id = seat.counter_id;
         f(&mut e);
         events.push(e);
         true
@@ -139,7 +132,7 @@ pub fn synthesize(
                 5_000_000_000_000_000u64 + seat.participant_id as u64
             );
             if !push(&mut events, Stage::Accepted, day, &|e| {
-                e.card_number = Some(card.clone())
+                e.fields.card_number = Some(card.clone())
             }) {
                 return events;
             }
@@ -166,7 +159,7 @@ pub fn synthesize(
         day += step(rng, 0, 5);
         let channel = if rng.gen_bool(0.6) { "ewallet" } else { "bank" };
         if !push(&mut events, Stage::PayoutLinked, day, &|e| {
-            e.channel = Some(channel.into())
+            e.fields.channel = Some(channel.into())
         }) {
             return events;
         }
@@ -187,9 +180,9 @@ pub fn synthesize(
     let (title, platform, price) = TRAININGS[rng.gen_range(0..TRAININGS.len())];
     let price = price.min(scheme.training_balance);
     if !push(&mut events, Stage::TrainingBought, day, &|e| {
-        e.training_title = Some(title.into());
-        e.training_platform = Some(platform.into());
-        e.amount = Some(price);
+        e.fields.training_title = Some(title.into());
+        e.fields.training_platform = Some(platform.into());
+        e.fields.amount = Some(price);
     }) {
         return events;
     }
@@ -217,9 +210,9 @@ pub fn synthesize(
     if second <= left && rng.gen_bool(0.7) {
         let mut on = day + step(rng, 1, 10);
         let bought = push(&mut events, Stage::TrainingBought, on, &|e| {
-            e.training_title = Some(title.into());
-            e.training_platform = Some(platform.into());
-            e.amount = Some(second);
+            e.fields.training_title = Some(title.into());
+            e.fields.training_platform = Some(platform.into());
+            e.fields.amount = Some(second);
         });
         on += step(rng, 3, 12);
         if bought && push(&mut events, Stage::TrainingCompleted, on, &|_| {}) {
@@ -257,7 +250,7 @@ pub fn synthesize(
         if stuck && i >= 1 {
             break;
         }
-        if !push(&mut events, stage, on, &|e| e.amount = Some(amount)) {
+        if !push(&mut events, stage, on, &|e| e.fields.amount = Some(amount)) {
             break;
         }
     }

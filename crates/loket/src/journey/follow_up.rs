@@ -6,7 +6,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::calendar::{day_number, from_day_number, show_date};
-use super::stage::Stage;
 use super::store;
 use crate::access::{self, Action};
 use crate::audit::{self, Actor, Entry, Outcome};
@@ -208,7 +207,7 @@ pub fn follow_up_items(
             if reasons.is_empty() {
                 return None;
             }
-            let stage = Stage::parse(&row.stage).unwrap_or(Stage::NotRegistered);
+            let stage = row.stage;
             let item = FollowUpItem {
                 participant_id: row.participant_id,
                 full_name: row.full_name.clone(),

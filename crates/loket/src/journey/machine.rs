@@ -78,12 +78,10 @@ impl JourneyState {
 
     /// Applies an event already known to be allowed (or overridden by an admin).
     pub fn apply(&mut self, event: &EventRow, rules: &Rules) {
-        let Some(stage) = Stage::parse(&event.stage) else {
-            return;
-        };
+        let stage = event.stage;
         let on = local_day(event.occurred_at);
         self.first_day = Some(self.first_day.map_or(on, |d| d.min(on)));
-        if event.source == Source::Counter.code() {
+        if event.source == Source::Counter {
             if self.last_counter_day.is_none_or(|d| d <= on) {
                 self.last_counter_day = Some(on);
             }
@@ -92,10 +90,10 @@ impl JourneyState {
         let line = || LedgerLine {
             event_id: event.id,
             on,
-            amount: event.amount.unwrap_or(0),
-            title: event.training_title.clone(),
-            platform: event.training_platform.clone(),
-            channel: event.channel.clone(),
+            amount: event.fields.amount.unwrap_or(0),
+            title: event.fields.training_title.clone(),
+            platform: event.fields.training_platform.clone(),
+            channel: event.fields.channel.clone(),
         };
         match stage {
             Stage::JoinedBatch => {
@@ -107,9 +105,9 @@ impl JourneyState {
             }
             Stage::Accepted => {
                 self.accepted_on = Some(on);
-                self.card_number = event.card_number.clone().or(self.card_number.take());
+                self.card_number = event.fields.card_number.clone().or(self.card_number.take());
             }
-            Stage::PayoutLinked => self.payout_channel = event.channel.clone(),
+            Stage::PayoutLinked => self.payout_channel = event.fields.channel.clone(),
             Stage::TrainingBought => self.purchases.push(line()),
             Stage::TrainingCompleted => self.completions += 1,
             Stage::Rated => {
@@ -149,7 +147,7 @@ impl JourneyState {
 pub fn replay(events: &[EventRow], rules: &Rules) -> Result<JourneyState, (i64, Refusal)> {
     let mut state = JourneyState::default();
     for event in effective(events) {
-        if event.override_reason.is_none() {
+        if event.fields.override_reason.is_none() {
             state.check(&event, rules).map_err(|r| (event.id, r))?;
         }
         state.apply(&event, rules);

@@ -45,7 +45,7 @@ pub use demo::{projection as demo_projection, seed, seed_batches, synthesize, Se
 pub use eligibility::{
     age_on, eligibility, eligibility_advice, Advice, EligibilityFacts, Occupation,
 };
-pub use event::{effective, EventRow, NewEvent};
+pub use event::{effective, EventFields, EventRow, NewEvent};
 pub use follow_up::{
     follow_up, follow_up_items, follow_up_reasons, FollowUpItem, FollowUpList, FollowUpReason,
     QUIET_DAYS,

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
+use super::event::EventFields;
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
 use crate::auth::PageUser;
@@ -302,16 +303,18 @@ async fn record(
         stage: text(&pairs, "stage").unwrap_or_default(),
         occurred_on: date(&pairs, "occurred_on"),
         batch: number(&pairs, "batch"),
-        card_number: text(&pairs, "card_number"),
-        training_title: text(&pairs, "training_title"),
-        training_platform: text(&pairs, "training_platform"),
-        amount: number(&pairs, "amount"),
-        channel: text(&pairs, "channel"),
+        fields: EventFields {
+            card_number: text(&pairs, "card_number"),
+            training_title: text(&pairs, "training_title"),
+            training_platform: text(&pairs, "training_platform"),
+            amount: number(&pairs, "amount"),
+            channel: text(&pairs, "channel"),
+            detail: text(&pairs, "detail"),
+            override_reason: text(&pairs, "override_reason"),
+        },
         holder_nik: text(&pairs, "holder_nik"),
         ewallet_phone: text(&pairs, "ewallet_phone"),
         occupation: text(&pairs, "occupation"),
-        detail: text(&pairs, "detail"),
-        override_reason: text(&pairs, "override_reason"),
         eligibility_reason: text(&pairs, "eligibility_reason"),
         expected_version: number(&pairs, "version"),
         ..Default::default()
@@ -336,9 +339,12 @@ async fn correct(
     let input = CorrectionInput {
         void: value(&pairs, "void").is_some(),
         occurred_on: date(&pairs, "occurred_on"),
-        amount: number(&pairs, "amount"),
+        fields: EventFields {
+            amount: number(&pairs, "amount"),
+            override_reason: text(&pairs, "override_reason"),
+            ..EventFields::default()
+        },
         reason: text(&pairs, "reason").unwrap_or_default(),
-        override_reason: text(&pairs, "override_reason"),
         expected_version: number(&pairs, "version"),
         ..Default::default()
     };

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::eligibility::{advise, parse_occupation};
-use super::event::{effective, EventRow, NewEvent};
+use super::event::{effective, EventFields, EventRow, NewEvent};
 use super::machine::{replay, JourneyState};
 use super::projection::project;
 use super::scheme::{Batch, Rules};
@@ -31,23 +31,15 @@ pub struct EventInput {
     pub occurred_on: Option<NaiveDate>,
     /// Batch (gelombang) number, for `joined_batch`.
     pub batch: Option<i64>,
-    /// Kartu Prakerja number (16 digits), for `accepted`.
-    pub card_number: Option<String>,
-    pub training_title: Option<String>,
-    pub training_platform: Option<String>,
-    /// Rupiah: the price of a training, or the amount of a payment (default: the scheme's).
-    pub amount: Option<i64>,
-    /// `bank` or `ewallet`.
-    pub channel: Option<String>,
+    /// The event's facts: card number, training, amount, channel, detail, override reason.
+    #[serde(flatten)]
+    pub fields: EventFields,
     /// For `payout_linked` with a bank: the account holder's NIK (checked, never stored).
     pub holder_nik: Option<String>,
     /// For `payout_linked` with an e-wallet: its phone (checked, never stored).
     pub ewallet_phone: Option<String>,
     /// Self-declared occupation for the eligibility check (`none`, `student`, …).
     pub occupation: Option<String>,
-    pub detail: Option<String>,
-    /// Admin only: record although the rules refuse, with this reason.
-    pub override_reason: Option<String>,
     /// Proceed against eligibility advice, with this reason.
     pub eligibility_reason: Option<String>,
     /// The journey version the client saw; a stale one is a `version_conflict`.
@@ -93,6 +85,7 @@ pub(super) fn payout_check(
     input: &EventInput,
 ) -> Result<String> {
     let channel = input
+        .fields
         .channel
         .as_deref()
         .and_then(PayoutChannel::parse)
@@ -117,7 +110,7 @@ pub(super) fn payout_check(
             let nik = nik::Nik::parse(&nik)
                 .map_err(|e| AppError::Validation(vec![FieldError::from_nik("holder_nik", &e)]))?;
             let matches = state.vault.blind_index(IndexKind::Nik, nik.as_str()) == person.nik_index;
-            if !matches && clean(&input.override_reason).is_none() {
+            if !matches && clean(&input.fields.override_reason).is_none() {
                 return Err(AppError::Refused {
                     code: "payout_holder_mismatch",
                     message: "Rekening harus atas NIK peserta sendiri; NIK pemilik rekening berbeda.".into(),
@@ -146,7 +139,7 @@ pub(super) fn payout_check(
             })?;
             let index = state.vault.blind_index(IndexKind::Phone, phone.as_str());
             let matches = person.phone_index.as_deref() == Some(index.as_slice());
-            if !matches && clean(&input.override_reason).is_none() {
+            if !matches && clean(&input.fields.override_reason).is_none() {
                 return Err(AppError::Refused {
                     code: "payout_phone_mismatch",
                     message:
@@ -194,7 +187,7 @@ pub async fn record_event(
     source: Source,
 ) -> Result<i64> {
     let person = reach(state, actor, participant_id, Action::RecordJourney).await?;
-    override_allowed(actor, &input.override_reason)?;
+    override_allowed(actor, &input.fields.override_reason)?;
     let loaded = Loaded::load(&state.db, person).await?;
     check_version(&loaded, input.expected_version)?;
     let current = loaded.state()?;
@@ -206,94 +199,88 @@ pub async fn record_event(
             format!("Unknown stage. Use one of: {}.", Stage::codes()).as_str(),
         )
     })?;
-    let mut event = NewEvent {
-        participant_id,
-        stage: stage.code().to_string(),
-        occurred_at: occurred(input.occurred_at, input.occurred_on)?,
-        recorded_at: Utc::now(),
-        source: source.code().to_string(),
-        actor_id: Some(actor.user.id),
-        counter_id: actor.user.counter_id,
-        card_number: clean(&input.card_number),
-        training_title: clean(&input.training_title),
-        training_platform: clean(&input.training_platform),
-        amount: input.amount,
-        channel: clean(&input.channel),
-        detail: clean(&input.detail),
-        override_reason: clean(&input.override_reason),
-        eligibility_reason: clean(&input.eligibility_reason),
-        ..Default::default()
+    let occurred_at = occurred(input.occurred_at, input.occurred_on)?;
+    let mut event = NewEvent::new(participant_id, stage, source, occurred_at, Utc::now());
+    event.actor_id = Some(actor.user.id);
+    event.counter_id = actor.user.counter_id;
+    event.fields = input.fields.cleaned();
+    event.eligibility_reason = clean(&input.eligibility_reason);
+    let bar = check_stage_input(state, &loaded, &current, input, &mut event).await?;
+    if matches!(event.fields.amount, Some(a) if a < 0) {
+        return Err(AppError::field(
+            "amount",
+            "amount_negative",
+            "Jumlah rupiah tidak boleh negatif.",
+            "The amount cannot be negative.",
+        ));
+    }
+    let id = append(state, &loaded, &event, bar.as_deref()).await?;
+    let mut entry = Entry::new("journey.event", ENTITY, participant_id).fields(vec![
+        format!("stage={}", stage.code()),
+        format!("event={id}"),
+    ]);
+    if let Some(reason) = event
+        .fields
+        .override_reason
+        .clone()
+        .or(event.eligibility_reason.clone())
+    {
+        entry = entry.reason(reason);
+    }
+    audit::record(&state.db, Some(actor), None, entry).await?;
+    Ok(id)
+}
+
+/// Appends `event` if the history with it still replays, rewriting the projection.
+async fn append(
+    state: &AppState,
+    loaded: &Loaded,
+    event: &NewEvent,
+    bar_nik_index: Option<&[u8]>,
+) -> Result<i64> {
+    let mut events = loaded.events.clone();
+    events.push(event.stored(CANDIDATE));
+    let next = check_with(loaded, events)?;
+    let progress = project(event.participant_id, &next, &loaded.context());
+    let change = Change::Event {
+        event,
+        bar_nik_index,
     };
-    let mut bar = None;
-    match stage {
+    store::write(&state.db, change, &progress, loaded.version).await
+}
+
+/// The checks and completions one stage needs before the rules replay (batch, eligibility,
+/// card number, payout account, defaults for payments). Returns the NIK index to bar when the
+/// event is a revocation.
+async fn check_stage_input(
+    state: &AppState,
+    loaded: &Loaded,
+    current: &JourneyState,
+    input: &EventInput,
+    event: &mut NewEvent,
+) -> Result<Option<Vec<u8>>> {
+    let fields = &mut event.fields;
+    match event.stage {
         Stage::JoinedBatch => {
             let batch = batch_of(&loaded.rules, input.batch)?.clone();
             event.batch_id = Some(batch.id);
-            if store::is_barred(&state.db, &loaded.person.nik_index).await? {
-                return Err(AppError::Refused {
-                    code: "nik_barred",
-                    message:
-                        "NIK ini sudah dicabut kepesertaannya dan tidak bisa ikut gelombang lagi."
-                            .into(),
-                    message_en: "This NIK was revoked and cannot join another batch.".into(),
-                });
-            }
-            let occupation = parse_occupation(&input.occupation)?;
-            let advice = advise(
-                state,
-                &loaded.person,
-                &current,
-                &loaded.rules,
-                &batch,
-                occupation,
-            )
-            .await?;
-            if !advice.is_empty() {
-                if event.eligibility_reason.is_none() {
-                    let (id, en): (Vec<_>, Vec<_>) = advice
-                        .iter()
-                        .map(|a| (a.message.clone(), a.message_en.clone()))
-                        .unzip();
-                    return Err(AppError::Refused {
-                        code: "eligibility_against",
-                        message: format!(
-                            "Menurut pemeriksaan kelayakan: {} Lanjutkan hanya dengan alasan yang dicatat.",
-                            id.join(" ")
-                        ),
-                        message_en: format!(
-                            "The eligibility check advises against: {} Proceed only with a recorded reason.",
-                            en.join(" ")
-                        ),
-                    });
-                }
-                let codes: Vec<&str> = advice.iter().map(|a| a.code.as_str()).collect();
-                event.detail = Some(format!("eligibility_against={}", codes.join(",")));
-            }
+            check_joining(state, loaded, current, input, &batch, event).await?;
         }
         Stage::Accepted => {
-            if let Some(card) = &event.card_number {
-                let digits: String = card.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-                if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(AppError::field(
-                        "card_number",
-                        "card_number_invalid",
-                        "Nomor Kartu Prakerja harus 16 digit.",
-                        "The Kartu Prakerja number must be 16 digits.",
-                    ));
-                }
-                event.card_number = Some(digits);
+            if let Some(card) = &fields.card_number {
+                fields.card_number = Some(card_digits(card)?);
             }
         }
         Stage::PayoutLinked => {
-            let check = payout_check(state, &loaded.person, input)?;
-            event.detail = Some(check);
-            event.channel = input
+            fields.detail = Some(payout_check(state, &loaded.person, input)?);
+            fields.channel = input
+                .fields
                 .channel
                 .as_deref()
                 .and_then(PayoutChannel::parse)
                 .map(|c| c.code().to_string());
         }
-        Stage::TrainingBought if event.training_title.is_none() => {
+        Stage::TrainingBought if fields.training_title.is_none() => {
             return Err(AppError::field(
                 "training_title",
                 "required",
@@ -303,48 +290,86 @@ pub async fn record_event(
         }
         Stage::IncentivePaid | Stage::SurveyPaid => {
             if let Some(scheme) = &current.scheme {
-                let default = if stage == Stage::IncentivePaid {
+                let default = if event.stage == Stage::IncentivePaid {
                     scheme.incentive_amount
                 } else {
                     scheme.survey_amount
                 };
-                event.amount = Some(event.amount.unwrap_or(default));
+                fields.amount = Some(fields.amount.unwrap_or(default));
             }
-            event.channel = event.channel.or(current.payout_channel.clone());
+            fields.channel = fields.channel.take().or(current.payout_channel.clone());
         }
-        Stage::Revoked => bar = Some(loaded.person.nik_index.clone()),
+        Stage::Revoked => return Ok(Some(loaded.person.nik_index.clone())),
         _ => {}
     }
-    if matches!(event.amount, Some(a) if a < 0) {
+    Ok(None)
+}
+
+/// A Kartu Prakerja number as its 16 digits (spaces and dashes as written are dropped).
+fn card_digits(card: &str) -> Result<String> {
+    let digits: String = card.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if digits.len() != 16 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::field(
-            "amount",
-            "amount_negative",
-            "Jumlah rupiah tidak boleh negatif.",
-            "The amount cannot be negative.",
+            "card_number",
+            "card_number_invalid",
+            "Nomor Kartu Prakerja harus 16 digit.",
+            "The Kartu Prakerja number must be 16 digits.",
         ));
     }
-    let mut events = loaded.events.clone();
-    events.push(event.stored(CANDIDATE));
-    let next = check_with(&loaded, events)?;
-    let progress = project(participant_id, &next, &loaded.context());
-    let change = Change::Event {
-        event: &event,
-        bar_nik_index: bar.as_deref(),
-    };
-    let id = store::write(&state.db, change, &progress, loaded.version).await?;
-    let mut entry = Entry::new("journey.event", ENTITY, participant_id).fields(vec![
-        format!("stage={}", stage.code()),
-        format!("event={id}"),
-    ]);
-    if let Some(reason) = event
-        .override_reason
-        .clone()
-        .or(event.eligibility_reason.clone())
-    {
-        entry = entry.reason(reason);
+    Ok(digits)
+}
+
+/// Joining a batch: the NIK must not be barred, and eligibility advice against joining needs a
+/// recorded reason (the advice codes are kept in the event's detail).
+async fn check_joining(
+    state: &AppState,
+    loaded: &Loaded,
+    current: &JourneyState,
+    input: &EventInput,
+    batch: &Batch,
+    event: &mut NewEvent,
+) -> Result<()> {
+    if store::is_barred(&state.db, &loaded.person.nik_index).await? {
+        return Err(AppError::Refused {
+            code: "nik_barred",
+            message: "NIK ini sudah dicabut kepesertaannya dan tidak bisa ikut gelombang lagi."
+                .into(),
+            message_en: "This NIK was revoked and cannot join another batch.".into(),
+        });
     }
-    audit::record(&state.db, Some(actor), None, entry).await?;
-    Ok(id)
+    let occupation = parse_occupation(&input.occupation)?;
+    let advice = advise(
+        state,
+        &loaded.person,
+        current,
+        &loaded.rules,
+        batch,
+        occupation,
+    )
+    .await?;
+    if advice.is_empty() {
+        return Ok(());
+    }
+    if event.eligibility_reason.is_none() {
+        let (id, en): (Vec<_>, Vec<_>) = advice
+            .iter()
+            .map(|a| (a.message.clone(), a.message_en.clone()))
+            .unzip();
+        return Err(AppError::Refused {
+            code: "eligibility_against",
+            message: format!(
+                "Menurut pemeriksaan kelayakan: {} Lanjutkan hanya dengan alasan yang dicatat.",
+                id.join(" ")
+            ),
+            message_en: format!(
+                "The eligibility check advises against: {} Proceed only with a recorded reason.",
+                en.join(" ")
+            ),
+        });
+    }
+    let codes: Vec<&str> = advice.iter().map(|a| a.code.as_str()).collect();
+    event.fields.detail = Some(format!("eligibility_against={}", codes.join(",")));
+    Ok(())
 }
 
 /// A correction of a recorded event: new values, or `void` to take it back.
@@ -356,16 +381,12 @@ pub struct CorrectionInput {
     pub occurred_at: Option<DateTime<Utc>>,
     pub occurred_on: Option<NaiveDate>,
     pub batch: Option<i64>,
-    pub card_number: Option<String>,
-    pub training_title: Option<String>,
-    pub training_platform: Option<String>,
-    pub amount: Option<i64>,
-    pub channel: Option<String>,
-    pub detail: Option<String>,
+    /// New values; what is left out keeps the corrected event's value. An admin's
+    /// `override_reason` keeps the correction although the rules refuse it.
+    #[serde(flatten)]
+    pub fields: EventFields,
     /// Why the record was wrong (required).
     pub reason: String,
-    /// Admin only: keep the correction although the rules refuse it.
-    pub override_reason: Option<String>,
     pub expected_version: Option<i64>,
 }
 
@@ -378,7 +399,7 @@ pub async fn correct_event(
     input: &CorrectionInput,
 ) -> Result<i64> {
     let person = reach(state, actor, participant_id, Action::RecordJourney).await?;
-    override_allowed(actor, &input.override_reason)?;
+    override_allowed(actor, &input.fields.override_reason)?;
     let reason = clean(&Some(input.reason.clone())).ok_or_else(|| {
         AppError::field(
             "reason",
@@ -397,9 +418,7 @@ pub async fn correct_event(
             message_en: "This event does not exist or was already corrected.".into(),
         });
     };
-    if original.stage == Stage::Revoked.code()
-        && !access::allows(&actor.user, Action::OverrideJourney)
-    {
+    if original.stage == Stage::Revoked && !access::allows(&actor.user, Action::OverrideJourney) {
         return Err(AppError::Refused {
             code: "override_not_allowed",
             message: "Pencabutan bersifat final; hanya admin pusat yang boleh mengoreksinya."
@@ -416,36 +435,22 @@ pub async fn correct_event(
     } else {
         original.occurred_at
     };
-    let event = NewEvent {
+    let mut event = NewEvent::new(
         participant_id,
-        stage: original.stage.clone(),
+        original.stage,
+        Source::Counter,
         occurred_at,
-        recorded_at: Utc::now(),
-        source: Source::Counter.code().to_string(),
-        actor_id: Some(actor.user.id),
-        counter_id: actor.user.counter_id,
-        batch_id,
-        card_number: clean(&input.card_number).or(original.card_number.clone()),
-        training_title: clean(&input.training_title).or(original.training_title.clone()),
-        training_platform: clean(&input.training_platform).or(original.training_platform.clone()),
-        amount: input.amount.or(original.amount),
-        channel: clean(&input.channel).or(original.channel.clone()),
-        detail: clean(&input.detail).or(original.detail.clone()),
-        correction_of: Some(event_id),
-        voids: input.void,
-        override_reason: clean(&input.override_reason).or(original.override_reason.clone()),
-        eligibility_reason: original.eligibility_reason.clone(),
-        correction_reason: Some(reason.clone()),
-    };
-    let mut events = loaded.events.clone();
-    events.push(event.stored(CANDIDATE));
-    let next = check_with(&loaded, events)?;
-    let progress = project(participant_id, &next, &loaded.context());
-    let change = Change::Event {
-        event: &event,
-        bar_nik_index: None,
-    };
-    let id = store::write(&state.db, change, &progress, loaded.version).await?;
+        Utc::now(),
+    );
+    event.actor_id = Some(actor.user.id);
+    event.counter_id = actor.user.counter_id;
+    event.batch_id = batch_id;
+    event.fields = input.fields.cleaned().or(&original.fields);
+    event.correction_of = Some(event_id);
+    event.voids = input.void;
+    event.eligibility_reason = original.eligibility_reason.clone();
+    event.correction_reason = Some(reason.clone());
+    let id = append(state, &loaded, &event, None).await?;
     audit::record(
         &state.db,
         Some(actor),

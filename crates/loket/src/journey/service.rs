@@ -103,11 +103,7 @@ pub(super) fn refused(r: Refusal) -> AppError {
     }
 }
 
-pub(super) fn clean(text: &Option<String>) -> Option<String> {
-    text.as_ref()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-}
+pub(super) use super::event::clean;
 
 pub(super) fn occurred(at: Option<DateTime<Utc>>, on: Option<NaiveDate>) -> Result<DateTime<Utc>> {
     let now = Utc::now();

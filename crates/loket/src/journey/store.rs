@@ -360,22 +360,22 @@ fn update_progress_sql() -> String {
 macro_rules! bind_event {
     ($q:expr, $e:expr) => {
         $q.bind($e.participant_id)
-            .bind($e.stage.clone())
+            .bind($e.stage)
             .bind($e.occurred_at)
             .bind($e.recorded_at)
-            .bind($e.source.clone())
+            .bind($e.source)
             .bind($e.actor_id)
             .bind($e.counter_id)
             .bind($e.batch_id)
-            .bind($e.card_number.clone())
-            .bind($e.training_title.clone())
-            .bind($e.training_platform.clone())
-            .bind($e.amount)
-            .bind($e.channel.clone())
-            .bind($e.detail.clone())
+            .bind($e.fields.card_number.clone())
+            .bind($e.fields.training_title.clone())
+            .bind($e.fields.training_platform.clone())
+            .bind($e.fields.amount)
+            .bind($e.fields.channel.clone())
+            .bind($e.fields.detail.clone())
             .bind($e.correction_of)
             .bind($e.voids)
-            .bind($e.override_reason.clone())
+            .bind($e.fields.override_reason.clone())
             .bind($e.eligibility_reason.clone())
             .bind($e.correction_reason.clone())
     };
@@ -541,22 +541,22 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
             let mut qb = sqlx::QueryBuilder::<DB>::new(&event_head);
             qb.push_values(chunk, |mut b, e| {
                 b.push_bind(e.participant_id)
-                    .push_bind(e.stage.clone())
+                    .push_bind(e.stage)
                     .push_bind(e.occurred_at)
                     .push_bind(e.recorded_at)
-                    .push_bind(e.source.clone())
+                    .push_bind(e.source)
                     .push_bind(e.actor_id)
                     .push_bind(e.counter_id)
                     .push_bind(e.batch_id)
-                    .push_bind(e.card_number.clone())
-                    .push_bind(e.training_title.clone())
-                    .push_bind(e.training_platform.clone())
-                    .push_bind(e.amount)
-                    .push_bind(e.channel.clone())
-                    .push_bind(e.detail.clone())
+                    .push_bind(e.fields.card_number.clone())
+                    .push_bind(e.fields.training_title.clone())
+                    .push_bind(e.fields.training_platform.clone())
+                    .push_bind(e.fields.amount)
+                    .push_bind(e.fields.channel.clone())
+                    .push_bind(e.fields.detail.clone())
                     .push_bind(e.correction_of)
                     .push_bind(e.voids)
-                    .push_bind(e.override_reason.clone())
+                    .push_bind(e.fields.override_reason.clone())
                     .push_bind(e.eligibility_reason.clone())
                     .push_bind(e.correction_reason.clone());
             });
@@ -685,7 +685,7 @@ pub struct FollowUpRow {
     pub participant_id: i64,
     pub full_name: String,
     pub phone_enc: Option<Vec<u8>>,
-    pub stage: String,
+    pub stage: Stage,
     pub stage_day: Option<i64>,
     pub started_day: Option<i64>,
     pub incentives_paid: i64,

@@ -69,13 +69,7 @@ impl JourneyState {
 
     /// Whether `event` may follow the current state; the rules of DESIGN.md in one place.
     pub fn check(&self, event: &EventRow, rules: &Rules) -> Result<(), Refusal> {
-        let Some(stage) = Stage::parse(&event.stage) else {
-            return Err(Refusal::new(
-                "stage_unknown",
-                format!("Tahap tidak dikenal. Pilih salah satu: {}.", Stage::codes()),
-                format!("Unknown stage. Use one of: {}.", Stage::codes()),
-            ));
-        };
+        let stage = event.stage;
         let current = self.current();
         let on = local_day(event.occurred_at);
         if stage == Stage::Withdrawn {
@@ -198,7 +192,7 @@ impl JourneyState {
             "Pelatihan baru bisa dibeli setelah diterima sebagai penerima Kartu Prakerja.",
             "Training can be bought only after acceptance.",
         )?;
-        let price = event.amount.unwrap_or(0);
+        let price = event.fields.amount.unwrap_or(0);
         if price <= 0 {
             return Err(Refusal::new(
                 "price_required",
@@ -306,8 +300,10 @@ fn expect(current: Stage, wanted_current: Stage, stage: Stage) -> Result<(), Ref
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journey::event::NewEvent;
     use crate::journey::machine::replay;
     use crate::journey::scheme::{scheme_2021, Batch};
+    use crate::journey::stage::Source;
     use chrono::{NaiveDate, Utc};
 
     fn rules() -> Rules {
@@ -321,32 +317,15 @@ mod tests {
     }
 
     fn ev(id: i64, stage: Stage, day: u32) -> EventRow {
-        EventRow {
-            id,
-            participant_id: 1,
-            stage: stage.code().into(),
-            occurred_at: NaiveDate::from_ymd_opt(2021, 6, day)
-                .unwrap()
-                .and_hms_opt(9, 0, 0)
-                .unwrap()
-                .and_utc(),
-            recorded_at: Utc::now(),
-            source: "counter".into(),
-            actor_id: Some(7),
-            counter_id: Some(1),
-            batch_id: None,
-            card_number: None,
-            training_title: None,
-            training_platform: None,
-            amount: None,
-            channel: None,
-            detail: None,
-            correction_of: None,
-            voids: false,
-            override_reason: None,
-            eligibility_reason: None,
-            correction_reason: None,
-        }
+        let at = NaiveDate::from_ymd_opt(2021, 6, day)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+            .and_utc();
+        let mut event = NewEvent::new(1, stage, Source::Counter, at, Utc::now());
+        event.actor_id = Some(7);
+        event.counter_id = Some(1);
+        event.stored(id)
     }
 
     fn accepted_state() -> Vec<EventRow> {
@@ -366,7 +345,7 @@ mod tests {
         let mut events = accepted_state();
         events.truncate(4);
         let mut buy = ev(9, Stage::TrainingBought, 6);
-        buy.amount = Some(100_000);
+        buy.fields.amount = Some(100_000);
         events.push(buy);
         let (id, refusal) = replay(&events, &rules()).unwrap_err();
         assert_eq!((id, refusal.code), (9, "training_before_acceptance"));
@@ -375,7 +354,7 @@ mod tests {
     #[test]
     fn an_admin_override_lets_an_event_through() {
         let mut skip = ev(2, Stage::TestPassed, 2);
-        skip.override_reason = Some("data dari Manajemen Pelaksana".into());
+        skip.fields.override_reason = Some("data dari Manajemen Pelaksana".into());
         let state = replay(&[ev(1, Stage::AccountCreated, 1), skip], &rules()).unwrap();
         assert_eq!(state.current(), Stage::TestPassed);
     }
@@ -384,9 +363,9 @@ mod tests {
     fn purchases_over_the_balance_are_refused() {
         let mut events = accepted_state();
         let mut buy = ev(6, Stage::TrainingBought, 6);
-        buy.amount = Some(700_000);
+        buy.fields.amount = Some(700_000);
         let mut again = ev(7, Stage::TrainingBought, 7);
-        again.amount = Some(400_000);
+        again.fields.amount = Some(400_000);
         events.extend([buy, again]);
         let (_, refusal) = replay(&events, &rules()).unwrap_err();
         assert_eq!(refusal.code, "over_balance");
