@@ -41,6 +41,52 @@ fn reason(code: &str, day: NaiveDate, why: (String, String), todo: (&str, &str))
     }
 }
 
+/// The first-training deadline, once passed or within `horizon` days.
+fn purchase_reason(today: NaiveDate, horizon: i64, deadline: NaiveDate) -> Option<FollowUpReason> {
+    let left = (deadline - today).num_days();
+    if left < 0 {
+        return Some(reason(
+            "purchase_deadline_passed",
+            deadline,
+            (
+                format!(
+                    "Batas beli pelatihan pertama lewat pada {}.",
+                    show_date(deadline)
+                ),
+                format!(
+                    "The first-training deadline passed on {}.",
+                    show_date(deadline)
+                ),
+            ),
+            (
+                "Pastikan: jika sudah membeli, catat pembeliannya; jika belum, catat pencabutan.",
+                "Check: if bought, record the purchase; if not, record the revocation.",
+            ),
+        ));
+    }
+    if left <= horizon {
+        return Some(reason(
+            "purchase_deadline_soon",
+            deadline,
+            (
+                format!(
+                    "Batas beli pelatihan pertama {} ({left} hari lagi).",
+                    show_date(deadline)
+                ),
+                format!(
+                    "First training must be bought by {} ({left} days left).",
+                    show_date(deadline)
+                ),
+            ),
+            (
+                "Hubungi dan bantu memilih serta membeli pelatihan sebelum kartu dicabut.",
+                "Call and help choose and buy a training before the card is revoked.",
+            ),
+        ));
+    }
+    None
+}
+
 /// What the projection fields say about a person on `today` (the same tests as the query).
 #[allow(clippy::too_many_arguments)]
 pub fn follow_up_reasons(
@@ -56,42 +102,7 @@ pub fn follow_up_reasons(
     last_contact: Option<NaiveDate>,
 ) -> Vec<FollowUpReason> {
     let mut out = Vec::new();
-    if let Some(deadline) = purchase_deadline {
-        let left = (deadline - today).num_days();
-        if left < 0 {
-            out.push(reason(
-                "purchase_deadline_passed",
-                deadline,
-                (
-                    format!("Batas beli pelatihan pertama lewat pada {}.", show_date(deadline)),
-                    format!("The first-training deadline passed on {}.", show_date(deadline)),
-                ),
-                (
-                    "Pastikan: jika sudah membeli, catat pembeliannya; jika belum, catat pencabutan.",
-                    "Check: if bought, record the purchase; if not, record the revocation.",
-                ),
-            ));
-        } else if left <= horizon {
-            out.push(reason(
-                "purchase_deadline_soon",
-                deadline,
-                (
-                    format!(
-                        "Batas beli pelatihan pertama {} ({left} hari lagi).",
-                        show_date(deadline)
-                    ),
-                    format!(
-                        "First training must be bought by {} ({left} days left).",
-                        show_date(deadline)
-                    ),
-                ),
-                (
-                    "Hubungi dan bantu memilih serta membeli pelatihan sebelum kartu dicabut.",
-                    "Call and help choose and buy a training before the card is revoked.",
-                ),
-            ));
-        }
-    }
+    out.extend(purchase_deadline.and_then(|d| purchase_reason(today, horizon, d)));
     if let Some(from) = incentive_overdue.filter(|d| *d <= today) {
         let k = incentives_paid + 1;
         out.push(reason(

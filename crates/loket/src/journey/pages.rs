@@ -133,7 +133,9 @@ impl TimelinePage {
         self.chrome.t(&format!("journey.status_{code}"))
     }
 
-    fn label<'a>(&self, list: &'a [Choice], code: &str) -> &'a str {
+    /// The label of a stored code (a session's channel, a contact's result) in this language.
+    fn label<'a>(&self, list: &'a [Choice], code: &dyn std::fmt::Display) -> &'a str {
+        let code = code.to_string();
         list.iter()
             .find(|c| c.code == code)
             .map_or("?", |c| c.label)

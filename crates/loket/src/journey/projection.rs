@@ -3,7 +3,6 @@
 
 use chrono::NaiveDate;
 
-use super::assist::ContactResult;
 use super::calendar::{day_number, local_day};
 use super::machine::{replay, JourneyState};
 use super::stage::{Stage, TRACKED};
@@ -112,7 +111,7 @@ pub fn context_of(person: &Person, sessions: &[SessionRow], contacts: &[ContactR
     seen.extend(
         contacts
             .iter()
-            .filter(|c| ContactResult::parse(&c.result).is_some_and(ContactResult::reached))
+            .filter(|c| c.result.reached())
             .map(|c| (local_day(c.at), c.officer_id)),
     );
     let next_follow_up = sessions

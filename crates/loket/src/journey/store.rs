@@ -153,10 +153,12 @@ pub struct SessionRow {
     pub counter_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: SessionChannel,
     /// Checklist codes, comma-separated.
     pub steps: String,
-    pub outcome: String,
+    #[schema(value_type = String)]
+    pub outcome: SessionOutcome,
     pub next_follow_up: Option<NaiveDate>,
     pub notes: Option<String>,
     pub recorded_at: DateTime<Utc>,
@@ -169,8 +171,10 @@ pub struct ContactRow {
     pub officer_id: i64,
     pub counter_id: Option<i64>,
     pub at: DateTime<Utc>,
-    pub channel: String,
-    pub result: String,
+    #[schema(value_type = String)]
+    pub channel: SessionChannel,
+    #[schema(value_type = String)]
+    pub result: ContactResult,
     pub note: Option<String>,
 }
 
@@ -238,9 +242,9 @@ pub struct NewSession {
     pub counter_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
-    pub channel: String,
+    pub channel: SessionChannel,
     pub steps: String,
-    pub outcome: String,
+    pub outcome: SessionOutcome,
     pub next_follow_up: Option<NaiveDate>,
     pub notes: Option<String>,
 }
@@ -251,8 +255,8 @@ pub struct NewContact {
     pub officer_id: i64,
     pub counter_id: Option<i64>,
     pub at: DateTime<Utc>,
-    pub channel: String,
-    pub result: String,
+    pub channel: SessionChannel,
+    pub result: ContactResult,
     pub note: Option<String>,
 }
 
@@ -423,9 +427,9 @@ pub async fn write(
                 .bind(s.counter_id)
                 .bind(s.started_at)
                 .bind(s.ended_at)
-                .bind(&s.channel)
+                .bind(s.channel)
                 .bind(&s.steps)
-                .bind(&s.outcome)
+                .bind(s.outcome)
                 .bind(s.next_follow_up)
                 .bind(&s.notes)
                 .bind(Utc::now())
@@ -441,8 +445,8 @@ pub async fn write(
                 .bind(c.officer_id)
                 .bind(c.counter_id)
                 .bind(c.at)
-                .bind(&c.channel)
-                .bind(&c.result)
+                .bind(c.channel)
+                .bind(c.result)
                 .bind(&c.note)
                 .fetch_one(&mut *tx)
                 .await?
