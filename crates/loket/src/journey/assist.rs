@@ -226,16 +226,7 @@ pub async fn record_session(
     let mut sessions = loaded.sessions.clone();
     sessions.push(SessionRow {
         id: CANDIDATE,
-        participant_id,
-        officer_id: session.officer_id,
-        counter_id: session.counter_id,
-        started_at: session.started_at,
-        ended_at: session.ended_at,
-        channel: session.channel,
-        steps: session.steps.clone(),
-        outcome: session.outcome,
-        next_follow_up: session.next_follow_up,
-        notes: session.notes.clone(),
+        session: session.clone(),
         recorded_at: Utc::now(),
     });
     let ctx = context_of(&loaded.person, &sessions, &loaded.contacts);
@@ -313,13 +304,7 @@ pub async fn log_contact(
     let mut contacts = loaded.contacts.clone();
     contacts.push(ContactRow {
         id: CANDIDATE,
-        participant_id,
-        officer_id: contact.officer_id,
-        counter_id: contact.counter_id,
-        at,
-        channel: contact.channel,
-        result: contact.result,
-        note: contact.note.clone(),
+        contact: contact.clone(),
     });
     let ctx = context_of(&loaded.person, &loaded.sessions, &contacts);
     let progress = project(participant_id, &journey, &ctx);

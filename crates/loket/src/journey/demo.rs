@@ -11,7 +11,6 @@ use super::store;
 use crate::clock;
 use crate::db::Db;
 use crate::error::Result;
-use crate::with_db;
 
 /// Batches 1–22 of the 2020–2021 scheme (every two weeks from April 2020) and from 49 on of
 /// the 2023 scheme (monthly from March 2023 up to `today`), unless they exist.
@@ -315,19 +314,8 @@ pub fn projection(
     Some(project(seat.participant_id, &state, &ctx))
 }
 
-/// (participant, counter, office, province)
-type SeatRow = (i64, Option<i64>, Option<i64>, Option<String>);
-
 async fn seats(db: &Db) -> Result<Vec<Seat>> {
-    let rows: Vec<SeatRow> = with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT p.id, p.counter_id, c.office_id, o.province_code FROM participants p \
-             LEFT JOIN counters c ON c.id = p.counter_id LEFT JOIN offices o ON o.id = c.office_id \
-             WHERE NOT EXISTS (SELECT 1 FROM journey_progress j WHERE j.participant_id = p.id) ORDER BY p.id",
-        )
-        .fetch_all(pool)
-        .await?
-    });
+    let rows = store::participants_without_journey(db).await?;
     Ok(rows
         .into_iter()
         .map(

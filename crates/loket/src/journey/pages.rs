@@ -77,6 +77,32 @@ fn unreadable(pairs: &Pairs, numbers: &[&str], dates: &[&str]) -> Option<AppErro
     ))
 }
 
+/// What a timeline form's POST must pass before it is acted on: the CSRF token, and the
+/// fields that must read as numbers or dates.
+struct FormCheck {
+    numbers: &'static [&'static str],
+    dates: &'static [&'static str],
+}
+
+impl FormCheck {
+    /// The page to answer with when the form is refused: an error page for a bad token, the
+    /// timeline with the field error for an unreadable field.
+    async fn refuse(
+        &self,
+        state: &AppState,
+        lang: Lang,
+        user: &PageUser,
+        id: i64,
+        pairs: &Pairs,
+    ) -> Option<Response> {
+        if let Err(e) = user.check_csrf(value(pairs, "csrf").unwrap_or("")) {
+            return Some(error_page(lang, &e));
+        }
+        let e = unreadable(pairs, self.numbers, self.dates)?;
+        Some(timeline_page(state, lang, user, id, false, Some(&e), Prefill::default()).await)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "journey_timeline.html")]
 struct TimelinePage {
@@ -295,11 +321,12 @@ async fn record(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["batch", "amount", "version"], &["occurred_on"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["batch", "amount", "version"],
+        dates: &["occurred_on"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = EventInput {
         stage: text(&pairs, "stage").unwrap_or_default(),
@@ -332,11 +359,12 @@ async fn correct(
     Path((id, event_id)): Path<(i64, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["amount", "version"], &["occurred_on"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["amount", "version"],
+        dates: &["occurred_on"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = CorrectionInput {
         void: value(&pairs, "void").is_some(),
@@ -361,11 +389,12 @@ async fn session(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["minutes", "version"], &["on", "next_follow_up"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["minutes", "version"],
+        dates: &["on", "next_follow_up"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = SessionInput {
         on: date(&pairs, "on"),
@@ -393,8 +422,12 @@ async fn contact(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
+    let form = FormCheck {
+        numbers: &[],
+        dates: &[],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = ContactInput {
         channel: text(&pairs, "channel").unwrap_or_default(),

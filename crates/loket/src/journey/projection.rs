@@ -32,7 +32,7 @@ pub struct Progress {
     pub owner_id: Option<i64>,
     pub scheme_id: Option<i64>,
     pub batch_number: Option<i64>,
-    pub stage: String,
+    pub stage: Stage,
     pub stage_day: Option<i64>,
     pub started_day: Option<i64>,
     /// First day of each stage in `TRACKED` order.
@@ -82,7 +82,7 @@ pub fn project(participant_id: i64, state: &JourneyState, ctx: &Context) -> Prog
         owner_id: owner,
         scheme_id: state.scheme.as_ref().map(|s| s.id),
         batch_number: state.batch_number,
-        stage: state.current().code().to_string(),
+        stage: state.current(),
         stage_day: state.stage_since.map(day_number),
         started_day: state.first_day.map(day_number),
         days: TRACKED

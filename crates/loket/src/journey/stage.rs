@@ -63,6 +63,13 @@ pub const TRACKED: &[Stage] = &[
     Stage::Withdrawn,
 ];
 
+/// Everyone starts not registered: the state before any event.
+impl Default for Stage {
+    fn default() -> Self {
+        Stage::NotRegistered
+    }
+}
+
 impl Stage {
     /// Position on the main line; side exits rank by where they branch off.
     pub fn rank(self) -> u8 {
