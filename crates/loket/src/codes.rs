@@ -211,6 +211,27 @@ mod tests {
         assert!(decode_sqlite("Satu").await.is_err());
     }
 
+    #[tokio::test]
+    async fn code_enum_decodes_on_postgres_too() {
+        // Runs where the storage tests run on PostgreSQL.
+        let Ok(url) = std::env::var("LOKET_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let back: Sample = sqlx::query_scalar("SELECT $1")
+            .bind(Sample::Two)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(back, Sample::Two);
+        let err = sqlx::query_scalar::<_, Sample>("SELECT $1")
+            .bind("three")
+            .fetch_one(&pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, sqlx::Error::ColumnDecode { .. }), "{err:?}");
+    }
+
     #[test]
     fn countries_are_iso_codes_only() {
         assert_eq!(Country::parse("my").unwrap().as_str(), "MY");
