@@ -158,3 +158,31 @@ pub fn effective(events: &[EventRow]) -> Vec<EventRow> {
     list.sort_by_key(|e| (e.occurred_at, e.id));
     list
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_cleaned_and_a_correction_keeps_what_it_leaves_out() {
+        let given = EventFields {
+            training_title: Some("  Barista  ".into()),
+            detail: Some("   ".into()),
+            amount: Some(100),
+            ..EventFields::default()
+        };
+        let cleaned = given.cleaned();
+        assert_eq!(cleaned.training_title.as_deref(), Some("Barista"));
+        assert_eq!(cleaned.detail, None);
+        let earlier = EventFields {
+            training_title: Some("Lele".into()),
+            training_platform: Some("Tokopedia".into()),
+            amount: Some(50),
+            ..EventFields::default()
+        };
+        let merged = cleaned.or(&earlier);
+        assert_eq!(merged.training_title.as_deref(), Some("Barista"));
+        assert_eq!(merged.training_platform.as_deref(), Some("Tokopedia"));
+        assert_eq!(merged.amount, Some(100));
+    }
+}

@@ -465,3 +465,27 @@ pub async fn correct_event(
     .await?;
     Ok(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_body_keeps_its_flat_keys() {
+        let input: EventInput = serde_json::from_value(serde_json::json!({
+            "stage": "training_bought",
+            "training_title": "Barista",
+            "amount": 250000,
+            "override_reason": "data MP",
+            "eligibility_reason": "ok",
+        }))
+        .unwrap();
+        assert_eq!(input.fields.training_title.as_deref(), Some("Barista"));
+        assert_eq!(input.fields.amount, Some(250_000));
+        assert_eq!(input.fields.override_reason.as_deref(), Some("data MP"));
+        assert_eq!(input.eligibility_reason.as_deref(), Some("ok"));
+        let back = serde_json::to_value(&input).unwrap();
+        assert_eq!(back["training_title"], "Barista");
+        assert!(back.get("fields").is_none());
+    }
+}
