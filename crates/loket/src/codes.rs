@@ -36,9 +36,70 @@ macro_rules! code_enum {
                 lang.pick(id, en)
             }
 
+            /// The value with exactly this stable code (no labels, no trimming): how stored
+            /// values are read back.
+            pub fn from_code(code: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.code() == code)
+            }
+
             /// The accepted codes, for error messages.
             pub fn codes() -> String {
                 Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", ")
+            }
+        }
+
+        /// Shows the stable code (what is stored and exchanged), not a label.
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+
+        /// Serialised as the stable code, the same text the database holds.
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.code())
+            }
+        }
+
+        $crate::code_enum_sqlx!($name, ::sqlx::Sqlite);
+        $crate::code_enum_sqlx!($name, ::sqlx::Postgres);
+    };
+}
+
+/// Stores a code enum as its text code on one backend (`TEXT` column): it encodes and decodes
+/// like a string, and a code no variant has is a decode error (not a panic and not a default),
+/// so a row written by a newer version or edited by hand is reported instead of misread.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! code_enum_sqlx {
+    ($name:ident, $db:ty) => {
+        impl ::sqlx::Type<$db> for $name {
+            fn type_info() -> <$db as ::sqlx::Database>::TypeInfo {
+                <&str as ::sqlx::Type<$db>>::type_info()
+            }
+
+            fn compatible(ty: &<$db as ::sqlx::Database>::TypeInfo) -> bool {
+                <&str as ::sqlx::Type<$db>>::compatible(ty)
+            }
+        }
+
+        impl<'r> ::sqlx::Decode<'r, $db> for $name {
+            fn decode(
+                value: <$db as ::sqlx::Database>::ValueRef<'r>,
+            ) -> ::std::result::Result<Self, ::sqlx::error::BoxDynError> {
+                let code = <&str as ::sqlx::Decode<'r, $db>>::decode(value)?;
+                $name::from_code(code)
+                    .ok_or_else(|| format!("unknown {} code {code:?}", stringify!($name)).into())
+            }
+        }
+
+        impl<'q> ::sqlx::Encode<'q, $db> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <$db as ::sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> ::std::result::Result<::sqlx::encode::IsNull, ::sqlx::error::BoxDynError> {
+                <&str as ::sqlx::Encode<'q, $db>>::encode(self.code(), buf)
             }
         }
     };
@@ -111,6 +172,64 @@ mod tests {
         assert_eq!(Sample::parse("Two"), Some(Sample::Two));
         assert_eq!(Sample::parse("three"), None);
         assert_eq!(Sample::codes(), "one, two");
+    }
+
+    #[test]
+    fn code_enum_shows_and_serialises_as_its_code() {
+        assert_eq!(Sample::Two.to_string(), "two");
+        assert_eq!(serde_json::to_string(&Sample::One).unwrap(), "\"one\"");
+        assert_eq!(Sample::from_code("two"), Some(Sample::Two));
+        assert_eq!(Sample::from_code("Dua"), None);
+    }
+
+    /// Decodes `text` as a `Sample` through an in-memory SQLite database.
+    async fn decode_sqlite(text: &str) -> Result<Sample, sqlx::Error> {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await?;
+        sqlx::query_scalar("SELECT $1")
+            .bind(text)
+            .fetch_one(&pool)
+            .await
+    }
+
+    #[tokio::test]
+    async fn code_enum_round_trips_through_the_database_and_rejects_unknown_codes() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let back: Sample = sqlx::query_scalar("SELECT $1")
+            .bind(Sample::Two)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(back, Sample::Two);
+        assert_eq!(decode_sqlite("one").await.unwrap(), Sample::One);
+        let err = decode_sqlite("three").await.unwrap_err();
+        assert!(matches!(err, sqlx::Error::ColumnDecode { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("unknown Sample code \"three\""),
+            "{err}"
+        );
+        // A label is not a stored code.
+        assert!(decode_sqlite("Satu").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn code_enum_decodes_on_postgres_too() {
+        // Runs where the storage tests run on PostgreSQL.
+        let Ok(url) = std::env::var("LOKET_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let back: Sample = sqlx::query_scalar("SELECT $1")
+            .bind(Sample::Two)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(back, Sample::Two);
+        let err = sqlx::query_scalar::<_, Sample>("SELECT $1")
+            .bind("three")
+            .fetch_one(&pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, sqlx::Error::ColumnDecode { .. }), "{err:?}");
     }
 
     #[test]

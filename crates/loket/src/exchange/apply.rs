@@ -12,6 +12,7 @@ use crate::error::{AppError, Result};
 use crate::journey::model::Source;
 use crate::journey::model::{effective, local_day, Stage};
 use crate::journey::service::{record_event, EventInput};
+use crate::journey::EventFields;
 use crate::state::AppState;
 
 /// Starts (or resumes) applying a reviewed upload.
@@ -174,13 +175,7 @@ async fn apply_row(
     let events = crate::journey::store::events_of(&state.db, participant_id).await?;
     let mut existing: Vec<(Stage, NaiveDate, Option<i64>)> = effective(&events)
         .iter()
-        .filter_map(|e| {
-            Some((
-                Stage::parse(&e.stage)?,
-                local_day(e.occurred_at),
-                e.batch_id,
-            ))
-        })
+        .map(|e| (e.stage, local_day(e.occurred_at), e.batch_id))
         .collect();
     let reason = format!(
         "Data resmi Manajemen Pelaksana Prakerja (unggahan #{upload_id}, baris {})",
@@ -199,16 +194,19 @@ async fn apply_row(
             stage: planned.stage.code().to_string(),
             occurred_on: Some(planned.on),
             batch: planned.batch,
-            card_number: planned.card_number.clone(),
-            training_title: planned.training_title.clone(),
-            training_platform: planned.training_platform.clone(),
-            amount: planned.amount,
-            detail: Some(format!("upload={upload_id} row={}", row.row_no)),
+            fields: EventFields {
+                card_number: planned.card_number.clone(),
+                training_title: planned.training_title.clone(),
+                training_platform: planned.training_platform.clone(),
+                amount: planned.amount,
+                detail: Some(format!("upload={upload_id} row={}", row.row_no)),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let mut result = record_event(state, actor, participant_id, &input, Source::Import).await;
         if matches!(result, Err(AppError::Refused { .. })) {
-            input.override_reason = Some(reason.clone());
+            input.fields.override_reason = Some(reason.clone());
             input.eligibility_reason = Some(reason.clone());
             result = record_event(state, actor, participant_id, &input, Source::Import).await;
         }

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::event::EventFields;
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, Loaded, SessionInput};
 use super::store::{ContactRow, FunnelScope, SessionRow};
@@ -50,19 +51,48 @@ pub struct EventOut {
     pub source: String,
     pub actor_id: Option<i64>,
     pub batch_number: Option<i64>,
-    pub card_number: Option<String>,
-    pub training_title: Option<String>,
-    pub training_platform: Option<String>,
-    pub amount: Option<i64>,
-    pub channel: Option<String>,
-    pub detail: Option<String>,
+    #[serde(flatten)]
+    pub fields: EventFields,
     pub correction_of: Option<i64>,
     pub voids: bool,
-    pub override_reason: Option<String>,
     pub eligibility_reason: Option<String>,
     pub correction_reason: Option<String>,
     /// False once a later correction replaced or voided it.
     pub in_force: bool,
+}
+
+/// The timeline template reads the event's facts straight off the event (`e.amount`).
+impl std::ops::Deref for EventOut {
+    type Target = EventFields;
+
+    fn deref(&self) -> &EventFields {
+        &self.fields
+    }
+}
+
+impl EventOut {
+    fn of(e: &EventRow, rules: &Rules, in_force: bool, lang: Lang) -> EventOut {
+        EventOut {
+            id: e.id,
+            stage: e.stage.code().to_string(),
+            stage_label: e.stage.label(lang).to_string(),
+            occurred_at: e.occurred_at,
+            occurred_on: local_day(e.occurred_at),
+            recorded_at: e.recorded_at,
+            source: e.source.code().to_string(),
+            actor_id: e.actor_id,
+            batch_number: e
+                .batch_id
+                .and_then(|b| rules.batches.get(&b))
+                .map(|b| b.number),
+            fields: e.fields.clone(),
+            correction_of: e.correction_of,
+            voids: e.voids,
+            eligibility_reason: e.eligibility_reason.clone(),
+            correction_reason: e.correction_reason.clone(),
+            in_force,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -156,35 +186,7 @@ impl JourneyOut {
         let events = loaded
             .events
             .iter()
-            .map(|e| EventOut {
-                id: e.id,
-                stage: e.stage.clone(),
-                stage_label: Stage::parse(&e.stage)
-                    .map(|s| s.label(lang))
-                    .unwrap_or("?")
-                    .to_string(),
-                occurred_at: e.occurred_at,
-                occurred_on: local_day(e.occurred_at),
-                recorded_at: e.recorded_at,
-                source: e.source.clone(),
-                actor_id: e.actor_id,
-                batch_number: e
-                    .batch_id
-                    .and_then(|b| loaded.rules.batches.get(&b))
-                    .map(|b| b.number),
-                card_number: e.card_number.clone(),
-                training_title: e.training_title.clone(),
-                training_platform: e.training_platform.clone(),
-                amount: e.amount,
-                channel: e.channel.clone(),
-                detail: e.detail.clone(),
-                correction_of: e.correction_of,
-                voids: e.voids,
-                override_reason: e.override_reason.clone(),
-                eligibility_reason: e.eligibility_reason.clone(),
-                correction_reason: e.correction_reason.clone(),
-                in_force: in_force.contains(&e.id),
-            })
+            .map(|e| EventOut::of(e, &loaded.rules, in_force.contains(&e.id), lang))
             .collect();
         let (next_id, next_en) = next_step(state, today);
         let stage = state.current();

@@ -11,7 +11,6 @@ use super::store;
 use crate::clock;
 use crate::db::Db;
 use crate::error::Result;
-use crate::with_db;
 
 /// Batches 1–22 of the 2020–2021 scheme (every two weeks from April 2020) and from 49 on of
 /// the 2023 scheme (monthly from March 2023 up to `today`), unless they exist.
@@ -71,14 +70,44 @@ pub fn synthesize(
     today: NaiveDate,
     rules: &Rules,
 ) -> Vec<NewEvent> {
-    let mut events = Vec::new();
-    let mut day = start;
-    let push = |events: &mut Vec<NewEvent>,
-                stage: Stage,
-                on: NaiveDate,
-                f: &dyn Fn(&mut NewEvent)|
-     -> bool {
-        if on > today {
+    let mut walk = Walk {
+        rng,
+        seat,
+        today,
+        day: start,
+        events: Vec::new(),
+    };
+    // `None` only says where this person's journey stops; the events so far are the result.
+    let _ = walk.run(rules);
+    walk.events
+}
+
+/// One person's synthetic journey being written, a phase at a time. Each phase returns `None`
+/// when the journey stops there (a drop-out, a revocation, or the day passing `today`). The
+/// random draws happen in a fixed order, so a seed always gives the same journeys.
+struct Walk<'a> {
+    rng: &'a mut ChaCha8Rng,
+    seat: &'a Seat,
+    today: NaiveDate,
+    day: NaiveDate,
+    events: Vec<NewEvent>,
+}
+
+impl Walk<'_> {
+    fn run(&mut self, rules: &Rules) -> Option<()> {
+        self.register()?;
+        let scheme = self.join_until_accepted(rules)?;
+        let (linked, price) = self.link_and_buy(scheme)?;
+        let rated = self.complete_and_rate(scheme, price)?;
+        if linked {
+            self.payments(scheme, rated);
+        }
+        Some(())
+    }
+
+    /// Adds an event on `on` unless that is after today; `false` when it was not added.
+    fn push(&mut self, stage: Stage, on: NaiveDate, fill: impl FnOnce(&mut NewEvent)) -> bool {
+        if on > self.today {
             return false;
         }
         let at = on
@@ -86,182 +115,181 @@ pub fn synthesize(
             .and_then(|t| t.and_local_timezone(clock::wib()).single())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_else(Utc::now);
-        let mut e = NewEvent {
-            participant_id: seat.participant_id,
-            stage: stage.code().to_string(),
-            occurred_at: at,
-            recorded_at: at,
-            source: Source::Counter.code().to_string(),
-            counter_id: seat.counter_id,
-            ..Default::default()
-        };
-        f(&mut e);
-        events.push(e);
+        let mut e = NewEvent::new(self.seat.participant_id, stage, Source::Counter, at, at);
+        e.counter_id = self.seat.counter_id;
+        fill(&mut e);
+        self.events.push(e);
         true
-    };
-    let step = |rng: &mut ChaCha8Rng, lo: i64, hi: i64| Duration::days(rng.gen_range(lo..=hi));
-    // Early drop-outs: most people who start get through registration.
-    for (stage, keep) in [
-        (Stage::AccountCreated, 1.0),
-        (Stage::ProfileVerified, 0.93),
-        (Stage::TestPassed, 0.92),
-    ] {
-        if !rng.gen_bool(keep) || !push(&mut events, stage, day, &|_| {}) {
-            return events;
-        }
-        day += step(rng, 0, 3);
     }
-    let mut batches: Vec<&Batch> = rules
-        .batches
-        .values()
-        .filter(|b| b.opens_on >= day)
-        .collect();
-    batches.sort_by_key(|b| b.number);
-    let mut batches = batches.into_iter();
-    loop {
-        let Some(batch) = batches.next() else {
-            return events;
-        };
-        if !rng.gen_bool(0.95) {
-            return events;
-        }
-        day = batch.opens_on.max(day);
-        let id = batch.id;
-        if !push(&mut events, Stage::JoinedBatch, day, &|e| {
-            e.batch_id = Some(id)
-        }) {
-            return events;
-        }
-        day += step(rng, 3, 7);
-        if rng.gen_bool(0.8) {
-            let card = format!(
-                "{:016}",
-                5_000_000_000_000_000u64 + seat.participant_id as u64
-            );
-            if !push(&mut events, Stage::Accepted, day, &|e| {
-                e.card_number = Some(card.clone())
-            }) {
-                return events;
+
+    fn step(&mut self, lo: i64, hi: i64) -> Duration {
+        Duration::days(self.rng.gen_range(lo..=hi))
+    }
+
+    /// Moves the journey's day on by a random step.
+    fn advance(&mut self, lo: i64, hi: i64) {
+        let step = self.step(lo, hi);
+        self.day += step;
+    }
+
+    /// Early drop-outs: most people who start get through registration.
+    fn register(&mut self) -> Option<()> {
+        for (stage, keep) in [
+            (Stage::AccountCreated, 1.0),
+            (Stage::ProfileVerified, 0.93),
+            (Stage::TestPassed, 0.92),
+        ] {
+            if !self.rng.gen_bool(keep) || !self.push(stage, self.day, |_| {}) {
+                return None;
             }
-            break;
+            self.advance(0, 3);
         }
-        if !push(&mut events, Stage::NotAccepted, day, &|_| {}) || !rng.gen_bool(0.5) {
-            return events;
-        }
-        day += step(rng, 1, 10);
+        Some(())
     }
-    let Some(scheme) = rules.schemes.get(
-        &rules
+
+    /// Joins the batches that open from now on until accepted in one (or giving up), and
+    /// returns the scheme of the batch that accepted them.
+    fn join_until_accepted<'r>(&mut self, rules: &'r Rules) -> Option<&'r Scheme> {
+        let mut batches: Vec<&Batch> = rules
             .batches
             .values()
-            .find(|b| events.iter().rev().find_map(|e| e.batch_id) == Some(b.id))
-            .map_or(0, |b| b.scheme_id),
-    ) else {
-        return events;
-    };
-    let accepted = day;
-    let deadline = accepted + Duration::days(scheme.purchase_days);
-    let linked = rng.gen_bool(0.9);
-    if linked {
-        day += step(rng, 0, 5);
-        let channel = if rng.gen_bool(0.6) { "ewallet" } else { "bank" };
-        if !push(&mut events, Stage::PayoutLinked, day, &|e| {
-            e.channel = Some(channel.into())
+            .filter(|b| b.opens_on >= self.day)
+            .collect();
+        batches.sort_by_key(|b| b.number);
+        for batch in batches {
+            if !self.rng.gen_bool(0.95) {
+                return None;
+            }
+            self.day = batch.opens_on.max(self.day);
+            let id = batch.id;
+            if !self.push(Stage::JoinedBatch, self.day, |e| e.batch_id = Some(id)) {
+                return None;
+            }
+            self.advance(3, 7);
+            if self.rng.gen_bool(0.8) {
+                let card = format!(
+                    "{:016}",
+                    5_000_000_000_000_000u64 + self.seat.participant_id as u64
+                );
+                if !self.push(Stage::Accepted, self.day, |e| {
+                    e.fields.card_number = Some(card)
+                }) {
+                    return None;
+                }
+                return rules.schemes.get(&batch.scheme_id);
+            }
+            if !self.push(Stage::NotAccepted, self.day, |_| {}) || !self.rng.gen_bool(0.5) {
+                return None;
+            }
+            self.advance(1, 10);
+        }
+        None
+    }
+
+    /// Links a payout account (most do) and buys the first training before the deadline, or
+    /// is revoked; returns whether an account is linked and the price paid.
+    fn link_and_buy(&mut self, scheme: &Scheme) -> Option<(bool, i64)> {
+        let deadline = self.day + Duration::days(scheme.purchase_days);
+        let linked = self.rng.gen_bool(0.9);
+        if linked {
+            self.advance(0, 5);
+            let channel = if self.rng.gen_bool(0.6) {
+                "ewallet"
+            } else {
+                "bank"
+            };
+            if !self.push(Stage::PayoutLinked, self.day, |e| {
+                e.fields.channel = Some(channel.into())
+            }) {
+                return None;
+            }
+        }
+        if self.rng.gen_bool(0.12) {
+            // Never bought in time: revoked once the deadline has passed.
+            if deadline < self.today {
+                self.push(Stage::Revoked, deadline + Duration::days(1), |_| {});
+            }
+            return None;
+        }
+        self.day = (self.day + self.step(0, scheme.purchase_days)).min(deadline);
+        let (title, platform, price) = TRAININGS[self.rng.gen_range(0..TRAININGS.len())];
+        let price = price.min(scheme.training_balance);
+        if !self.push(Stage::TrainingBought, self.day, |e| {
+            e.fields.training_title = Some(title.into());
+            e.fields.training_platform = Some(platform.into());
+            e.fields.amount = Some(price);
         }) {
-            return events;
+            return None;
         }
-    }
-    if rng.gen_bool(0.12) {
-        // Never bought in time: revoked once the deadline has passed.
-        if deadline < today {
-            push(
-                &mut events,
-                Stage::Revoked,
-                deadline + Duration::days(1),
-                &|_| {},
-            );
+        if self.rng.gen_bool(0.02) {
+            self.push(Stage::Withdrawn, self.day + Duration::days(3), |_| {});
+            return None;
         }
-        return events;
+        Some((linked, price))
     }
-    day = (day + step(rng, 0, scheme.purchase_days)).min(deadline);
-    let (title, platform, price) = TRAININGS[rng.gen_range(0..TRAININGS.len())];
-    let price = price.min(scheme.training_balance);
-    if !push(&mut events, Stage::TrainingBought, day, &|e| {
-        e.training_title = Some(title.into());
-        e.training_platform = Some(platform.into());
-        e.amount = Some(price);
-    }) {
-        return events;
+
+    /// Completes and rates the first training, perhaps buys a second; returns the rating day.
+    fn complete_and_rate(&mut self, scheme: &Scheme, price: i64) -> Option<NaiveDate> {
+        self.advance(3, 20);
+        if !self.rng.gen_bool(0.9) || !self.push(Stage::TrainingCompleted, self.day, |_| {}) {
+            return None;
+        }
+        self.advance(0, 4);
+        if !self.rng.gen_bool(0.95) || !self.push(Stage::Rated, self.day, |_| {}) {
+            return None;
+        }
+        let rated = self.day;
+        self.second_training(scheme.training_balance - price);
+        Some(rated)
     }
-    if rng.gen_bool(0.02) {
-        push(
-            &mut events,
-            Stage::Withdrawn,
-            day + Duration::days(3),
-            &|_| {},
-        );
-        return events;
-    }
-    day += step(rng, 3, 20);
-    if !rng.gen_bool(0.9) || !push(&mut events, Stage::TrainingCompleted, day, &|_| {}) {
-        return events;
-    }
-    day += step(rng, 0, 4);
-    if !rng.gen_bool(0.95) || !push(&mut events, Stage::Rated, day, &|_| {}) {
-        return events;
-    }
-    let rated = day;
-    // With balance left, many buy a second training (completion and rating follow).
-    let left = scheme.training_balance - price;
-    let (title, platform, second) = TRAININGS[rng.gen_range(0..TRAININGS.len())];
-    if second <= left && rng.gen_bool(0.7) {
-        let mut on = day + step(rng, 1, 10);
-        let bought = push(&mut events, Stage::TrainingBought, on, &|e| {
-            e.training_title = Some(title.into());
-            e.training_platform = Some(platform.into());
-            e.amount = Some(second);
+
+    /// With balance left, many buy a second training (completion and rating follow).
+    fn second_training(&mut self, left: i64) {
+        let (title, platform, second) = TRAININGS[self.rng.gen_range(0..TRAININGS.len())];
+        if second > left || !self.rng.gen_bool(0.7) {
+            return;
+        }
+        let mut on = self.day + self.step(1, 10);
+        let bought = self.push(Stage::TrainingBought, on, |e| {
+            e.fields.training_title = Some(title.into());
+            e.fields.training_platform = Some(platform.into());
+            e.fields.amount = Some(second);
         });
-        on += step(rng, 3, 12);
-        if bought && push(&mut events, Stage::TrainingCompleted, on, &|_| {}) {
-            push(&mut events, Stage::Rated, on + step(rng, 0, 3), &|_| {});
+        on += self.step(3, 12);
+        if bought && self.push(Stage::TrainingCompleted, on, |_| {}) {
+            let rated_on = on + self.step(0, 3);
+            self.push(Stage::Rated, rated_on, |_| {});
         }
     }
-    if !linked {
-        return events;
-    }
-    // Payments arrive around the expected date; a few are late (the follow-up list shows them).
-    let mut payments: Vec<(NaiveDate, Stage, i64)> = Vec::new();
-    for k in 0..scheme.incentive_count {
-        let expected = rated
-            + Duration::days(
-                scheme.incentive_first_after_days + k * scheme.incentive_interval_days,
-            );
-        payments.push((
-            expected + step(rng, 0, 4),
-            Stage::IncentivePaid,
-            scheme.incentive_amount,
-        ));
-    }
-    for k in 0..scheme.survey_count {
-        let expected = rated
-            + Duration::days(scheme.survey_first_after_days + k * scheme.survey_interval_days);
-        payments.push((
-            expected + step(rng, 0, 6),
-            Stage::SurveyPaid,
-            scheme.survey_amount,
-        ));
-    }
-    payments.sort_by_key(|p| p.0);
-    let stuck = rng.gen_bool(0.08);
-    for (i, (on, stage, amount)) in payments.into_iter().enumerate() {
-        if stuck && i >= 1 {
-            break;
+
+    /// Payments arrive around the expected date; a few are late (the follow-up list shows them).
+    fn payments(&mut self, scheme: &Scheme, rated: NaiveDate) {
+        let mut payments: Vec<(NaiveDate, Stage, i64)> = Vec::new();
+        for k in 0..scheme.incentive_count {
+            let expected = rated
+                + Duration::days(
+                    scheme.incentive_first_after_days + k * scheme.incentive_interval_days,
+                );
+            let on = expected + self.step(0, 4);
+            payments.push((on, Stage::IncentivePaid, scheme.incentive_amount));
         }
-        if !push(&mut events, stage, on, &|e| e.amount = Some(amount)) {
-            break;
+        for k in 0..scheme.survey_count {
+            let expected = rated
+                + Duration::days(scheme.survey_first_after_days + k * scheme.survey_interval_days);
+            let on = expected + self.step(0, 6);
+            payments.push((on, Stage::SurveyPaid, scheme.survey_amount));
+        }
+        payments.sort_by_key(|p| p.0);
+        let stuck = self.rng.gen_bool(0.08);
+        for (i, (on, stage, amount)) in payments.into_iter().enumerate() {
+            if stuck && i >= 1 {
+                break;
+            }
+            if !self.push(stage, on, |e| e.fields.amount = Some(amount)) {
+                break;
+            }
         }
     }
-    events
 }
 
 /// Replays synthetic events (ids assigned from `next_id`) into a projection row.
@@ -286,19 +314,8 @@ pub fn projection(
     Some(project(seat.participant_id, &state, &ctx))
 }
 
-/// (participant, counter, office, province)
-type SeatRow = (i64, Option<i64>, Option<i64>, Option<String>);
-
 async fn seats(db: &Db) -> Result<Vec<Seat>> {
-    let rows: Vec<SeatRow> = with_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT p.id, p.counter_id, c.office_id, o.province_code FROM participants p \
-             LEFT JOIN counters c ON c.id = p.counter_id LEFT JOIN offices o ON o.id = c.office_id \
-             WHERE NOT EXISTS (SELECT 1 FROM journey_progress j WHERE j.participant_id = p.id) ORDER BY p.id",
-        )
-        .fetch_all(pool)
-        .await?
-    });
+    let rows = store::participants_without_journey(db).await?;
     Ok(rows
         .into_iter()
         .map(

@@ -6,8 +6,19 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::model::{day_number, from_day_number, Progress, FUNNEL, TRACKED};
-use super::store::FunnelScope;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::calendar::{day_number, from_day_number};
+use super::projection::Progress;
+use super::stage::{Stage, FUNNEL, TRACKED};
+use super::store::{self, FunnelScope};
+use crate::access::{self, Action};
+use crate::audit::Actor;
+use crate::db::Db;
+use crate::error::{AppError, Result};
+use crate::i18n::Lang;
+use crate::state::AppState;
 
 /// What a set of projection rows adds up to: the cohort, people per `TRACKED` stage, and per
 /// funnel step (`FUNNEL[i]` to `FUNNEL[i + 1]`) people by days spent.
@@ -60,7 +71,7 @@ impl Tally {
     }
 
     /// People who reached `stage` (0 for a stage that is not tracked).
-    pub fn reached_of(&self, stage: super::model::Stage) -> i64 {
+    pub fn reached_of(&self, stage: Stage) -> i64 {
         tracked_index(stage)
             .and_then(|i| self.reached.get(i))
             .copied()
@@ -68,11 +79,11 @@ impl Tally {
     }
 }
 
-fn tracked_index(stage: super::model::Stage) -> Option<usize> {
+fn tracked_index(stage: Stage) -> Option<usize> {
     TRACKED.iter().position(|s| *s == stage)
 }
 
-fn day_of(days: &[Option<i64>], stage: super::model::Stage) -> Option<i64> {
+fn day_of(days: &[Option<i64>], stage: Stage) -> Option<i64> {
     tracked_index(stage).and_then(|i| days.get(i).copied().flatten())
 }
 
@@ -223,6 +234,182 @@ pub fn plan(from: i64, to: i64) -> Plan {
     }
 }
 
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FunnelStep {
+    pub stage: String,
+    pub label: String,
+    pub reached: i64,
+    /// Share of the previous stage's people who reached this one (0–1).
+    pub conversion: Option<f64>,
+    /// Median days from reaching this stage to reaching the next one.
+    pub median_days_to_next: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Funnel {
+    pub scope: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// People whose journey started in the date range.
+    pub cohort: i64,
+    pub steps: Vec<FunnelStep>,
+    pub not_accepted: i64,
+    pub revoked: i64,
+    pub withdrawn: i64,
+}
+
+/// The median of a (value, count) histogram.
+pub fn histogram_median(mut pairs: Vec<(i64, i64)>) -> Option<i64> {
+    let total: i64 = pairs.iter().map(|(_, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    pairs.sort_unstable();
+    let middle = (total + 1) / 2;
+    let mut seen = 0;
+    for (value, n) in pairs {
+        seen += n;
+        if seen >= middle {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The funnel for a scope the actor may see.
+pub async fn funnel(
+    state: &AppState,
+    actor: &Actor,
+    scope: FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Result<Funnel> {
+    access::require(&state.db, actor, Action::ViewFunnel).await?;
+    let allowed = match (&scope, access::participant_scope(&actor.user)) {
+        (_, crate::access::Scope::All) => true,
+        (FunnelScope::Counter(c), crate::access::Scope::Counter(mine)) => *c == mine,
+        (FunnelScope::Counter(c), crate::access::Scope::Office(office)) => {
+            crate::counters::office_of(&state.db, *c).await? == Some(office)
+        }
+        (FunnelScope::Office(o), crate::access::Scope::Office(mine)) => *o == mine,
+        _ => false,
+    };
+    if !allowed {
+        return Err(AppError::Forbidden);
+    }
+    funnel_figures(&state.db, &scope, from, to, lang).await
+}
+
+/// The funnel's figures, without the access check (the benchmark calls this). Whole started
+/// months come from the roll-up; a month the range covers in part is counted from its
+/// projection rows, or as the roll-up's month less the days outside the range, whichever reads
+/// fewer rows. The result equals [`funnel_figures_direct`].
+pub async fn funnel_figures(
+    db: &Db,
+    scope: &FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Result<Funnel> {
+    let plan = plan(day_number(from), day_number(to));
+    let mut tally = Tally::default();
+    if let Some((first, last)) = plan.whole {
+        tally.add(&store::rollup_tally(db, scope, first, last).await?, 1);
+    }
+    for edge in &plan.edges {
+        if inside_is_smaller(db, edge).await? {
+            let part = store::direct_tally(db, scope, edge.inside.0, edge.inside.1).await?;
+            tally.add(&part, 1);
+        } else {
+            let month = store::rollup_tally(db, scope, edge.month, edge.month).await?;
+            tally.add(&month, 1);
+            for (a, b) in &edge.outside {
+                tally.add(&store::direct_tally(db, scope, *a, *b).await?, -1);
+            }
+        }
+    }
+    Ok(funnel_of(scope, from, to, &tally, lang))
+}
+
+/// Whether an edge month has fewer rows inside the range than outside it, found with counts
+/// capped ten times higher each round, so the probe reads about as many rows as the smaller side.
+async fn inside_is_smaller(db: &Db, edge: &Edge) -> Result<bool> {
+    let mut cap = 1000;
+    loop {
+        let inside = store::started_between(db, edge.inside.0, edge.inside.1, cap).await?;
+        let mut outside = 0;
+        for (a, b) in &edge.outside {
+            outside += store::started_between(db, *a, *b, cap).await?;
+        }
+        if inside < cap || outside < cap {
+            return Ok(inside <= outside);
+        }
+        cap *= 10;
+    }
+}
+
+/// The funnel counted straight from the projection rows: the reference the roll-up must equal.
+pub async fn funnel_figures_direct(
+    db: &Db,
+    scope: &FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    lang: Lang,
+) -> Result<Funnel> {
+    let (a, b) = (day_number(from), day_number(to));
+    let counts = store::funnel_counts(db, scope, a, b).await?;
+    let mut tally = Tally {
+        cohort: counts.first().copied().unwrap_or(0),
+        reached: counts.iter().skip(1).copied().collect(),
+        ..Tally::default()
+    };
+    for (i, pair) in FUNNEL.windows(2).enumerate() {
+        let bars = store::dwell_histogram(db, scope, a, b, pair[0], pair[1]).await?;
+        if let Some(step) = tally.dwell.get_mut(i) {
+            step.extend(bars);
+        }
+    }
+    Ok(funnel_of(scope, from, to, &tally, lang))
+}
+
+fn funnel_of(
+    scope: &FunnelScope,
+    from: NaiveDate,
+    to: NaiveDate,
+    tally: &Tally,
+    lang: Lang,
+) -> Funnel {
+    let mut steps = Vec::new();
+    for (i, stage) in FUNNEL.iter().enumerate() {
+        let bars = tally.dwell.get(i).map(|bars| {
+            bars.iter()
+                .filter(|(_, people)| **people > 0)
+                .map(|(days, people)| (*days, *people))
+                .collect()
+        });
+        let now = tally.reached_of(*stage);
+        let before = i.checked_sub(1).map(|j| tally.reached_of(FUNNEL[j]));
+        steps.push(FunnelStep {
+            stage: stage.code().to_string(),
+            label: stage.label(lang).to_string(),
+            reached: now,
+            conversion: before.filter(|b| *b > 0).map(|b| now as f64 / b as f64),
+            median_days_to_next: bars.and_then(histogram_median),
+        });
+    }
+    Funnel {
+        scope: scope.key(),
+        from,
+        to,
+        cohort: tally.cohort,
+        steps,
+        not_accepted: tally.reached_of(Stage::NotAccepted),
+        revoked: tally.reached_of(Stage::Revoked),
+        withdrawn: tally.reached_of(Stage::Withdrawn),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +520,14 @@ mod tests {
             Some(&1)
         );
         assert_eq!(delta.dwell.len(), 3);
+    }
+
+    #[test]
+    fn histogram_median_is_the_middle_person() {
+        assert_eq!(histogram_median(vec![]), None);
+        assert_eq!(histogram_median(vec![(5, 1)]), Some(5));
+        assert_eq!(histogram_median(vec![(10, 1), (1, 1), (3, 1)]), Some(3));
+        assert_eq!(histogram_median(vec![(2, 10), (30, 9)]), Some(2));
+        assert_eq!(histogram_median(vec![(2, 9), (30, 10)]), Some(30));
     }
 }

@@ -1,11 +1,70 @@
 //! The Prakerja journey: stages as events, scheme rules as data, eligibility advice, the
 //! benefits ledger, assistance sessions, the follow-up list, the timeline and the funnel.
+//!
+//! Rooms: `stage` (the vocabulary), `event` (one event, written and stored), `scheme` (rules
+//! as data), `machine` (the replayed state) and `transitions` (which event may follow which),
+//! `benefits` (ledger and payment schedule), `calendar` (days), `eligibility`, `next_step`,
+//! `projection` (the per-person row), `follow_up`, `funnel`, `assist` (sessions and contacts),
+//! `record` (recording and correcting events), `service` (what the actions share), `store`
+//! (all SQL), `api`, `pages`, `texts`, `demo`. This file is the front door: callers outside the
+//! feature name items as `crate::journey::X`.
+
+use axum::Router;
+
+use crate::state::AppState;
 
 pub mod api;
+pub mod assist;
+pub mod benefits;
+pub mod calendar;
 pub mod demo;
+pub mod eligibility;
+pub mod event;
+pub mod follow_up;
 pub mod funnel;
+pub mod machine;
 pub mod model;
+pub mod next_step;
 pub mod pages;
+pub mod projection;
+pub mod record;
+pub mod scheme;
 pub mod service;
+pub mod stage;
 pub mod store;
 pub mod texts;
+pub mod transitions;
+
+pub use assist::{
+    log_contact, may_record_session, record_session, ContactInput, ContactResult, SessionChannel,
+    SessionInput, SessionOutcome, Step,
+};
+pub use benefits::{rupiah, Expected, LedgerLine};
+pub use calendar::{add_working_days, day_number, from_day_number, local_day, show_date};
+pub use demo::{projection as demo_projection, seed, seed_batches, synthesize, Seat};
+pub use eligibility::{
+    age_on, eligibility, eligibility_advice, Advice, EligibilityFacts, Occupation,
+};
+pub use event::{effective, EventFields, EventRow, NewEvent};
+pub use follow_up::{
+    follow_up, follow_up_items, follow_up_reasons, FollowUpItem, FollowUpList, FollowUpReason,
+    QUIET_DAYS,
+};
+pub use funnel::{
+    funnel, funnel_figures, funnel_figures_direct, histogram_median, Funnel, FunnelStep,
+};
+pub use machine::{replay, JourneyState};
+pub use next_step::next_step;
+pub use projection::{context_of, project, rebuild, Context, Progress};
+pub use record::{correct_event, record_event, CorrectionInput, EventInput};
+pub use scheme::{add_batch, add_scheme, Batch, Rules, Scheme};
+pub use service::{view, Loaded};
+pub use stage::{PayoutChannel, Source, Stage, FUNNEL, TRACKED};
+pub use store::{batches, events_of, progress_version, rules, FunnelScope};
+pub use texts::TEXTS;
+pub use transitions::Refusal;
+
+/// The journey's JSON API and pages together, for `app::router`.
+pub fn router() -> Router<AppState> {
+    api::router().merge(pages::router())
+}

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
+use super::event::EventFields;
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
 use crate::auth::PageUser;
@@ -76,6 +77,32 @@ fn unreadable(pairs: &Pairs, numbers: &[&str], dates: &[&str]) -> Option<AppErro
     ))
 }
 
+/// What a timeline form's POST must pass before it is acted on: the CSRF token, and the
+/// fields that must read as numbers or dates.
+struct FormCheck {
+    numbers: &'static [&'static str],
+    dates: &'static [&'static str],
+}
+
+impl FormCheck {
+    /// The page to answer with when the form is refused: an error page for a bad token, the
+    /// timeline with the field error for an unreadable field.
+    async fn refuse(
+        &self,
+        state: &AppState,
+        lang: Lang,
+        user: &PageUser,
+        id: i64,
+        pairs: &Pairs,
+    ) -> Option<Response> {
+        if let Err(e) = user.check_csrf(value(pairs, "csrf").unwrap_or("")) {
+            return Some(error_page(lang, &e));
+        }
+        let e = unreadable(pairs, self.numbers, self.dates)?;
+        Some(timeline_page(state, lang, user, id, false, Some(&e), Prefill::default()).await)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "journey_timeline.html")]
 struct TimelinePage {
@@ -132,7 +159,9 @@ impl TimelinePage {
         self.chrome.t(&format!("journey.status_{code}"))
     }
 
-    fn label<'a>(&self, list: &'a [Choice], code: &str) -> &'a str {
+    /// The label of a stored code (a session's channel, a contact's result) in this language.
+    fn label<'a>(&self, list: &'a [Choice], code: &dyn std::fmt::Display) -> &'a str {
+        let code = code.to_string();
         list.iter()
             .find(|c| c.code == code)
             .map_or("?", |c| c.label)
@@ -292,26 +321,29 @@ async fn record(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["batch", "amount", "version"], &["occurred_on"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["batch", "amount", "version"],
+        dates: &["occurred_on"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = EventInput {
         stage: text(&pairs, "stage").unwrap_or_default(),
         occurred_on: date(&pairs, "occurred_on"),
         batch: number(&pairs, "batch"),
-        card_number: text(&pairs, "card_number"),
-        training_title: text(&pairs, "training_title"),
-        training_platform: text(&pairs, "training_platform"),
-        amount: number(&pairs, "amount"),
-        channel: text(&pairs, "channel"),
+        fields: EventFields {
+            card_number: text(&pairs, "card_number"),
+            training_title: text(&pairs, "training_title"),
+            training_platform: text(&pairs, "training_platform"),
+            amount: number(&pairs, "amount"),
+            channel: text(&pairs, "channel"),
+            detail: text(&pairs, "detail"),
+            override_reason: text(&pairs, "override_reason"),
+        },
         holder_nik: text(&pairs, "holder_nik"),
         ewallet_phone: text(&pairs, "ewallet_phone"),
         occupation: text(&pairs, "occupation"),
-        detail: text(&pairs, "detail"),
-        override_reason: text(&pairs, "override_reason"),
         eligibility_reason: text(&pairs, "eligibility_reason"),
         expected_version: number(&pairs, "version"),
         ..Default::default()
@@ -327,18 +359,22 @@ async fn correct(
     Path((id, event_id)): Path<(i64, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["amount", "version"], &["occurred_on"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["amount", "version"],
+        dates: &["occurred_on"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = CorrectionInput {
         void: value(&pairs, "void").is_some(),
         occurred_on: date(&pairs, "occurred_on"),
-        amount: number(&pairs, "amount"),
+        fields: EventFields {
+            amount: number(&pairs, "amount"),
+            override_reason: text(&pairs, "override_reason"),
+            ..EventFields::default()
+        },
         reason: text(&pairs, "reason").unwrap_or_default(),
-        override_reason: text(&pairs, "override_reason"),
         expected_version: number(&pairs, "version"),
         ..Default::default()
     };
@@ -353,11 +389,12 @@ async fn session(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
-    }
-    if let Some(e) = unreadable(&pairs, &["minutes", "version"], &["on", "next_follow_up"]) {
-        return timeline_page(&state, lang, &user, id, false, Some(&e), Prefill::default()).await;
+    let form = FormCheck {
+        numbers: &["minutes", "version"],
+        dates: &["on", "next_follow_up"],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = SessionInput {
         on: date(&pairs, "on"),
@@ -385,8 +422,12 @@ async fn contact(
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(value(&pairs, "csrf").unwrap_or("")) {
-        return error_page(lang, &e);
+    let form = FormCheck {
+        numbers: &[],
+        dates: &[],
+    };
+    if let Some(refused) = form.refuse(&state, lang, &user, id, &pairs).await {
+        return refused;
     }
     let input = ContactInput {
         channel: text(&pairs, "channel").unwrap_or_default(),

@@ -145,33 +145,43 @@ pub async fn person(db: &Db, id: i64) -> Result<Option<Person>> {
     }))
 }
 
+/// A stored assistance session: its id, the session as recorded, and when it was recorded.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionRow {
     pub id: i64,
-    pub participant_id: i64,
-    pub officer_id: i64,
-    pub counter_id: Option<i64>,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
-    pub channel: String,
-    /// Checklist codes, comma-separated.
-    pub steps: String,
-    pub outcome: String,
-    pub next_follow_up: Option<NaiveDate>,
-    pub notes: Option<String>,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub session: NewSession,
     pub recorded_at: DateTime<Utc>,
 }
 
+/// A stored row reads as the session it stores (`s.started_at`, as the timeline does).
+impl std::ops::Deref for SessionRow {
+    type Target = NewSession;
+
+    fn deref(&self) -> &NewSession {
+        &self.session
+    }
+}
+
+/// A stored contact attempt: its id and the contact as recorded.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct ContactRow {
     pub id: i64,
-    pub participant_id: i64,
-    pub officer_id: i64,
-    pub counter_id: Option<i64>,
-    pub at: DateTime<Utc>,
-    pub channel: String,
-    pub result: String,
-    pub note: Option<String>,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    #[schema(inline)]
+    pub contact: NewContact,
+}
+
+/// A stored row reads as the contact it stores (`c.at`, `c.result`).
+impl std::ops::Deref for ContactRow {
+    type Target = NewContact;
+
+    fn deref(&self) -> &NewContact {
+        &self.contact
+    }
 }
 
 pub async fn sessions_of(db: &Db, participant_id: i64) -> Result<Vec<SessionRow>> {
@@ -231,28 +241,35 @@ pub async fn progress_version(db: &Db, participant_id: i64) -> Result<i64> {
     Ok(v.unwrap_or(0))
 }
 
-#[derive(Debug)]
+/// An assistance session as recorded (the id and the recording time come from the database).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct NewSession {
     pub participant_id: i64,
     pub officer_id: i64,
     pub counter_id: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub ended_at: DateTime<Utc>,
-    pub channel: String,
+    #[schema(value_type = String)]
+    pub channel: SessionChannel,
+    /// Checklist codes, comma-separated.
     pub steps: String,
-    pub outcome: String,
+    #[schema(value_type = String)]
+    pub outcome: SessionOutcome,
     pub next_follow_up: Option<NaiveDate>,
     pub notes: Option<String>,
 }
 
-#[derive(Debug)]
+/// A contact attempt as recorded (the id comes from the database).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct NewContact {
     pub participant_id: i64,
     pub officer_id: i64,
     pub counter_id: Option<i64>,
     pub at: DateTime<Utc>,
-    pub channel: String,
-    pub result: String,
+    #[schema(value_type = String)]
+    pub channel: SessionChannel,
+    #[schema(value_type = String)]
+    pub result: ContactResult,
     pub note: Option<String>,
 }
 
@@ -313,7 +330,7 @@ macro_rules! bind_progress {
             .$bind($p.owner_id)
             .$bind($p.scheme_id)
             .$bind($p.batch_number)
-            .$bind($p.stage.clone())
+            .$bind($p.stage)
             .$bind($p.stage_day)
             .$bind($p.started_day);
         for i in 0..TRACKED.len() {
@@ -356,28 +373,28 @@ fn update_progress_sql() -> String {
     )
 }
 
-/// Binds a `NewEvent` in `EVENT_COLUMNS` order.
+/// Binds a `NewEvent` in `EVENT_COLUMNS` order (`bind` or `push_bind`).
 macro_rules! bind_event {
-    ($q:expr, $e:expr) => {
-        $q.bind($e.participant_id)
-            .bind($e.stage.clone())
-            .bind($e.occurred_at)
-            .bind($e.recorded_at)
-            .bind($e.source.clone())
-            .bind($e.actor_id)
-            .bind($e.counter_id)
-            .bind($e.batch_id)
-            .bind($e.card_number.clone())
-            .bind($e.training_title.clone())
-            .bind($e.training_platform.clone())
-            .bind($e.amount)
-            .bind($e.channel.clone())
-            .bind($e.detail.clone())
-            .bind($e.correction_of)
-            .bind($e.voids)
-            .bind($e.override_reason.clone())
-            .bind($e.eligibility_reason.clone())
-            .bind($e.correction_reason.clone())
+    ($q:expr, $bind:ident, $e:expr) => {
+        $q.$bind($e.participant_id)
+            .$bind($e.stage)
+            .$bind($e.occurred_at)
+            .$bind($e.recorded_at)
+            .$bind($e.source)
+            .$bind($e.actor_id)
+            .$bind($e.counter_id)
+            .$bind($e.batch_id)
+            .$bind($e.fields.card_number.clone())
+            .$bind($e.fields.training_title.clone())
+            .$bind($e.fields.training_platform.clone())
+            .$bind($e.fields.amount)
+            .$bind($e.fields.channel.clone())
+            .$bind($e.fields.detail.clone())
+            .$bind($e.correction_of)
+            .$bind($e.voids)
+            .$bind($e.fields.override_reason.clone())
+            .$bind($e.eligibility_reason.clone())
+            .$bind($e.correction_reason.clone())
     };
 }
 
@@ -397,7 +414,7 @@ pub async fn write(
         let mut tx = pool.begin().await?;
         let id: i64 = match &change {
             Change::Event { event, bar_nik_index } => {
-                let id = bind_event!(sqlx::query_scalar(&event_sql), event)
+                let id = bind_event!(sqlx::query_scalar(&event_sql), bind, event)
                     .fetch_one(&mut *tx)
                     .await?;
                 if let Some(index) = bar_nik_index {
@@ -423,9 +440,9 @@ pub async fn write(
                 .bind(s.counter_id)
                 .bind(s.started_at)
                 .bind(s.ended_at)
-                .bind(&s.channel)
+                .bind(s.channel)
                 .bind(&s.steps)
-                .bind(&s.outcome)
+                .bind(s.outcome)
                 .bind(s.next_follow_up)
                 .bind(&s.notes)
                 .bind(Utc::now())
@@ -441,8 +458,8 @@ pub async fn write(
                 .bind(c.officer_id)
                 .bind(c.counter_id)
                 .bind(c.at)
-                .bind(&c.channel)
-                .bind(&c.result)
+                .bind(c.channel)
+                .bind(c.result)
                 .bind(&c.note)
                 .fetch_one(&mut *tx)
                 .await?
@@ -540,25 +557,7 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
         for chunk in events.chunks(EVENT_ROWS) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(&event_head);
             qb.push_values(chunk, |mut b, e| {
-                b.push_bind(e.participant_id)
-                    .push_bind(e.stage.clone())
-                    .push_bind(e.occurred_at)
-                    .push_bind(e.recorded_at)
-                    .push_bind(e.source.clone())
-                    .push_bind(e.actor_id)
-                    .push_bind(e.counter_id)
-                    .push_bind(e.batch_id)
-                    .push_bind(e.card_number.clone())
-                    .push_bind(e.training_title.clone())
-                    .push_bind(e.training_platform.clone())
-                    .push_bind(e.amount)
-                    .push_bind(e.channel.clone())
-                    .push_bind(e.detail.clone())
-                    .push_bind(e.correction_of)
-                    .push_bind(e.voids)
-                    .push_bind(e.override_reason.clone())
-                    .push_bind(e.eligibility_reason.clone())
-                    .push_bind(e.correction_reason.clone());
+                bind_event!(b, push_bind, e);
             });
             qb.build().execute(&mut *tx).await?;
         }
@@ -668,6 +667,22 @@ pub async fn refill_rollup(db: &Db) -> Result<()> {
     Ok(())
 }
 
+/// (participant, counter, office, province)
+pub type SeatRow = (i64, Option<i64>, Option<i64>, Option<String>);
+
+/// Participants who have no journey yet, with where they are served (for the demo data).
+pub async fn participants_without_journey(db: &Db) -> Result<Vec<SeatRow>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT p.id, p.counter_id, c.office_id, o.province_code FROM participants p \
+             LEFT JOIN counters c ON c.id = p.counter_id LEFT JOIN offices o ON o.id = c.office_id \
+             WHERE NOT EXISTS (SELECT 1 FROM journey_progress j WHERE j.participant_id = p.id) ORDER BY p.id",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
 /// Every participant id, for a rebuild of the projection.
 pub async fn participant_ids(db: &Db, after: i64, limit: i64) -> Result<Vec<i64>> {
     Ok(with_db!(db, |pool| sqlx::query_scalar(
@@ -685,7 +700,7 @@ pub struct FollowUpRow {
     pub participant_id: i64,
     pub full_name: String,
     pub phone_enc: Option<Vec<u8>>,
-    pub stage: String,
+    pub stage: Stage,
     pub stage_day: Option<i64>,
     pub started_day: Option<i64>,
     pub incentives_paid: i64,

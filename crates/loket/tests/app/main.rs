@@ -15,5 +15,6 @@ mod common;
 mod access;
 mod api;
 mod exchange;
+mod journey;
 mod linkcli;
 mod web;

@@ -1,18 +1,14 @@
 //! Journey stories, each run on SQLite and (when configured) PostgreSQL: a person walked
 //! through the whole 2021 and 2023 journeys with deadlines, payments and the follow-up list
 //! checked at each step; refusals with their codes; access; pages.
-// Test code may unwrap: a panic is a failed test with its reason.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../common/mod.rs"]
-mod common;
 mod rollup;
 
 use loket::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use common::{person_json, TestApp, PASSWORD};
+use crate::common::{person_json, TestApp, PASSWORD};
+use crate::on_each_backend;
 
 const NIK: &str = "3201014505900001";
 
@@ -107,7 +103,7 @@ impl Caller<'_> {
 async fn caller<'a>(app: &'a TestApp, name: &str, role: Role, counter: Option<i64>) -> Caller<'a> {
     let (user_id, token) = app.user(name, role, counter).await;
     if matches!(role, Role::Petugas | Role::Koordinator | Role::Admin) {
-        common::certify(app, user_id).await;
+        crate::common::certify(app, user_id).await;
     }
     Caller { app, token }
 }
@@ -120,7 +116,7 @@ async fn uncertified_officer_is_refused(app: &TestApp) {
     let uncertified = Caller { app, token };
     let id = register(
         &certified,
-        common::person_json("3201014505900001", "Siti Aminah"),
+        crate::common::person_json("3201014505900001", "Siti Aminah"),
     )
     .await;
     let body = json!({"started_at": "2021-07-06T03:00:00Z", "channel": "walk_in", "steps": ["choose_training"], "outcome": "done"});

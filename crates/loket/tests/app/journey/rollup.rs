@@ -42,18 +42,18 @@ async fn record(
             body["batch"] = json!(batch.number);
         }
         for (key, value) in [
-            ("card_number", e.card_number.clone()),
-            ("training_title", e.training_title.clone()),
-            ("training_platform", e.training_platform.clone()),
+            ("card_number", e.fields.card_number.clone()),
+            ("training_title", e.fields.training_title.clone()),
+            ("training_platform", e.fields.training_platform.clone()),
         ] {
             if let Some(v) = value {
                 body[key] = json!(v);
             }
         }
-        if let Some(amount) = e.amount {
+        if let Some(amount) = e.fields.amount {
             body["amount"] = json!(amount);
         }
-        match e.channel.as_deref() {
+        match e.fields.channel.as_deref() {
             Some("bank") => {
                 body["channel"] = json!("bank");
                 body["holder_nik"] = json!(nik);

@@ -1,0 +1,95 @@
+//! The benefits ledger: purchases against the training balance, and the expected incentive
+//! and survey payments with what was received against each.
+
+use chrono::{Duration, NaiveDate};
+
+use super::calendar::add_working_days;
+use super::machine::JourneyState;
+
+/// A purchase, payment or other ledger line, as replayed from its event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerLine {
+    pub event_id: i64,
+    pub on: NaiveDate,
+    pub amount: i64,
+    pub title: Option<String>,
+    pub platform: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// One expected payment and what was received against it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub k: i64,
+    pub expected_on: NaiveDate,
+    /// The first day the payment counts as overdue (after the grace in working days).
+    pub overdue_from: NaiveDate,
+    pub amount: i64,
+    pub received: Option<LedgerLine>,
+}
+
+impl JourneyState {
+    /// The expected payment schedule: (k, expected date, expected amount, received line).
+    pub fn schedule(&self, surveys: bool) -> Vec<Expected> {
+        let (Some(scheme), Some(rated)) = (self.scheme.as_ref(), self.first_rated_on) else {
+            return Vec::new();
+        };
+        let (count, amount, first, interval, paid) = if surveys {
+            (
+                scheme.survey_count,
+                scheme.survey_amount,
+                scheme.survey_first_after_days,
+                scheme.survey_interval_days,
+                &self.surveys,
+            )
+        } else {
+            (
+                scheme.incentive_count,
+                scheme.incentive_amount,
+                scheme.incentive_first_after_days,
+                scheme.incentive_interval_days,
+                &self.incentives,
+            )
+        };
+        (0..count.max(0))
+            .map(|k| {
+                let expected_on = rated + Duration::days(first + k * interval);
+                Expected {
+                    k: k + 1,
+                    expected_on,
+                    overdue_from: add_working_days(expected_on, scheme.grace_working_days)
+                        + Duration::days(1),
+                    amount,
+                    received: paid.get(k as usize).cloned(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Rupiah with Indonesian thousands dots: Rp1.000.000.
+pub fn rupiah(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        // `is_multiple_of` needs Rust 1.87; the workspace promises 1.85.
+        #[allow(clippy::manual_is_multiple_of)]
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rupiah_uses_dots() {
+        assert_eq!(rupiah(1_000_000), "Rp1.000.000");
+        assert_eq!(rupiah(50_000), "Rp50.000");
+        assert_eq!(rupiah(600), "Rp600");
+    }
+}
