@@ -10,12 +10,12 @@ use chrono::{NaiveDate, Utc};
 use super::model::*;
 use super::store;
 use crate::audit::{self, Actor, Entry};
+use crate::auth::store::{self as auth_store, NewAccount};
 use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::sheet::cell_text;
-use crate::sheet::{column_letter, Format, ImportError, RowError, Sheet};
+use crate::sheet::{write_table, Column, Format, Headers, ImportError, Layout, RowError, Sheet};
 use crate::with_db;
 
 /// What a network file holds.
@@ -63,80 +63,43 @@ impl Kind {
         let (req, opt) = self.columns();
         req.iter().chain(opt.iter()).copied().collect()
     }
+
+    fn layout_columns(self) -> Vec<Column> {
+        let (req, opt) = self.columns();
+        let column = |required| {
+            move |name: &&'static str| Column {
+                name,
+                aliases: &[],
+                required,
+            }
+        };
+        req.iter()
+            .map(column(true))
+            .chain(opt.iter().map(column(false)))
+            .collect()
+    }
 }
 
-/// A checked sheet: each row as column → text, with its row number.
+/// A checked sheet: each row (blank ones too) as column → text, with its row number.
 struct Rows {
-    rows: Vec<(usize, HashMap<&'static str, String>)>,
-    letters: HashMap<&'static str, String>,
+    rows: Vec<(usize, HashMap<String, String>)>,
+    headers: Headers,
 }
 
 fn map_rows(kind: Kind, sheet: &Sheet) -> Result<Rows, Vec<RowError>> {
-    let known = kind.all_columns();
-    let mut errors = Vec::new();
-    let mut columns: Vec<Option<&'static str>> = Vec::new();
-    let mut letters = HashMap::new();
-    for (i, h) in sheet.headers.iter().enumerate() {
-        let key = h
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .to_lowercase()
-            .replace([' ', '-'], "_");
-        match known.iter().find(|k| **k == key) {
-            Some(k) => {
-                letters.insert(*k, format!("{} ({k})", column_letter(i)));
-                columns.push(Some(*k));
-            }
-            None => {
-                errors.push(RowError {
-                    row: 1,
-                    column: format!("{} ({h})", column_letter(i)),
-                    code: "column_unknown".into(),
-                    message: format!(
-                        "Kolom \"{h}\" tidak dikenal. Kolom yang dikenal: {}.",
-                        known.join(", ")
-                    ),
-                    message_en: format!(
-                        "Unknown column \"{h}\". Known columns: {}.",
-                        known.join(", ")
-                    ),
-                });
-                columns.push(None);
-            }
-        }
-    }
-    for required in kind.columns().0 {
-        if !letters.contains_key(required) {
-            errors.push(RowError {
-                row: 1,
-                column: required.to_string(),
-                code: "column_missing".into(),
-                message: format!("Kolom wajib {required} tidak ada."),
-                message_en: format!("The required column {required} is missing."),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let columns = kind.layout_columns();
+    let headers = Headers::map(&sheet.headers, &Layout::new(&columns))?;
     let rows = sheet
         .rows
         .iter()
         .enumerate()
-        .map(|(i, cells)| {
-            let values = columns
-                .iter()
-                .zip(cells)
-                .filter_map(|(c, cell)| Some(((*c)?, cell_text(cell)?)))
-                .collect();
-            (i + 2, values)
-        })
+        .map(|(i, cells)| (i + 2, headers.values(cells)))
         .collect();
-    Ok(Rows { rows, letters })
+    Ok(Rows { rows, headers })
 }
 
 struct Checker<'a> {
-    letters: &'a HashMap<&'static str, String>,
+    headers: &'a Headers,
     errors: Vec<RowError>,
 }
 
@@ -144,11 +107,7 @@ impl Checker<'_> {
     fn push(&mut self, row: usize, column: &str, code: &str, id: String, en: String) {
         self.errors.push(RowError {
             row,
-            column: self
-                .letters
-                .get(column)
-                .cloned()
-                .unwrap_or_else(|| column.to_string()),
+            column: self.headers.locate(column),
             code: code.into(),
             message: id,
             message_en: en,
@@ -158,7 +117,7 @@ impl Checker<'_> {
     fn required<'v>(
         &mut self,
         row: usize,
-        values: &'v HashMap<&'static str, String>,
+        values: &'v HashMap<String, String>,
         column: &str,
     ) -> Option<&'v str> {
         let v = values.get(column).map(String::as_str);
@@ -271,7 +230,7 @@ async fn import_offices(db: &Db, rows: &Rows, dry_run: bool) -> Result<ImportSum
         .map(|o| o.code)
         .collect();
     let mut check = Checker {
-        letters: &rows.letters,
+        headers: &rows.headers,
         errors: Vec::new(),
     };
     let mut seen = HashMap::new();
@@ -359,7 +318,7 @@ async fn import_counters(
         .map(|c| c.code)
         .collect();
     let mut check = Checker {
-        letters: &rows.letters,
+        headers: &rows.headers,
         errors: Vec::new(),
     };
     let mut seen = HashMap::new();
@@ -505,7 +464,7 @@ async fn import_officers(
         .map(|o| o.username)
         .collect();
     let mut check = Checker {
-        letters: &rows.letters,
+        headers: &rows.headers,
         errors: Vec::new(),
     };
     let mut seen = HashMap::new();
@@ -626,47 +585,26 @@ async fn import_officers(
     if dry_run {
         return Ok(summary);
     }
-    // No usable password: a random one nobody sees, replaced by `loket user reset-password`.
-    let unusable = {
-        use rand::RngCore;
-        let mut bytes = [0u8; 24];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        crate::auth::store::hash_password(&hex::encode(bytes))?
-    };
+    let unusable = auth_store::unusable_password_hash()?;
     let now = Utc::now();
     with_db!(db, |pool| {
         let mut tx = pool.begin().await.map_err(AppError::from)?;
         for (username, full_name, role, cascade, counter, office) in &good {
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(AppError::from)?;
-            let user_id: i64 = match existing {
+            let user_id = match auth_store::account_id(&mut *tx, username).await? {
                 Some(id) => {
-                    sqlx::query("UPDATE users SET office_id = $1, counter_id = $2 WHERE id = $3")
-                        .bind(office)
-                        .bind(counter)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(AppError::from)?;
+                    auth_store::set_account_place(&mut *tx, id, *office, *counter).await?;
                     id
                 }
-                None => sqlx::query_scalar(
-                    "INSERT INTO users (username, password_hash, role, office_id, counter_id, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(username)
-                .bind(&unusable)
-                .bind(role.code())
-                .bind(office)
-                .bind(counter)
-                .bind(true)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(AppError::from)?,
+                None => {
+                    let account = NewAccount {
+                        username,
+                        password_hash: &unusable,
+                        role: *role,
+                        office_id: *office,
+                        counter_id: *counter,
+                    };
+                    auth_store::insert_account(&mut *tx, &account).await?
+                }
             };
             sqlx::query("INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(user_id)
@@ -751,34 +689,5 @@ pub async fn export_rows(
 /// Writes an export file; returns the number of data rows.
 pub async fn export(db: &Db, kind: Kind, format: Format, out: &Path) -> Result<usize, ImportError> {
     let (header, rows) = export_rows(db, kind).await?;
-    let io = |e: String| ImportError::Unreadable(e);
-    match format {
-        Format::Csv => {
-            let mut bytes = b"\xef\xbb\xbf".to_vec();
-            {
-                let mut w = csv::Writer::from_writer(&mut bytes);
-                w.write_record(&header).map_err(|e| io(e.to_string()))?;
-                for r in &rows {
-                    w.write_record(r).map_err(|e| io(e.to_string()))?;
-                }
-                w.flush().map_err(|e| io(e.to_string()))?;
-            }
-            std::fs::write(out, bytes).map_err(|e| io(e.to_string()))?;
-        }
-        Format::Xlsx => {
-            let mut workbook = rust_xlsxwriter::Workbook::new();
-            let sheet = workbook.add_worksheet();
-            let x = |e: rust_xlsxwriter::XlsxError| io(e.to_string());
-            for (c, h) in header.iter().enumerate() {
-                sheet.write_string(0, c as u16, *h).map_err(x)?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                for (c, v) in row.iter().enumerate() {
-                    sheet.write_string((r + 1) as u32, c as u16, v).map_err(x)?;
-                }
-            }
-            workbook.save(out).map_err(x)?;
-        }
-    }
-    Ok(rows.len())
+    write_table(format, out, &header, &rows)
 }
