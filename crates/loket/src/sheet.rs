@@ -475,9 +475,10 @@ pub struct TableWriter {
 }
 
 enum Target {
-    Csv(csv::Writer<std::fs::File>),
+    // Both boxed: the writers carry large buffers and one lives for a whole export.
+    Csv(Box<csv::Writer<std::fs::File>>),
     Xlsx {
-        workbook: rust_xlsxwriter::Workbook,
+        workbook: Box<rust_xlsxwriter::Workbook>,
         out: std::path::PathBuf,
     },
 }
@@ -495,7 +496,7 @@ impl TableWriter {
                 std::io::Write::write_all(&mut file, b"\xef\xbb\xbf").map_err(unwritable)?;
                 let mut writer = csv::Writer::from_writer(file);
                 writer.write_record(header).map_err(unwritable)?;
-                Target::Csv(writer)
+                Target::Csv(Box::new(writer))
             }
             Format::Xlsx => {
                 let mut workbook = rust_xlsxwriter::Workbook::new();
@@ -507,7 +508,7 @@ impl TableWriter {
                         .map_err(unwritable)?;
                 }
                 Target::Xlsx {
-                    workbook,
+                    workbook: Box::new(workbook),
                     out: out.to_path_buf(),
                 }
             }

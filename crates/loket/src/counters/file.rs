@@ -5,18 +5,16 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::model::*;
-use super::store;
+use super::store::{self, CounterDetails, CounterImport, OfficeImport, OfficerImport};
 use crate::audit::{self, Actor, Entry};
-use crate::auth::store::{self as auth_store, NewAccount};
 use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::sheet::{write_table, Column, Format, Headers, ImportError, Layout, RowError, Sheet};
-use crate::with_db;
 
 /// What a network file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,7 +101,14 @@ struct Checker<'a> {
     errors: Vec<RowError>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    fn new(headers: &'a Headers) -> Checker<'a> {
+        Checker {
+            headers,
+            errors: Vec::new(),
+        }
+    }
+
     fn push(&mut self, row: usize, column: &str, code: &str, id: String, en: String) {
         self.errors.push(RowError {
             row,
@@ -183,12 +188,59 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// A reference to a row of another table (an office, a counter) by its code.
+    fn known<T: Copy>(
+        &mut self,
+        row: usize,
+        column: &str,
+        table: &HashMap<String, T>,
+        code: &str,
+        missing: (String, String),
+    ) -> Option<T> {
+        let found = table.get(code).copied();
+        if found.is_none() {
+            let (id, en) = missing;
+            self.push(row, column, unknown_code(column), id, en);
+        }
+        found
+    }
+
+    /// The checked rows, or every problem found.
+    fn finish<T>(self, good: Vec<T>) -> Result<Vec<T>, ImportError> {
+        if self.errors.is_empty() {
+            Ok(good)
+        } else {
+            Err(ImportError::Rejected(self.errors))
+        }
+    }
+}
+
+/// The error code of a reference to a row that does not exist.
+fn unknown_code(column: &str) -> &'static str {
+    match column {
+        "counter_code" => "counter_unknown",
+        _ => "office_unknown",
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct ImportSummary {
     pub rows: usize,
     pub created: usize,
     pub updated: usize,
     pub dry_run: bool,
+}
+
+impl ImportSummary {
+    fn new(rows: usize, updated: usize, dry_run: bool) -> ImportSummary {
+        ImportSummary {
+            rows,
+            created: rows - updated,
+            updated,
+            dry_run,
+        }
+    }
 }
 
 /// Imports one file: offices and counters are created or updated by code; officers get an
@@ -229,10 +281,20 @@ async fn import_offices(db: &Db, rows: &Rows, dry_run: bool) -> Result<ImportSum
         .into_iter()
         .map(|o| o.code)
         .collect();
-    let mut check = Checker {
-        headers: &rows.headers,
-        errors: Vec::new(),
-    };
+    let offices = check_offices(rows)?;
+    let updated = offices
+        .iter()
+        .filter(|o| existing.contains(&o.code))
+        .count();
+    let summary = ImportSummary::new(offices.len(), updated, dry_run);
+    if !dry_run {
+        store::upsert_offices(db, &offices).await?;
+    }
+    Ok(summary)
+}
+
+fn check_offices(rows: &Rows) -> Result<Vec<OfficeImport>, ImportError> {
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
@@ -256,50 +318,16 @@ async fn import_offices(db: &Db, rows: &Rows, dry_run: bool) -> Result<ImportSum
             check.unique(&mut seen, *row, "code", c);
         }
         if let (Some(code), Some(name), Some(kind), Some(province)) = (code, name, kind, province) {
-            good.push((
-                code.to_string(),
-                name.to_string(),
+            good.push(OfficeImport {
+                code: code.to_string(),
+                name: name.to_string(),
                 kind,
-                province.to_string(),
-                v.get("address").cloned(),
-            ));
+                province_code: province.to_string(),
+                address: v.get("address").cloned(),
+            });
         }
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
-    }
-    let updated = good.iter().filter(|g| existing.contains(&g.0)).count();
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len() - updated,
-        updated,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (code, name, kind, province, address) in &good {
-            sqlx::query(
-                "INSERT INTO offices (code, name, kind, province_code, address, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, province_code = excluded.province_code, \
-                 address = excluded.address, version = offices.version + 1",
-            )
-            .bind(code)
-            .bind(name)
-            .bind(kind.code())
-            .bind(province)
-            .bind(address)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
-    Ok(summary)
+    check.finish(good)
 }
 
 async fn import_counters(
@@ -317,130 +345,102 @@ async fn import_counters(
         .into_iter()
         .map(|c| c.code)
         .collect();
-    let mut check = Checker {
-        headers: &rows.headers,
-        errors: Vec::new(),
-    };
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
-        let code = check.required(*row, v, "code");
-        let office = check.required(*row, v, "office_code");
-        let name = check.required(*row, v, "name");
-        let office_id = office.and_then(|o| {
-            let id = offices.get(o).copied();
-            if id.is_none() {
-                check.push(
-                    *row,
-                    "office_code",
-                    "office_unknown",
-                    format!("Kantor {o} tidak ada; impor kantor dulu."),
-                    format!("No office {o}; import the offices first."),
-                );
-            }
-            id
-        });
-        let location = match v.get("location_type") {
-            Some(t) => check.choice(
-                *row,
-                "location_type",
-                Some(t),
-                LocationType::parse,
-                LocationType::codes(),
-            ),
-            None => Some(LocationType::Office),
-        };
-        let planned_open = check.date(
-            *row,
-            "planned_open",
-            v.get("planned_open").map(String::as_str),
-        );
-        if let Some(s) = v.get("status") {
-            // The status moves only through the lifecycle (with its staffing rule), never by file.
-            if code.is_some_and(|c| !existing.contains(c))
-                && CounterStatus::parse(s) != Some(CounterStatus::Planned)
-            {
-                check.push(
-                    *row,
-                    "status",
-                    "status_by_lifecycle",
-                    "Loket baru berstatus direncanakan; ubah status lewat siklus loket.".into(),
-                    "A new counter starts as planned; change its status through the lifecycle."
-                        .into(),
-                );
-            }
-        }
-        if let Some(region) = v.get("region_code") {
-            if nik::regions::regency(region).is_none()
-                && nik::regions::district(region).is_none()
-                && nik::regions::province(region).is_none()
-            {
-                check.push(
-                    *row,
-                    "region_code",
-                    "region_unknown",
-                    format!("Kode wilayah {region} tidak dikenal."),
-                    format!("Unknown region code {region}."),
-                );
-            }
-        }
-        if let Some(c) = code {
+        let counter = check_counter(&mut check, *row, v, &offices, &existing);
+        if let Some(c) = v.get("code") {
             check.unique(&mut seen, *row, "code", c);
         }
-        if let (Some(code), Some(office_id), Some(name), Some(location)) =
-            (code, office_id, name, location)
-        {
-            good.push((
-                code.to_string(),
-                office_id,
-                name.to_string(),
-                location,
-                v.clone(),
-                planned_open,
-            ));
-        }
+        good.extend(counter);
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
+    let counters = check.finish(good)?;
+    let updated = counters
+        .iter()
+        .filter(|c| existing.contains(&c.code))
+        .count();
+    let summary = ImportSummary::new(counters.len(), updated, dry_run);
+    if !dry_run {
+        store::upsert_counters(db, &counters).await?;
     }
-    let updated = good.iter().filter(|g| existing.contains(&g.0)).count();
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len() - updated,
-        updated,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (code, office_id, name, location, v, planned_open) in &good {
-            sqlx::query(
-                "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open) \
-                 VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
-                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
-                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1",
-            )
-            .bind(office_id)
-            .bind(code)
-            .bind(name)
-            .bind(now)
-            .bind(location.code())
-            .bind(v.get("address"))
-            .bind(v.get("region_code"))
-            .bind(v.get("opening_hours"))
-            .bind(v.get("services"))
-            .bind(planned_open)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
     Ok(summary)
+}
+
+/// One counter row, checked against the offices and the counters that exist.
+fn check_counter(
+    check: &mut Checker,
+    row: usize,
+    v: &HashMap<String, String>,
+    offices: &HashMap<String, i64>,
+    existing: &HashSet<String>,
+) -> Option<CounterImport> {
+    let code = check.required(row, v, "code");
+    let office = check.required(row, v, "office_code");
+    let name = check.required(row, v, "name");
+    let office_id = office.and_then(|o| {
+        let missing = (
+            format!("Kantor {o} tidak ada; impor kantor dulu."),
+            format!("No office {o}; import the offices first."),
+        );
+        check.known(row, "office_code", offices, o, missing)
+    });
+    let location = match v.get("location_type") {
+        Some(t) => check.choice(
+            row,
+            "location_type",
+            Some(t),
+            LocationType::parse,
+            LocationType::codes(),
+        ),
+        None => Some(LocationType::Office),
+    };
+    let planned_open = check.date(
+        row,
+        "planned_open",
+        v.get("planned_open").map(String::as_str),
+    );
+    if let Some(s) = v.get("status") {
+        // The status moves only through the lifecycle (with its staffing rule), never by file.
+        if code.is_some_and(|c| !existing.contains(c))
+            && CounterStatus::parse(s) != Some(CounterStatus::Planned)
+        {
+            check.push(
+                row,
+                "status",
+                "status_by_lifecycle",
+                "Loket baru berstatus direncanakan; ubah status lewat siklus loket.".into(),
+                "A new counter starts as planned; change its status through the lifecycle.".into(),
+            );
+        }
+    }
+    if let Some(region) = v.get("region_code") {
+        if nik::regions::regency(region).is_none()
+            && nik::regions::district(region).is_none()
+            && nik::regions::province(region).is_none()
+        {
+            check.push(
+                row,
+                "region_code",
+                "region_unknown",
+                format!("Kode wilayah {region} tidak dikenal."),
+                format!("Unknown region code {region}."),
+            );
+        }
+    }
+    Some(CounterImport {
+        code: code?.to_string(),
+        office_id: office_id?,
+        name: name?.to_string(),
+        details: CounterDetails {
+            location_type: Some(location?),
+            address: v.get("address").cloned(),
+            region_code: v.get("region_code").cloned(),
+            opening_hours: v.get("opening_hours").cloned(),
+            services: v.get("services").cloned(),
+            planned_open,
+        },
+    })
 }
 
 async fn import_officers(
@@ -448,107 +448,29 @@ async fn import_officers(
     rows: &Rows,
     dry_run: bool,
 ) -> Result<ImportSummary, ImportError> {
-    let counters: HashMap<String, (i64, i64)> = store::counter_rows(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.code, (c.id, c.office_id)))
-        .collect();
-    let offices: HashMap<String, i64> = store::office_rows(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.code, o.id))
-        .collect();
+    let places = Places {
+        counters: store::counter_rows(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, (c.id, c.office_id)))
+            .collect(),
+        offices: store::office_rows(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.code, o.id))
+            .collect(),
+    };
     let profiles: HashSet<String> = store::officer_rows(db)
         .await?
         .into_iter()
         .map(|o| o.username)
         .collect();
-    let mut check = Checker {
-        headers: &rows.headers,
-        errors: Vec::new(),
-    };
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
-        let username = check.required(*row, v, "username").and_then(|u| {
-            let parsed = crate::auth::model::parse_username(u);
-            if parsed.is_none() {
-                check.push(
-                    *row,
-                    "username",
-                    "username_invalid",
-                    "Nama pengguna 3–40 huruf kecil, angka, titik, garis.".into(),
-                    "Username: 3–40 of a-z, 0-9, dot, dash, underscore.".into(),
-                );
-            }
-            parsed
-        });
-        let full_name = check.required(*row, v, "full_name");
-        let role = check.required(*row, v, "role");
-        let role = check.choice(
-            *row,
-            "role",
-            role,
-            Role::parse,
-            "petugas, koordinator".into(),
-        );
-        if role.is_some_and(|r| !matches!(r, Role::Petugas | Role::Koordinator | Role::Admin)) {
-            check.push(
-                *row,
-                "role",
-                "role_not_officer",
-                "Petugas berperan petugas, koordinator atau admin.".into(),
-                "An officer's role is petugas, koordinator or admin.".into(),
-            );
-        }
-        let cascade = check.required(*row, v, "cascade_role");
-        let cascade = check.choice(
-            *row,
-            "cascade_role",
-            cascade,
-            CascadeRole::parse,
-            CascadeRole::codes(),
-        );
-        let counter = v.get("counter_code").and_then(|c| {
-            let found = counters.get(c).copied();
-            if found.is_none() {
-                check.push(
-                    *row,
-                    "counter_code",
-                    "counter_unknown",
-                    format!("Loket {c} tidak ada."),
-                    format!("No counter {c}."),
-                );
-            }
-            found
-        });
-        let office = match (counter, v.get("office_code")) {
-            (Some((_, office)), _) => Some(office),
-            (None, Some(o)) => {
-                let found = offices.get(o).copied();
-                if found.is_none() {
-                    check.push(
-                        *row,
-                        "office_code",
-                        "office_unknown",
-                        format!("Kantor {o} tidak ada."),
-                        format!("No office {o}."),
-                    );
-                }
-                found
-            }
-            (None, None) => None,
-        };
-        if role == Some(Role::Petugas) && counter.is_none() && v.get("counter_code").is_none() {
-            check.push(
-                *row,
-                "counter_code",
-                "required",
-                "Petugas loket perlu kode loket.".into(),
-                "A counter officer needs a counter code.".into(),
-            );
-        }
-        if let Some(u) = &username {
+        let officer = check_officer(&mut check, *row, v, &places);
+        if let Some(u) = &officer.username {
             check.unique(&mut seen, *row, "username", u);
             if profiles.contains(u) {
                 check.push(
@@ -560,64 +482,120 @@ async fn import_officers(
                 );
             }
         }
-        if let (Some(username), Some(full_name), Some(role), Some(cascade)) =
-            (username, full_name, role, cascade)
-        {
-            good.push((
-                username,
-                full_name.to_string(),
-                role,
-                cascade,
-                counter.map(|c| c.0),
-                office,
-            ));
-        }
+        good.extend(officer.complete());
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
+    let officers = check.finish(good)?;
+    let summary = ImportSummary::new(officers.len(), 0, dry_run);
+    if !dry_run {
+        store::insert_officers(db, &officers).await?;
     }
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len(),
-        updated: 0,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    let unusable = auth_store::unusable_password_hash()?;
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (username, full_name, role, cascade, counter, office) in &good {
-            let user_id = match auth_store::account_id(&mut *tx, username).await? {
-                Some(id) => {
-                    auth_store::set_account_place(&mut *tx, id, *office, *counter).await?;
-                    id
-                }
-                None => {
-                    let account = NewAccount {
-                        username,
-                        password_hash: &unusable,
-                        role: *role,
-                        office_id: *office,
-                        counter_id: *counter,
-                    };
-                    auth_store::insert_account(&mut *tx, &account).await?
-                }
-            };
-            sqlx::query("INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(full_name)
-                .bind(cascade.code())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
     Ok(summary)
+}
+
+/// The offices and counters an officer may be assigned to, by code.
+struct Places {
+    counters: HashMap<String, (i64, i64)>,
+    offices: HashMap<String, i64>,
+}
+
+/// An officer row as far as it checked.
+struct OfficerCheck {
+    username: Option<String>,
+    full_name: Option<String>,
+    role: Option<Role>,
+    cascade: Option<CascadeRole>,
+    counter_id: Option<i64>,
+    office_id: Option<i64>,
+}
+
+impl OfficerCheck {
+    fn complete(self) -> Option<OfficerImport> {
+        Some(OfficerImport {
+            username: self.username?,
+            full_name: self.full_name?,
+            role: self.role?,
+            cascade_role: self.cascade?,
+            counter_id: self.counter_id,
+            office_id: self.office_id,
+        })
+    }
+}
+
+/// One officer row: the account, the role and where the officer works.
+fn check_officer(
+    check: &mut Checker,
+    row: usize,
+    v: &HashMap<String, String>,
+    places: &Places,
+) -> OfficerCheck {
+    let username = check.required(row, v, "username").and_then(|u| {
+        let parsed = crate::auth::model::parse_username(u);
+        if parsed.is_none() {
+            check.push(
+                row,
+                "username",
+                "username_invalid",
+                "Nama pengguna 3–40 huruf kecil, angka, titik, garis.".into(),
+                "Username: 3–40 of a-z, 0-9, dot, dash, underscore.".into(),
+            );
+        }
+        parsed
+    });
+    let full_name = check.required(row, v, "full_name").map(str::to_string);
+    let role = check.required(row, v, "role");
+    let role = check.choice(
+        row,
+        "role",
+        role,
+        Role::parse,
+        "petugas, koordinator".into(),
+    );
+    if role.is_some_and(|r| !matches!(r, Role::Petugas | Role::Koordinator | Role::Admin)) {
+        check.push(
+            row,
+            "role",
+            "role_not_officer",
+            "Petugas berperan petugas, koordinator atau admin.".into(),
+            "An officer's role is petugas, koordinator or admin.".into(),
+        );
+    }
+    let cascade = check.required(row, v, "cascade_role");
+    let cascade = check.choice(
+        row,
+        "cascade_role",
+        cascade,
+        CascadeRole::parse,
+        CascadeRole::codes(),
+    );
+    let counter = v.get("counter_code").and_then(|c| {
+        let missing = (format!("Loket {c} tidak ada."), format!("No counter {c}."));
+        check.known(row, "counter_code", &places.counters, c, missing)
+    });
+    let office_id = match (counter, v.get("office_code")) {
+        (Some((_, office)), _) => Some(office),
+        (None, Some(o)) => {
+            let missing = (format!("Kantor {o} tidak ada."), format!("No office {o}."));
+            check.known(row, "office_code", &places.offices, o, missing)
+        }
+        (None, None) => None,
+    };
+    if role == Some(Role::Petugas) && counter.is_none() && v.get("counter_code").is_none() {
+        check.push(
+            row,
+            "counter_code",
+            "required",
+            "Petugas loket perlu kode loket.".into(),
+            "A counter officer needs a counter code.".into(),
+        );
+    }
+    OfficerCheck {
+        username,
+        full_name,
+        role,
+        cascade,
+        counter_id: counter.map(|c| c.0),
+        office_id,
+    }
 }
 
 /// The rows of an export: header and text cells.
