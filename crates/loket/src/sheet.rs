@@ -655,4 +655,73 @@ mod tests {
         assert!(codes.contains(&(1, "column_missing")), "{codes:?}");
         assert!(codes.contains(&(2, "number_cell")), "{codes:?}");
     }
+
+    #[test]
+    fn blank_headers_are_refused_unless_the_layout_skips_them() {
+        let s = sheet(
+            &["nik", "", "nama"],
+            vec![vec![Cell::Text("3201".into()), Cell::Empty, Cell::Empty]],
+        );
+        let errors = Headers::map(&s.headers, &Layout::new(COLUMNS))
+            .err()
+            .unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].code.as_str(), errors[0].column.as_str()),
+            ("column_unknown", "B ()")
+        );
+        let skipping = Layout {
+            skip_blank_headers: true,
+            ..Layout::new(COLUMNS)
+        };
+        let headers = Headers::map(&s.headers, &skipping).unwrap();
+        assert_eq!(headers.locate("full_name"), "C (full_name)");
+        assert_eq!(headers.values(&s.rows[0])["nik"], "3201");
+    }
+
+    #[test]
+    fn a_digits_column_stored_as_a_number_is_an_error_for_that_row_only() {
+        let layout = Layout {
+            digits: &["nik"],
+            ..Layout::new(COLUMNS)
+        };
+        let headers = Headers::map(&["nik".into(), "nama".into()], &layout).unwrap();
+        let refused = headers
+            .row(2, &[Cell::Number(3.2e15), Cell::Text("Siti".into())])
+            .unwrap_err();
+        assert_eq!(refused[0].column, "A (nik)");
+        assert_eq!(refused[0].code, "number_cell");
+        let accepted = headers
+            .row(3, &[Cell::Text("3201".into()), Cell::Number(7.0)])
+            .unwrap();
+        assert_eq!(accepted["full_name"], "7");
+    }
+
+    #[test]
+    fn a_written_table_reads_back_the_same_in_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![
+            vec!["0012".to_string(), "Siti Aminah".to_string()],
+            vec!["3201014505900001".to_string(), String::new()],
+        ];
+        for name in ["t.csv", "t.xlsx"] {
+            let path = dir.path().join(name);
+            let written =
+                write_table(Format::from_path(&path), &path, &["id", "name"], &rows).unwrap();
+            assert_eq!(written, 2);
+            let back = read_sheet(&path).unwrap();
+            assert_eq!(back.headers, ["id", "name"], "{name}");
+            let texts: Vec<Vec<Option<String>>> = back
+                .rows
+                .iter()
+                .map(|r| r.iter().map(cell_text).collect())
+                .collect();
+            assert_eq!(
+                texts[0],
+                [Some("0012".into()), Some("Siti Aminah".into())],
+                "{name}"
+            );
+            assert_eq!(texts[1][0].as_deref(), Some("3201014505900001"), "{name}");
+        }
+    }
 }

@@ -516,6 +516,18 @@ where
     Ok(())
 }
 
+/// Every account by user id, for a feature that lists its own rows with each account's name
+/// and place (the counters' officers) without joining the users table itself.
+pub async fn users_by_id(db: &Db) -> Result<std::collections::HashMap<i64, User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users");
+    let rows: Vec<UserRow> = with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(UserRow::into_user)
+        .map(|u| (u.id, u))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -634,34 +634,40 @@ pub async fn export_rows(
                 })
                 .collect(),
         ),
-        Kind::Officers => {
-            let counters = store::counter_rows(db).await?;
-            let offices = store::office_rows(db).await?;
-            let users = store::officer_rows(db).await?;
-            let mut rows = Vec::new();
-            for o in users {
-                let role = crate::auth::store::user_by_id(db, o.user_id)
-                    .await?
-                    .map(|u| u.role.code())
-                    .unwrap_or("petugas");
-                rows.push(vec![
-                    o.username,
-                    o.full_name,
-                    role.to_string(),
-                    o.cascade_role,
-                    o.counter_id
-                        .and_then(|id| counters.iter().find(|c| c.id == id))
-                        .map(|c| c.code.clone())
-                        .unwrap_or_default(),
-                    o.office_id
-                        .and_then(|id| offices.iter().find(|f| f.id == id))
-                        .map(|f| f.code.clone())
-                        .unwrap_or_default(),
-                ]);
-            }
-            (kind.all_columns(), rows)
-        }
+        Kind::Officers => (kind.all_columns(), officer_export_rows(db).await?),
     })
+}
+
+/// Officers as their import file has them: account, role and place by code.
+async fn officer_export_rows(db: &Db) -> Result<Vec<Vec<String>>, AppError> {
+    let counters = store::counter_rows(db).await?;
+    let offices = store::office_rows(db).await?;
+    let accounts = crate::auth::store::users_by_id(db).await?;
+    let rows = store::officer_rows(db)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let role = accounts
+                .get(&o.user_id)
+                .map(|u| u.role.code())
+                .unwrap_or("petugas");
+            vec![
+                o.username,
+                o.full_name,
+                role.to_string(),
+                o.cascade_role,
+                o.counter_id
+                    .and_then(|id| counters.iter().find(|c| c.id == id))
+                    .map(|c| c.code.clone())
+                    .unwrap_or_default(),
+                o.office_id
+                    .and_then(|id| offices.iter().find(|f| f.id == id))
+                    .map(|f| f.code.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(rows)
 }
 
 /// Writes an export file; returns the number of data rows.

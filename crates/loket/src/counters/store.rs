@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use super::model::*;
 use super::OfficeKind;
 use crate::auth::store::{self as auth_store, NewAccount};
-use crate::auth::Role;
+use crate::auth::{Role, User};
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};
 use crate::with_db;
@@ -181,26 +181,59 @@ pub struct OfficerRow {
     pub version: i64,
 }
 
-const OFFICER_COLUMNS: &str = "f.id, f.user_id, u.username, f.full_name, f.cascade_role, \
-     u.office_id, u.counter_id, u.active, f.version";
+/// An officer's profile as stored; the account part comes from auth.
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: i64,
+    user_id: i64,
+    full_name: String,
+    cascade_role: String,
+    version: i64,
+}
+
+impl ProfileRow {
+    fn with_account(self, user: &User) -> OfficerRow {
+        OfficerRow {
+            id: self.id,
+            user_id: self.user_id,
+            username: user.username.clone(),
+            full_name: self.full_name,
+            cascade_role: self.cascade_role,
+            office_id: user.office_id,
+            counter_id: user.counter_id,
+            active: user.active,
+            version: self.version,
+        }
+    }
+}
+
+const PROFILE_COLUMNS: &str = "id, user_id, full_name, cascade_role, version";
 
 pub async fn officer_rows(db: &Db) -> Result<Vec<OfficerRow>> {
-    let sql = format!(
-        "SELECT {OFFICER_COLUMNS} FROM officers f JOIN users u ON u.id = f.user_id ORDER BY f.full_name, f.id"
-    );
-    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
-        .fetch_all(pool)
-        .await?))
+    let sql = format!("SELECT {PROFILE_COLUMNS} FROM officers ORDER BY full_name, id");
+    let profiles: Vec<ProfileRow> =
+        with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+    let users = auth_store::users_by_id(db).await?;
+    Ok(profiles
+        .into_iter()
+        .filter_map(|p| {
+            let user = users.get(&p.user_id)?;
+            Some(p.with_account(user))
+        })
+        .collect())
 }
 
 pub async fn officer_row(db: &Db, id: i64) -> Result<Option<OfficerRow>> {
-    let sql = format!(
-        "SELECT {OFFICER_COLUMNS} FROM officers f JOIN users u ON u.id = f.user_id WHERE f.id = $1"
-    );
-    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
+    let sql = format!("SELECT {PROFILE_COLUMNS} FROM officers WHERE id = $1");
+    let profile: Option<ProfileRow> = with_db!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    let user = auth_store::user_by_id(db, profile.user_id).await?;
+    Ok(user.map(|u| profile.with_account(&u)))
 }
 
 pub async fn insert_officer(
