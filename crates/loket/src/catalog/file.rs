@@ -1,5 +1,5 @@
-//! Catalogue files: one row per training, CSV (`,` or `;`) or Excel, in and out. Reading the
-//! sheet, cells, row errors and column letters are the participants' file helpers, reused.
+//! Catalogue files: one row per training, CSV (`,` or `;`) or Excel, in and out. Reading,
+//! header mapping, row errors and writing are `crate::sheet`'s.
 //! An import checks every row first and writes all of them in one transaction, or nothing.
 
 use std::collections::HashMap;

@@ -255,12 +255,6 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
                 .get(&r.institution_external_id)
                 .map(|(id, _, _)| *id)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("institution vanished")))?;
-            let occupations = r
-                .occupations
-                .iter()
-                .map(|o| o.code())
-                .collect::<Vec<_>>()
-                .join("|");
             let old = existing.get(&r.external_id);
             if old.is_some_and(|old| old.data == *r) {
                 applied.trainings_unchanged += 1;
@@ -271,7 +265,7 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
                 .bind(institution_id)
                 .bind(&r.title)
                 .bind(r.category.code())
-                .bind(&occupations)
+                .bind(occupation_codes(r))
                 .bind(r.mode.code())
                 .bind(r.hours)
                 .bind(r.language.code())
@@ -310,6 +304,15 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
         tx.commit().await?;
     });
     Ok(applied)
+}
+
+/// Occupations as stored: their codes joined by "|".
+fn occupation_codes(r: &TrainingData) -> String {
+    r.occupations
+        .iter()
+        .map(|o| o.code())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Creates a training or, when its id is known, replaces its fields (a new version).

@@ -430,27 +430,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
             })
             .collect(),
     };
-    let targets = scope_targets
-        .iter()
-        .filter_map(|t| {
-            let metric = Metric::parse(&t.metric)?;
-            let day = t.period_end.min(as_of);
-            let actual = match metric {
-                Metric::CountersOperating => Some(f.operating_on(&counters, day)),
-                Metric::OfficersCertified => Some(f.certified_on(&counters, national, day).0),
-                Metric::Reached => Some(f.reached_until(&counters, day)),
-                Metric::CardReceived => None,
-            };
-            Some(TargetCheck {
-                metric: t.metric.clone(),
-                period_end: t.period_end,
-                target: t.value,
-                actual,
-                due: t.period_end <= as_of,
-                met: actual.map(|a| a >= t.value),
-            })
-        })
-        .collect();
+    let targets = target_checks(f, &counters, national, &scope_targets, as_of);
     Dashboard {
         scope: scope.clone(),
         scope_name: scope_name(scope, &counters),
@@ -464,6 +444,37 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         children: children(f, scope, as_of),
         laggards: laggards(f, as_of),
     }
+}
+
+/// Each target of the scope against what was reached by its period end (or today).
+fn target_checks(
+    f: &Facts,
+    counters: &[&CounterRow],
+    national: bool,
+    scope_targets: &[&store::TargetRow],
+    as_of: NaiveDate,
+) -> Vec<TargetCheck> {
+    scope_targets
+        .iter()
+        .filter_map(|t| {
+            let metric = Metric::parse(&t.metric)?;
+            let day = t.period_end.min(as_of);
+            let actual = match metric {
+                Metric::CountersOperating => Some(f.operating_on(counters, day)),
+                Metric::OfficersCertified => Some(f.certified_on(counters, national, day).0),
+                Metric::Reached => Some(f.reached_until(counters, day)),
+                Metric::CardReceived => None,
+            };
+            Some(TargetCheck {
+                metric: t.metric.clone(),
+                period_end: t.period_end,
+                target: t.value,
+                actual,
+                due: t.period_end <= as_of,
+                met: actual.map(|a| a >= t.value),
+            })
+        })
+        .collect()
 }
 
 fn reach(

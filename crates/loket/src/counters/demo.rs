@@ -59,6 +59,8 @@ struct Plan {
 
 /// Seeds officers, ToT batches, results, certificates, planned dates and status events for the
 /// demo counters (`network` from `demo::seed_network`).
+// Long on purpose: the whole cascade is one transaction, whose per-backend type exists only
+// inside this `with_db!` body, and its steps read best in the order they happened.
 pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_210_601);
     // Opening plan: 6 counters in June, then the rest spread to December.

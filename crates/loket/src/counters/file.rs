@@ -1,6 +1,6 @@
 //! Offices, counters and officers in and out as CSV or XLSX. An import checks every row
 //! (including references to offices and counters) first, then writes all rows in one
-//! transaction, or nothing. The file readers and row errors are the participants' ones.
+//! transaction, or nothing. Reading, header mapping and row errors are `crate::sheet`'s.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
