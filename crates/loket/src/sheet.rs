@@ -209,6 +209,28 @@ pub struct Column {
     pub required: bool,
 }
 
+impl Column {
+    /// The columns of a file from its names in order, the other headers offices use for some
+    /// of them, and which ones are required.
+    pub fn list(
+        names: &[&'static str],
+        aliases: &[(&str, &'static [&'static str])],
+        required: &[&str],
+    ) -> Vec<Column> {
+        names
+            .iter()
+            .map(|name| Column {
+                name,
+                aliases: aliases
+                    .iter()
+                    .find(|(column, _)| column == name)
+                    .map_or(&[][..], |(_, aliases)| aliases),
+                required: required.contains(name),
+            })
+            .collect()
+    }
+}
+
 /// How a kind of file names its columns.
 pub struct Layout<'a> {
     pub columns: &'a [Column],

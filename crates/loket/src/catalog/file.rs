@@ -36,17 +36,7 @@ const ALIASES: &[(&str, &[&str])] = &[
 
 /// Every catalogue column, in export order.
 fn columns() -> Vec<Column> {
-    COLUMNS
-        .iter()
-        .map(|name| Column {
-            name,
-            aliases: ALIASES
-                .iter()
-                .find(|(column, _)| column == name)
-                .map_or(&[][..], |(_, aliases)| aliases),
-            required: REQUIRED_COLUMNS.contains(name),
-        })
-        .collect()
+    Column::list(COLUMNS, ALIASES, REQUIRED_COLUMNS)
 }
 
 /// A price column in Indonesian: "harga_tokopedia" is "price_tokopedia".

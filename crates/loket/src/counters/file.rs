@@ -63,18 +63,7 @@ impl Kind {
     }
 
     fn layout_columns(self) -> Vec<Column> {
-        let (req, opt) = self.columns();
-        let column = |required| {
-            move |name: &&'static str| Column {
-                name,
-                aliases: &[],
-                required,
-            }
-        };
-        req.iter()
-            .map(column(true))
-            .chain(opt.iter().map(column(false)))
-            .collect()
+        Column::list(&self.all_columns(), &[], self.columns().0)
     }
 }
 

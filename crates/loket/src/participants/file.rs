@@ -60,17 +60,7 @@ const DIGIT_COLUMNS: &[&str] = &["nik", "kk", "phone"];
 
 /// Every field a participant file may carry, in export order.
 fn columns() -> Vec<Column> {
-    FIELD_NAMES
-        .iter()
-        .map(|name| Column {
-            name,
-            aliases: ALIASES
-                .iter()
-                .find(|(field, _)| field == name)
-                .map_or(&[][..], |(_, aliases)| aliases),
-            required: REQUIRED_COLUMNS.contains(name),
-        })
-        .collect()
+    Column::list(FIELD_NAMES, ALIASES, REQUIRED_COLUMNS)
 }
 
 /// Turns one row's values into fields; an import without a consent method says so.
