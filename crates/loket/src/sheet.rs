@@ -209,14 +209,122 @@ pub struct Column {
     pub required: bool,
 }
 
-/// A checked sheet: each data row (numbered as in a spreadsheet, the header being row 1) as
-/// canonical column name → trimmed, non-empty text.
-pub struct Rows {
-    pub rows: Vec<(usize, HashMap<String, String>)>,
+impl Column {
+    /// The columns of a file from its names in order, the other headers offices use for some
+    /// of them, and which ones are required.
+    pub fn list(
+        names: &[&'static str],
+        aliases: &[(&str, &'static [&'static str])],
+        required: &[&str],
+    ) -> Vec<Column> {
+        names
+            .iter()
+            .map(|name| Column {
+                name,
+                aliases: aliases
+                    .iter()
+                    .find(|(column, _)| column == name)
+                    .map_or(&[][..], |(_, aliases)| aliases),
+                required: required.contains(name),
+            })
+            .collect()
+    }
+}
+
+/// How a kind of file names its columns.
+pub struct Layout<'a> {
+    pub columns: &'a [Column],
+    /// Names columns outside the fixed list (e.g. numbered payment columns) from a header key.
+    pub pattern: &'a dyn Fn(&str) -> Option<String>,
+    /// Columns that lose digits when Excel stores them as numbers (NIK, phone): such cells
+    /// are errors, not silently rounded values.
+    pub digits: &'a [&'a str],
+    /// Whether a column with an empty header is skipped (an exchange file's spare column)
+    /// or refused as an unknown column.
+    pub skip_blank_headers: bool,
+}
+
+fn no_pattern(_: &str) -> Option<String> {
+    None
+}
+
+impl<'a> Layout<'a> {
+    /// Only the fixed columns, no digit columns, empty headers refused.
+    pub fn new(columns: &'a [Column]) -> Layout<'a> {
+        Layout {
+            columns,
+            pattern: &no_pattern,
+            digits: &[],
+            skip_blank_headers: false,
+        }
+    }
+
+    fn name_of(&self, key: &str) -> Option<String> {
+        self.columns
+            .iter()
+            .find(|c| c.name == key || c.aliases.contains(&key))
+            .map(|c| c.name.to_string())
+            .or_else(|| (self.pattern)(key))
+    }
+}
+
+/// A header row mapped to canonical names: which column of the file holds which name.
+pub struct Headers {
+    /// Per column of the file: its canonical name and whether it is a digits column.
+    names: Vec<Option<(String, bool)>>,
+    /// Canonical name → "C (name)", for error messages.
     letters: HashMap<String, String>,
 }
 
-impl Rows {
+impl Headers {
+    /// Maps a header row; unknown, repeated and missing required columns are errors on row 1.
+    pub fn map(headers: &[String], layout: &Layout) -> Result<Headers, Vec<RowError>> {
+        let (mapped, errors) = Headers::map_all(headers, layout);
+        if errors.is_empty() {
+            Ok(mapped)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The mapping as far as it goes, with every header problem.
+    fn map_all(headers: &[String], layout: &Layout) -> (Headers, Vec<RowError>) {
+        let mut errors = Vec::new();
+        let mut mapped = Headers {
+            names: Vec::with_capacity(headers.len()),
+            letters: HashMap::new(),
+        };
+        for (i, header) in headers.iter().enumerate() {
+            let key = header_key(header);
+            let place = format!("{} ({header})", column_letter(i));
+            let name = match layout.name_of(&key) {
+                Some(name) if mapped.letters.contains_key(&name) => {
+                    errors.push(repeated_column(place, &name));
+                    None
+                }
+                Some(name) => {
+                    mapped
+                        .letters
+                        .insert(name.clone(), format!("{} ({name})", column_letter(i)));
+                    let digits = layout.digits.contains(&name.as_str());
+                    Some((name, digits))
+                }
+                None if key.is_empty() && layout.skip_blank_headers => None,
+                None => {
+                    errors.push(unknown_column(place, header, layout.columns));
+                    None
+                }
+            };
+            mapped.names.push(name);
+        }
+        for column in layout.columns.iter().filter(|c| c.required) {
+            if !mapped.letters.contains_key(column.name) {
+                errors.push(missing_column(column.name));
+            }
+        }
+        (mapped, errors)
+    }
+
     /// Where a column is, for error messages: "C (tanggal_lahir)".
     pub fn locate(&self, column: &str) -> String {
         self.letters
@@ -228,6 +336,103 @@ impl Rows {
     /// The canonical names of the columns present.
     pub fn columns(&self) -> impl Iterator<Item = &str> {
         self.letters.keys().map(String::as_str)
+    }
+
+    /// One data row (numbered as in a spreadsheet) as canonical name → trimmed, non-empty
+    /// text; a digits column stored as an Excel number is an error (one per such cell).
+    pub fn row(
+        &self,
+        row: usize,
+        cells: &[Cell],
+    ) -> Result<HashMap<String, String>, Vec<RowError>> {
+        let errors: Vec<RowError> = self
+            .names
+            .iter()
+            .zip(cells)
+            .filter_map(|(name, cell)| match (name, cell) {
+                (Some((name, true)), Cell::Number(_)) => Some(number_cell(row, self.locate(name))),
+                _ => None,
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(self.values(cells))
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// One data row as canonical name → trimmed, non-empty text, without the digits check
+    /// (for layouts without digit columns).
+    pub fn values(&self, cells: &[Cell]) -> HashMap<String, String> {
+        self.names
+            .iter()
+            .zip(cells)
+            .filter_map(|(name, cell)| Some((name.as_ref()?.0.clone(), cell_text(cell)?)))
+            .collect()
+    }
+}
+
+fn repeated_column(place: String, name: &str) -> RowError {
+    RowError {
+        row: 1,
+        column: place,
+        code: "column_repeated".into(),
+        message: format!("Kolom {name} muncul dua kali."),
+        message_en: format!("Column {name} appears twice."),
+    }
+}
+
+fn unknown_column(place: String, header: &str, columns: &[Column]) -> RowError {
+    let known = columns
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    RowError {
+        row: 1,
+        column: place,
+        code: "column_unknown".into(),
+        message: format!("Kolom \"{header}\" tidak dikenal. Kolom yang dikenal: {known}."),
+        message_en: format!("Unknown column \"{header}\". Known columns: {known}."),
+    }
+}
+
+fn missing_column(name: &str) -> RowError {
+    RowError {
+        row: 1,
+        column: name.to_string(),
+        code: "column_missing".into(),
+        message: format!("Kolom wajib {name} tidak ada."),
+        message_en: format!("The required column {name} is missing."),
+    }
+}
+
+fn number_cell(row: usize, column: String) -> RowError {
+    RowError {
+        row,
+        column,
+        code: "number_cell".into(),
+        message: "Kolom ini tersimpan sebagai angka di Excel sehingga digit terakhir bisa hilang. Format kolom sebagai Teks lalu isi ulang.".into(),
+        message_en: "This column is stored as a number in Excel, which loses the last digits. Format the column as Text and enter it again.".into(),
+    }
+}
+
+/// A checked sheet: each data row (numbered as in a spreadsheet, the header being row 1) as
+/// canonical column name → trimmed, non-empty text.
+pub struct Rows {
+    pub rows: Vec<(usize, HashMap<String, String>)>,
+    headers: Headers,
+}
+
+impl Rows {
+    /// Where a column is, for error messages: "C (tanggal_lahir)".
+    pub fn locate(&self, column: &str) -> String {
+        self.headers.locate(column)
+    }
+
+    /// The canonical names of the columns present.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.headers.columns()
     }
 }
 
@@ -251,102 +456,133 @@ pub fn cell_text(cell: &Cell) -> Option<String> {
     }
 }
 
-/// Maps the header row to canonical names. `pattern` names columns outside the fixed list
-/// (e.g. numbered payment columns). `digits` are columns that lose digits when Excel stores
-/// them as numbers (NIK, phone): such cells are errors, not silently rounded values.
+/// Maps the header row to canonical names and checks every row at once; rows with nothing
+/// in them are skipped and columns with an empty header ignored. `pattern` names columns
+/// outside the fixed list; `digits` are the columns that must not be Excel numbers.
 pub fn map_rows(
     sheet: &Sheet,
     columns: &[Column],
     pattern: impl Fn(&str) -> Option<String>,
     digits: &[&str],
 ) -> Result<Rows, Vec<RowError>> {
-    let mut errors = Vec::new();
-    let mut names: Vec<Option<String>> = Vec::new();
-    let mut letters = HashMap::new();
-    let known: Vec<&str> = columns.iter().map(|c| c.name).collect();
-    for (i, header) in sheet.headers.iter().enumerate() {
-        let key = header_key(header);
-        let name = columns
-            .iter()
-            .find(|c| c.name == key || c.aliases.contains(&key.as_str()))
-            .map(|c| c.name.to_string())
-            .or_else(|| pattern(&key));
-        let place = format!("{} ({header})", column_letter(i));
-        match name {
-            Some(name) if letters.contains_key(&name) => {
-                errors.push(RowError {
-                    row: 1,
-                    column: place,
-                    code: "column_repeated".into(),
-                    message: format!("Kolom {name} muncul dua kali."),
-                    message_en: format!("Column {name} appears twice."),
-                });
-                names.push(None);
-            }
-            Some(name) => {
-                letters.insert(name.clone(), format!("{} ({name})", column_letter(i)));
-                names.push(Some(name));
-            }
-            None if key.is_empty() => names.push(None),
-            None => {
-                errors.push(RowError {
-                    row: 1,
-                    column: place,
-                    code: "column_unknown".into(),
-                    message: format!(
-                        "Kolom \"{header}\" tidak dikenal. Kolom yang dikenal: {}.",
-                        known.join(", ")
-                    ),
-                    message_en: format!(
-                        "Unknown column \"{header}\". Known columns: {}.",
-                        known.join(", ")
-                    ),
-                });
-                names.push(None);
-            }
-        }
-    }
-    for column in columns.iter().filter(|c| c.required) {
-        if !letters.contains_key(column.name) {
-            errors.push(RowError {
-                row: 1,
-                column: column.name.to_string(),
-                code: "column_missing".into(),
-                message: format!("Kolom wajib {} tidak ada.", column.name),
-                message_en: format!("The required column {} is missing.", column.name),
-            });
-        }
-    }
+    let layout = Layout {
+        columns,
+        pattern: &pattern,
+        digits,
+        skip_blank_headers: true,
+    };
+    let (headers, mut errors) = Headers::map_all(&sheet.headers, &layout);
     let mut rows = Vec::with_capacity(sheet.rows.len());
     for (i, cells) in sheet.rows.iter().enumerate() {
-        let row = i + 2;
-        let mut values = HashMap::new();
-        for (name, cell) in names.iter().zip(cells) {
-            let Some(name) = name else { continue };
-            if matches!(cell, Cell::Number(_)) && digits.contains(&name.as_str()) {
-                errors.push(RowError {
-                    row,
-                    column: letters.get(name).cloned().unwrap_or_default(),
-                    code: "number_cell".into(),
-                    message: "Kolom ini tersimpan sebagai angka di Excel sehingga digit terakhir bisa hilang. Format kolom sebagai Teks lalu isi ulang.".into(),
-                    message_en: "This column is stored as a number in Excel, which loses the last digits. Format the column as Text and enter it again.".into(),
-                });
-                continue;
-            }
-            if let Some(text) = cell_text(cell) {
-                values.insert(name.clone(), text);
-            }
-        }
-        // A row with nothing in it is a spreadsheet's trailing blank line, not a record.
-        if !values.is_empty() {
-            rows.push((row, values));
+        match headers.row(i + 2, cells) {
+            Err(problems) => errors.extend(problems),
+            // A row with nothing in it is a spreadsheet's trailing blank line, not a record.
+            Ok(values) if values.is_empty() => {}
+            Ok(values) => rows.push((i + 2, values)),
         }
     }
     if errors.is_empty() {
-        Ok(Rows { rows, letters })
+        Ok(Rows { rows, headers })
     } else {
         Err(errors)
     }
+}
+
+/// Writes a table (header and text rows) as CSV or XLSX, row by row, so a large export
+/// streams a page at a time. CSV starts with a BOM so Excel reads the names as UTF-8; in XLSX
+/// every cell is text, because a NIK or an id such as "00123" written as a number loses digits.
+pub struct TableWriter {
+    target: Target,
+    written: usize,
+}
+
+enum Target {
+    // Both boxed: the writers carry large buffers and one lives for a whole export.
+    Csv(Box<csv::Writer<std::fs::File>>),
+    Xlsx {
+        workbook: Box<rust_xlsxwriter::Workbook>,
+        out: std::path::PathBuf,
+    },
+}
+
+fn unwritable(e: impl std::fmt::Display) -> ImportError {
+    ImportError::Unreadable(e.to_string())
+}
+
+impl TableWriter {
+    /// Creates `out` and writes the header row (bold in XLSX).
+    pub fn create(format: Format, out: &Path, header: &[&str]) -> Result<TableWriter, ImportError> {
+        let target = match format {
+            Format::Csv => {
+                let mut file = std::fs::File::create(out).map_err(unwritable)?;
+                std::io::Write::write_all(&mut file, b"\xef\xbb\xbf").map_err(unwritable)?;
+                let mut writer = csv::Writer::from_writer(file);
+                writer.write_record(header).map_err(unwritable)?;
+                Target::Csv(Box::new(writer))
+            }
+            Format::Xlsx => {
+                let mut workbook = rust_xlsxwriter::Workbook::new();
+                let sheet = workbook.add_worksheet();
+                let bold = rust_xlsxwriter::Format::new().set_bold();
+                for (col, name) in header.iter().enumerate() {
+                    sheet
+                        .write_string_with_format(0, col as u16, *name, &bold)
+                        .map_err(unwritable)?;
+                }
+                Target::Xlsx {
+                    workbook: Box::new(workbook),
+                    out: out.to_path_buf(),
+                }
+            }
+        };
+        Ok(TableWriter { target, written: 0 })
+    }
+
+    pub fn write_row<S: AsRef<str>>(&mut self, values: &[S]) -> Result<(), ImportError> {
+        match &mut self.target {
+            Target::Csv(writer) => writer
+                .write_record(values.iter().map(AsRef::as_ref))
+                .map_err(unwritable)?,
+            Target::Xlsx { workbook, .. } => {
+                let sheet = workbook.worksheet_from_index(0).map_err(unwritable)?;
+                let row = (self.written + 1) as u32;
+                for (col, value) in values.iter().enumerate() {
+                    sheet
+                        .write_string(row, col as u16, value.as_ref())
+                        .map_err(unwritable)?;
+                }
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Flushes or saves the file; returns the number of data rows.
+    pub fn finish(self) -> Result<usize, ImportError> {
+        match self.target {
+            Target::Csv(mut writer) => writer.flush().map_err(unwritable)?,
+            Target::Xlsx { mut workbook, out } => workbook.save(&out).map_err(unwritable)?,
+        }
+        Ok(self.written)
+    }
+}
+
+/// Writes a whole table at once; returns the number of data rows.
+pub fn write_table<R, S>(
+    format: Format,
+    out: &Path,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Result<usize, ImportError>
+where
+    R: AsRef<[S]>,
+    S: AsRef<str>,
+{
+    let mut writer = TableWriter::create(format, out, header)?;
+    for row in rows {
+        writer.write_row(row.as_ref())?;
+    }
+    writer.finish()
 }
 
 /// Collects the problems of a file's rows.
@@ -440,5 +676,74 @@ mod tests {
         assert!(codes.contains(&(1, "column_repeated")), "{codes:?}");
         assert!(codes.contains(&(1, "column_missing")), "{codes:?}");
         assert!(codes.contains(&(2, "number_cell")), "{codes:?}");
+    }
+
+    #[test]
+    fn blank_headers_are_refused_unless_the_layout_skips_them() {
+        let s = sheet(
+            &["nik", "", "nama"],
+            vec![vec![Cell::Text("3201".into()), Cell::Empty, Cell::Empty]],
+        );
+        let errors = Headers::map(&s.headers, &Layout::new(COLUMNS))
+            .err()
+            .unwrap();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].code.as_str(), errors[0].column.as_str()),
+            ("column_unknown", "B ()")
+        );
+        let skipping = Layout {
+            skip_blank_headers: true,
+            ..Layout::new(COLUMNS)
+        };
+        let headers = Headers::map(&s.headers, &skipping).unwrap();
+        assert_eq!(headers.locate("full_name"), "C (full_name)");
+        assert_eq!(headers.values(&s.rows[0])["nik"], "3201");
+    }
+
+    #[test]
+    fn a_digits_column_stored_as_a_number_is_an_error_for_that_row_only() {
+        let layout = Layout {
+            digits: &["nik"],
+            ..Layout::new(COLUMNS)
+        };
+        let headers = Headers::map(&["nik".into(), "nama".into()], &layout).unwrap();
+        let refused = headers
+            .row(2, &[Cell::Number(3.2e15), Cell::Text("Siti".into())])
+            .unwrap_err();
+        assert_eq!(refused[0].column, "A (nik)");
+        assert_eq!(refused[0].code, "number_cell");
+        let accepted = headers
+            .row(3, &[Cell::Text("3201".into()), Cell::Number(7.0)])
+            .unwrap();
+        assert_eq!(accepted["full_name"], "7");
+    }
+
+    #[test]
+    fn a_written_table_reads_back_the_same_in_both_formats() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![
+            vec!["0012".to_string(), "Siti Aminah".to_string()],
+            vec!["3201014505900001".to_string(), String::new()],
+        ];
+        for name in ["t.csv", "t.xlsx"] {
+            let path = dir.path().join(name);
+            let written =
+                write_table(Format::from_path(&path), &path, &["id", "name"], &rows).unwrap();
+            assert_eq!(written, 2);
+            let back = read_sheet(&path).unwrap();
+            assert_eq!(back.headers, ["id", "name"], "{name}");
+            let texts: Vec<Vec<Option<String>>> = back
+                .rows
+                .iter()
+                .map(|r| r.iter().map(cell_text).collect())
+                .collect();
+            assert_eq!(
+                texts[0],
+                [Some("0012".into()), Some("Siti Aminah".into())],
+                "{name}"
+            );
+            assert_eq!(texts[1][0].as_deref(), Some("3201014505900001"), "{name}");
+        }
     }
 }

@@ -427,6 +427,107 @@ pub async fn delete_session(db: &Db, cookie_value: &str) -> Result<()> {
     Ok(())
 }
 
+/// An account created for someone else (an officer from a file, a demo trainer): the
+/// password hash is given, usually `unusable_password_hash()`.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub office_id: Option<i64>,
+    pub counter_id: Option<i64>,
+}
+
+/// The hash of a random password nobody sees: the account cannot log in until an admin sets
+/// one (`loket user reset-password`).
+pub fn unusable_password_hash() -> Result<String> {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hash_password(&hex::encode(bytes))
+}
+
+// The account functions below take any connection or transaction (not `&Db`), so that a
+// feature importing officers creates their accounts in the same transaction as its own rows:
+// all rows or none. They compile for each backend of `with_db!`.
+
+/// Creates an account; returns its user id.
+pub async fn insert_account<'c, E, DB>(conn: E, new: &NewAccount<'_>) -> Result<i64>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let id = sqlx::query_scalar(
+        "INSERT INTO users (username, password_hash, role, office_id, counter_id, active, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(new.username)
+    .bind(new.password_hash)
+    .bind(new.role.code())
+    .bind(new.office_id)
+    .bind(new.counter_id)
+    .bind(true)
+    .bind(Utc::now())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The user id of an account, if there is one.
+pub async fn account_id<'c, E, DB>(conn: E, username: &str) -> Result<Option<i64>>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let id = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(conn)
+        .await?;
+    Ok(id)
+}
+
+/// Moves an account to an office and counter (or none).
+pub async fn set_account_place<'c, E, DB>(
+    conn: E,
+    user_id: i64,
+    office_id: Option<i64>,
+    counter_id: Option<i64>,
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("UPDATE users SET office_id = $1, counter_id = $2 WHERE id = $3")
+        .bind(office_id)
+        .bind(counter_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every account by user id, for a feature that lists its own rows with each account's name
+/// and place (the counters' officers) without joining the users table itself.
+pub async fn users_by_id(db: &Db) -> Result<std::collections::HashMap<i64, User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users");
+    let rows: Vec<UserRow> = with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(UserRow::into_user)
+        .map(|u| (u.id, u))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! Catalogue files: one row per training, CSV (`,` or `;`) or Excel, in and out. Reading the
-//! sheet, cells, row errors and column letters are the participants' file helpers, reused.
+//! Catalogue files: one row per training, CSV (`,` or `;`) or Excel, in and out. Reading,
+//! header mapping, row errors and writing are `crate::sheet`'s.
 //! An import checks every row first and writes all of them in one transaction, or nothing.
 
 use std::collections::HashMap;
@@ -11,107 +11,61 @@ use super::model::*;
 use super::store::{self, Applied};
 use crate::db::Db;
 use crate::error::FieldError;
-use crate::sheet::{column_letter, Cell, Format, ImportError, RowError, Sheet};
+use crate::sheet::{write_table, Column, Format, Headers, ImportError, Layout, RowError, Sheet};
 
-/// Header names offices use for the catalogue columns.
-fn canonical_header(header: &str) -> Option<&'static str> {
-    let key = crate::sheet::header_key(header);
-    if let Some(name) = COLUMNS.iter().find(|n| **n == key) {
-        return Some(name);
-    }
-    if let Some(name) = COLUMNS.iter().find(|n| {
-        n.strip_prefix("price_")
-            .is_some_and(|p| key == format!("harga_{p}"))
-    }) {
-        return Some(name);
-    }
-    Some(match key.as_str() {
-        "kode_pelatihan" | "id_pelatihan" => "training_id",
-        "judul" | "judul_pelatihan" | "nama_pelatihan" => "title",
-        "kode_lembaga" | "id_lembaga" => "institution_id",
-        "lembaga" | "nama_lembaga" | "lembaga_pelatihan" => "institution_name",
-        "kota_lembaga" | "kota" => "institution_city",
-        "kategori" => "category",
-        "pekerjaan" | "sasaran_pekerjaan" => "occupations",
-        "metode" | "moda" => "mode",
-        "durasi_jam" | "jam" | "durasi" => "hours",
-        "bahasa" => "language",
-        "deskripsi" => "description",
-        "prasyarat" | "persyaratan" => "prerequisites",
-        "nilai" | "ulasan_rata_rata" => "rating",
-        "jumlah_ulasan" => "review_count",
-        _ => return None,
-    })
+/// Header names offices use for the catalogue columns, by loket's column name.
+const ALIASES: &[(&str, &[&str])] = &[
+    ("training_id", &["kode_pelatihan", "id_pelatihan"]),
+    ("title", &["judul", "judul_pelatihan", "nama_pelatihan"]),
+    ("institution_id", &["kode_lembaga", "id_lembaga"]),
+    (
+        "institution_name",
+        &["lembaga", "nama_lembaga", "lembaga_pelatihan"],
+    ),
+    ("institution_city", &["kota_lembaga", "kota"]),
+    ("category", &["kategori"]),
+    ("occupations", &["pekerjaan", "sasaran_pekerjaan"]),
+    ("mode", &["metode", "moda"]),
+    ("hours", &["durasi_jam", "jam", "durasi"]),
+    ("language", &["bahasa"]),
+    ("description", &["deskripsi"]),
+    ("prerequisites", &["prasyarat", "persyaratan"]),
+    ("rating", &["nilai", "ulasan_rata_rata"]),
+    ("review_count", &["jumlah_ulasan"]),
+];
+
+/// Every catalogue column, in export order.
+fn columns() -> Vec<Column> {
+    Column::list(COLUMNS, ALIASES, REQUIRED_COLUMNS)
 }
 
-fn map_columns(headers: &[String]) -> Result<Vec<Option<&'static str>>, Vec<RowError>> {
-    let mut errors = Vec::new();
-    let mut mapped: Vec<Option<&'static str>> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        let located = format!("{} ({h})", column_letter(i));
-        match canonical_header(h) {
-            Some(name) if mapped.contains(&Some(name)) => errors.push(RowError {
-                row: 1,
-                column: located,
-                code: "column_repeated".into(),
-                message: format!("Kolom {name} muncul dua kali."),
-                message_en: format!("Column {name} appears twice."),
-            }),
-            Some(name) => mapped.push(Some(name)),
-            None => errors.push(RowError {
-                row: 1,
-                column: located,
-                code: "column_unknown".into(),
-                message: format!(
-                    "Kolom \"{h}\" tidak dikenal. Kolom yang dikenal: {}.",
-                    COLUMNS.join(", ")
-                ),
-                message_en: format!(
-                    "Unknown column \"{h}\". Known columns: {}.",
-                    COLUMNS.join(", ")
-                ),
-            }),
-        }
-    }
-    for required in REQUIRED_COLUMNS {
-        if !mapped.contains(&Some(required)) {
-            errors.push(RowError {
-                row: 1,
-                column: required.to_string(),
-                code: "column_missing".into(),
-                message: format!("Kolom wajib {required} tidak ada."),
-                message_en: format!("The required column {required} is missing."),
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(mapped)
-    } else {
-        Err(errors)
-    }
+/// A price column in Indonesian: "harga_tokopedia" is "price_tokopedia".
+fn price_column(key: &str) -> Option<String> {
+    let platform = key.strip_prefix("harga_")?;
+    COLUMNS
+        .iter()
+        .find(|name| name.strip_prefix("price_") == Some(platform))
+        .map(|name| name.to_string())
 }
 
-fn cell_text(cell: &Cell) -> Option<String> {
-    match cell {
-        Cell::Empty => None,
-        Cell::Text(t) => Some(t.clone()),
-        Cell::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
-        Cell::Number(n) if n.fract() == 0.0 => Some(format!("{}", *n as i64)),
-        // A decimal stays as written by Rust ("4.7"); prices with decimals are refused later.
-        Cell::Number(n) => Some(n.to_string()),
-    }
+/// One row's values under the catalogue's own column names.
+fn training_fields(values: HashMap<String, String>) -> TrainingFields {
+    TrainingFields(
+        values
+            .into_iter()
+            .filter_map(|(name, text)| Some((*COLUMNS.iter().find(|c| **c == name)?, text)))
+            .collect(),
+    )
 }
 
 /// Checks every row; returns the validated trainings or every problem found.
 pub fn check_sheet(sheet: &Sheet) -> Result<Vec<TrainingData>, Vec<RowError>> {
-    let columns = map_columns(&sheet.headers)?;
-    let locate = |field: &str| -> String {
-        columns
-            .iter()
-            .position(|c| *c == Some(field))
-            .map(|i| format!("{} ({field})", column_letter(i)))
-            .unwrap_or_else(|| field.to_string())
+    let columns = columns();
+    let layout = Layout {
+        pattern: &price_column,
+        ..Layout::new(&columns)
     };
+    let headers = Headers::map(&sheet.headers, &layout)?;
     let mut errors = Vec::new();
     let mut records = Vec::with_capacity(sheet.rows.len());
     let mut first_row: HashMap<String, usize> = HashMap::new();
@@ -120,18 +74,12 @@ pub fn check_sheet(sheet: &Sheet) -> Result<Vec<TrainingData>, Vec<RowError>> {
         let row = i + 2;
         let error = |e: FieldError| RowError {
             row,
-            column: locate(&e.field),
+            column: headers.locate(&e.field),
             code: e.code,
             message: e.message,
             message_en: e.message_en,
         };
-        let mut fields = TrainingFields::default();
-        for (column, cell) in columns.iter().zip(cells) {
-            if let (Some(name), Some(text)) = (column, cell_text(cell)) {
-                fields.0.insert(name, text);
-            }
-        }
-        let data = match validate(&fields) {
+        let data = match validate(&training_fields(headers.values(cells))) {
             Ok(d) => d,
             Err(field_errors) => {
                 errors.extend(field_errors.into_iter().map(error));
@@ -200,42 +148,7 @@ pub async fn import(db: &Db, sheet: &Sheet, dry_run: bool) -> Result<ImportSumma
 
 /// Writes trainings in the import format, so an export can be edited and imported back.
 pub fn write(records: &[TrainingData], format: Format, out: &Path) -> Result<usize, ImportError> {
-    let io = |e: std::io::Error| ImportError::Unreadable(e.to_string());
-    match format {
-        Format::Csv => {
-            let mut file = std::fs::File::create(out).map_err(io)?;
-            // A BOM makes Excel read the titles as UTF-8.
-            std::io::Write::write_all(&mut file, b"\xef\xbb\xbf").map_err(io)?;
-            let mut w = csv::Writer::from_writer(file);
-            let csv_err = |e: csv::Error| ImportError::Unreadable(e.to_string());
-            w.write_record(COLUMNS).map_err(csv_err)?;
-            for r in records {
-                w.write_record(to_row(r)).map_err(csv_err)?;
-            }
-            w.flush().map_err(io)?;
-        }
-        Format::Xlsx => {
-            let xlsx = |e: rust_xlsxwriter::XlsxError| ImportError::Unreadable(e.to_string());
-            let mut workbook = rust_xlsxwriter::Workbook::new();
-            let sheet = workbook.add_worksheet();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            for (col, name) in COLUMNS.iter().enumerate() {
-                sheet
-                    .write_string_with_format(0, col as u16, *name, &bold)
-                    .map_err(xlsx)?;
-            }
-            for (i, r) in records.iter().enumerate() {
-                for (col, value) in to_row(r).iter().enumerate() {
-                    // Text everywhere: ids such as "00123" must keep their zeros.
-                    sheet
-                        .write_string((i + 1) as u32, col as u16, value)
-                        .map_err(xlsx)?;
-                }
-            }
-            workbook.save(out).map_err(xlsx)?;
-        }
-    }
-    Ok(records.len())
+    write_table(format, out, COLUMNS, records.iter().map(to_row))
 }
 
 /// Exports the whole catalogue (withdrawn trainings included, with their status).

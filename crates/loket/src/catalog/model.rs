@@ -286,7 +286,7 @@ fn parse_text(
     Ok(clean)
 }
 
-fn choice_error(field: &str, codes: String) -> FieldError {
+pub(super) fn choice_error(field: &str, codes: String) -> FieldError {
     FieldError::new(
         field,
         "choice_invalid",

@@ -330,14 +330,7 @@ pub fn recommend<'a>(
             })
         })
         .collect();
-    scored.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(
-            a.training
-                .data
-                .external_id
-                .cmp(&b.training.data.external_id),
-        )
-    });
+    scored.sort_by(best_first);
     // Variety: at most two from one institution, never the same title twice, and at most
     // three led by the same reason while other reasons still have something to offer.
     let mut per_institution: HashMap<i64, usize> = HashMap::new();
@@ -371,15 +364,18 @@ pub fn recommend<'a>(
     }
     let room = LIMIT.saturating_sub(chosen.len());
     chosen.extend(held.into_iter().take(room));
-    chosen.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then(
-            a.training
-                .data
-                .external_id
-                .cmp(&b.training.data.external_id),
-        )
-    });
+    chosen.sort_by(best_first);
     chosen
+}
+
+/// Highest score first; the training id breaks ties so the order is stable.
+fn best_first(a: &Recommendation, b: &Recommendation) -> std::cmp::Ordering {
+    b.score.total_cmp(&a.score).then(
+        a.training
+            .data
+            .external_id
+            .cmp(&b.training.data.external_id),
+    )
 }
 
 #[cfg(test)]

@@ -46,15 +46,6 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn choice_error(field: &str, codes: String) -> FieldError {
-    FieldError::new(
-        field,
-        "choice_invalid",
-        format!("Pilihan tidak dikenal. Pilihan yang sah: {codes}."),
-        format!("Unknown choice. Valid choices: {codes}."),
-    )
-}
-
 /// A rupiah amount a person may type: "3500000", "3.500.000", "Rp3.500.000".
 pub fn parse_amount(field: &str, text: &str) -> std::result::Result<i64, FieldError> {
     parse_rupiah(text)

@@ -187,6 +187,19 @@ impl Applied {
     }
 }
 
+/// Every institution as external id → (id, name, city).
+async fn institutions_by_external_id(db: &Db) -> Result<HashMap<String, (i64, String, String)>> {
+    let institutions: Vec<(i64, String, String, String)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, external_id, name, city FROM catalog_institutions")
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(institutions
+        .into_iter()
+        .map(|(id, ext, name, city)| (ext, (id, name, city)))
+        .collect())
+}
+
 /// Writes validated trainings in one transaction: new ids are inserted, changed ones updated
 /// (their version goes up), identical ones left alone, so the same file twice changes nothing.
 /// Trainings missing from the file are kept: withdrawing is an explicit status.
@@ -196,22 +209,16 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
         .into_iter()
         .map(|t| (t.data.external_id.clone(), t))
         .collect();
-    let institutions: Vec<(i64, String, String, String)> = with_db!(db, |pool| {
-        sqlx::query_as("SELECT id, external_id, name, city FROM catalog_institutions")
-            .fetch_all(pool)
-            .await?
-    });
-    let mut institution_ids: HashMap<String, (i64, String, String)> = institutions
-        .into_iter()
-        .map(|(id, ext, name, city)| (ext, (id, name, city)))
+    let mut institution_ids = institutions_by_external_id(db).await?;
+    let wanted: BTreeMap<&str, (&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.institution_external_id.as_str(),
+                (r.institution_name.as_str(), r.institution_city.as_str()),
+            )
+        })
         .collect();
-    let mut wanted: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
-    for r in records {
-        wanted.insert(
-            &r.institution_external_id,
-            (&r.institution_name, &r.institution_city),
-        );
-    }
     let now = Utc::now();
     let mut applied = Applied::default();
     with_db!(db, |pool| {
@@ -248,64 +255,38 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
                 .get(&r.institution_external_id)
                 .map(|(id, _, _)| *id)
                 .ok_or_else(|| AppError::Internal(anyhow::anyhow!("institution vanished")))?;
-            let occupations = r
-                .occupations
-                .iter()
-                .map(|o| o.code())
-                .collect::<Vec<_>>()
-                .join("|");
-            let training_id = match existing.get(&r.external_id) {
-                Some(old) if old.data == *r => {
-                    applied.trainings_unchanged += 1;
-                    continue;
-                }
-                Some(old) => {
-                    sqlx::query("UPDATE catalog_trainings SET institution_id = $1, title = $2, category = $3, occupations = $4, mode = $5, hours = $6, language = $7, description = $8, prerequisites = $9, rating_tenths = $10, review_count = $11, status = $12, version = version + 1, updated_at = $13 WHERE id = $14")
-                        .bind(institution_id)
-                        .bind(&r.title)
-                        .bind(r.category.code())
-                        .bind(&occupations)
-                        .bind(r.mode.code())
-                        .bind(r.hours)
-                        .bind(r.language.code())
-                        .bind(&r.description)
-                        .bind(&r.prerequisites)
-                        .bind(r.rating_tenths)
-                        .bind(r.review_count)
-                        .bind(r.status.code())
-                        .bind(now)
-                        .bind(old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("DELETE FROM catalog_offers WHERE training_id = $1")
-                        .bind(old.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    applied.trainings_updated += 1;
-                    old.id
-                }
-                None => {
-                    let id: i64 = sqlx::query_scalar("INSERT INTO catalog_trainings (external_id, institution_id, title, category, occupations, mode, hours, language, description, prerequisites, rating_tenths, review_count, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id")
-                        .bind(&r.external_id)
-                        .bind(institution_id)
-                        .bind(&r.title)
-                        .bind(r.category.code())
-                        .bind(&occupations)
-                        .bind(r.mode.code())
-                        .bind(r.hours)
-                        .bind(r.language.code())
-                        .bind(&r.description)
-                        .bind(&r.prerequisites)
-                        .bind(r.rating_tenths)
-                        .bind(r.review_count)
-                        .bind(r.status.code())
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    applied.trainings_created += 1;
-                    id
-                }
-            };
+            let old = existing.get(&r.external_id);
+            if old.is_some_and(|old| old.data == *r) {
+                applied.trainings_unchanged += 1;
+                continue;
+            }
+            let training_id: i64 = sqlx::query_scalar(UPSERT_TRAINING)
+                .bind(&r.external_id)
+                .bind(institution_id)
+                .bind(&r.title)
+                .bind(r.category.code())
+                .bind(occupation_codes(r))
+                .bind(r.mode.code())
+                .bind(r.hours)
+                .bind(r.language.code())
+                .bind(&r.description)
+                .bind(&r.prerequisites)
+                .bind(r.rating_tenths)
+                .bind(r.review_count)
+                .bind(r.status.code())
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            if old.is_some() {
+                // The offers are written again below, as the file has them now.
+                sqlx::query("DELETE FROM catalog_offers WHERE training_id = $1")
+                    .bind(training_id)
+                    .execute(&mut *tx)
+                    .await?;
+                applied.trainings_updated += 1;
+            } else {
+                applied.trainings_created += 1;
+            }
             for offer in &r.offers {
                 sqlx::query("INSERT INTO catalog_offers (training_id, platform_id, price) VALUES ($1, $2, $3)")
                     .bind(training_id)
@@ -324,6 +305,23 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
     });
     Ok(applied)
 }
+
+/// Occupations as stored: their codes joined by "|".
+fn occupation_codes(r: &TrainingData) -> String {
+    r.occupations
+        .iter()
+        .map(|o| o.code())
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Creates a training or, when its id is known, replaces its fields (a new version).
+const UPSERT_TRAINING: &str = "INSERT INTO catalog_trainings (external_id, institution_id, title, category, occupations, mode, hours, language, description, prerequisites, rating_tenths, review_count, status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) \
+     ON CONFLICT (external_id) DO UPDATE SET institution_id = excluded.institution_id, title = excluded.title, category = excluded.category, \
+     occupations = excluded.occupations, mode = excluded.mode, hours = excluded.hours, language = excluded.language, description = excluded.description, \
+     prerequisites = excluded.prerequisites, rating_tenths = excluded.rating_tenths, review_count = excluded.review_count, status = excluded.status, \
+     version = catalog_trainings.version + 1, updated_at = excluded.updated_at RETURNING id";
 
 /// Withdraws or reactivates a training if `expected_version` is still current.
 pub async fn set_status(db: &Db, id: i64, expected_version: i64, status: Status) -> Result<()> {

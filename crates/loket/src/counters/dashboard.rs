@@ -371,40 +371,45 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
             .map(|t| t.value)
             .max()
     };
-    let counters_chart = Chart {
-        key: "counters".into(),
-        title: "Loket beroperasi per akhir bulan, dibanding target".into(),
-        title_en: "Counters operating at each month end, against the target".into(),
-        columns: vec!["operating".into(), "target".into()],
+    // A month-end line against the targets set for the same metric.
+    let against_target = |key: &str,
+                          (title, title_en): (&str, &str),
+                          column: &str,
+                          metric: Metric,
+                          value: &dyn Fn(NaiveDate) -> i64| Chart {
+        key: key.into(),
+        title: title.into(),
+        title_en: title_en.into(),
+        columns: vec![column.into(), "target".into()],
         rows: points
             .iter()
             .enumerate()
             .map(|(i, d)| ChartRow {
                 label: d.to_string(),
-                values: vec![
-                    Some(f.operating_on(&counters, *d)),
-                    target_in(Metric::CountersOperating, i),
-                ],
+                values: vec![Some(value(*d)), target_in(metric, i)],
             })
             .collect(),
     };
-    let reach_chart = Chart {
-        key: "reach".into(),
-        title: "Purna PMI terjangkau (kumulatif), dibanding target".into(),
-        title_en: "Purna PMI reached (cumulative), against the target".into(),
-        columns: vec!["reached".into(), "target".into()],
-        rows: points
-            .iter()
-            .enumerate()
-            .map(|(i, d)| ChartRow {
-                label: d.to_string(),
-                values: vec![
-                    Some(f.reached_until(&counters, *d)),
-                    target_in(Metric::Reached, i),
-                ],
-            })
-            .collect(),
-    };
+    let counters_chart = against_target(
+        "counters",
+        (
+            "Loket beroperasi per akhir bulan, dibanding target",
+            "Counters operating at each month end, against the target",
+        ),
+        "operating",
+        Metric::CountersOperating,
+        &|d| f.operating_on(&counters, d),
+    );
+    let reach_chart = against_target(
+        "reach",
+        (
+            "Purna PMI terjangkau (kumulatif), dibanding target",
+            "Purna PMI reached (cumulative), against the target",
+        ),
+        "reached",
+        Metric::Reached,
+        &|d| f.reached_until(&counters, d),
+    );
     let weekly_chart = Chart {
         key: "weekly".into(),
         title: "Pendaftaran per minggu (7 hari sampai tanggal)".into(),
@@ -425,27 +430,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
             })
             .collect(),
     };
-    let targets = scope_targets
-        .iter()
-        .filter_map(|t| {
-            let metric = Metric::parse(&t.metric)?;
-            let day = t.period_end.min(as_of);
-            let actual = match metric {
-                Metric::CountersOperating => Some(f.operating_on(&counters, day)),
-                Metric::OfficersCertified => Some(f.certified_on(&counters, national, day).0),
-                Metric::Reached => Some(f.reached_until(&counters, day)),
-                Metric::CardReceived => None,
-            };
-            Some(TargetCheck {
-                metric: t.metric.clone(),
-                period_end: t.period_end,
-                target: t.value,
-                actual,
-                due: t.period_end <= as_of,
-                met: actual.map(|a| a >= t.value),
-            })
-        })
-        .collect();
+    let targets = target_checks(f, &counters, national, &scope_targets, as_of);
     Dashboard {
         scope: scope.clone(),
         scope_name: scope_name(scope, &counters),
@@ -459,6 +444,37 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         children: children(f, scope, as_of),
         laggards: laggards(f, as_of),
     }
+}
+
+/// Each target of the scope against what was reached by its period end (or today).
+fn target_checks(
+    f: &Facts,
+    counters: &[&CounterRow],
+    national: bool,
+    scope_targets: &[&store::TargetRow],
+    as_of: NaiveDate,
+) -> Vec<TargetCheck> {
+    scope_targets
+        .iter()
+        .filter_map(|t| {
+            let metric = Metric::parse(&t.metric)?;
+            let day = t.period_end.min(as_of);
+            let actual = match metric {
+                Metric::CountersOperating => Some(f.operating_on(counters, day)),
+                Metric::OfficersCertified => Some(f.certified_on(counters, national, day).0),
+                Metric::Reached => Some(f.reached_until(counters, day)),
+                Metric::CardReceived => None,
+            };
+            Some(TargetCheck {
+                metric: t.metric.clone(),
+                period_end: t.period_end,
+                target: t.value,
+                actual,
+                due: t.period_end <= as_of,
+                met: actual.map(|a| a >= t.value),
+            })
+        })
+        .collect()
 }
 
 fn reach(

@@ -9,6 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::model::*;
+use crate::auth::store::{self as auth_store, NewAccount};
+use crate::auth::Role;
 use crate::db::Db;
 use crate::error::Result;
 use crate::with_db;
@@ -57,6 +59,8 @@ struct Plan {
 
 /// Seeds officers, ToT batches, results, certificates, planned dates and status events for the
 /// demo counters (`network` from `demo::seed_network`).
+// Long on purpose: the whole cascade is one transaction, whose per-backend type exists only
+// inside this `with_db!` body, and its steps read best in the order they happened.
 pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
     let mut rng = ChaCha8Rng::seed_from_u64(20_210_601);
     // Opening plan: 6 counters in June, then the rest spread to December.
@@ -100,12 +104,7 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
     plans.sort_by_key(|p| p.planned_open);
 
     let now = Utc::now();
-    let unusable = {
-        use rand::RngCore;
-        let mut bytes = [0u8; 24];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        crate::auth::store::hash_password(&hex::encode(bytes))?
-    };
+    let unusable = auth_store::unusable_password_hash()?;
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         // Central trainers, trained by the programme office in May 2021.
@@ -122,15 +121,15 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
         .await?;
         let mut trainers = Vec::new();
         for t in 1..=6 {
-            let user: i64 = sqlx::query_scalar(
-                "INSERT INTO users (username, password_hash, role, office_id, counter_id, active, created_at) VALUES ($1, $2, 'admin', NULL, NULL, $3, $4) RETURNING id",
-            )
-            .bind(format!("pelatih.{t}"))
-            .bind(&unusable)
-            .bind(true)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
+            let username = format!("pelatih.{t}");
+            let account = NewAccount {
+                username: &username,
+                password_hash: &unusable,
+                role: Role::Admin,
+                office_id: None,
+                counter_id: None,
+            };
+            let user = auth_store::insert_account(&mut *tx, &account).await?;
             let officer: i64 = sqlx::query_scalar(
                 "INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, 'central_trainer', $3) RETURNING id",
             )
@@ -194,17 +193,14 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
                 .unwrap_or((0, plan.planned_open));
             let mut first_certified: Option<NaiveDate> = None;
             for (username, name) in &plan.officers {
-                let user: i64 = sqlx::query_scalar(
-                    "INSERT INTO users (username, password_hash, role, office_id, counter_id, active, created_at) VALUES ($1, $2, 'petugas', $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(username)
-                .bind(&unusable)
-                .bind(office)
-                .bind(plan.counter_id)
-                .bind(true)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+                let account = NewAccount {
+                    username,
+                    password_hash: &unusable,
+                    role: Role::Petugas,
+                    office_id: office,
+                    counter_id: Some(plan.counter_id),
+                };
+                let user = auth_store::insert_account(&mut *tx, &account).await?;
                 let officer: i64 = sqlx::query_scalar(
                     "INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, 'counter_officer', $3) RETURNING id",
                 )

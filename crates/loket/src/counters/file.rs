@@ -1,22 +1,20 @@
 //! Offices, counters and officers in and out as CSV or XLSX. An import checks every row
 //! (including references to offices and counters) first, then writes all rows in one
-//! transaction, or nothing. The file readers and row errors are the participants' ones.
+//! transaction, or nothing. Reading, header mapping and row errors are `crate::sheet`'s.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::model::*;
-use super::store;
+use super::store::{self, CounterDetails, CounterImport, OfficeImport, OfficerImport};
 use crate::audit::{self, Actor, Entry};
 use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::sheet::cell_text;
-use crate::sheet::{column_letter, Format, ImportError, RowError, Sheet};
-use crate::with_db;
+use crate::sheet::{write_table, Column, Format, Headers, ImportError, Layout, RowError, Sheet};
 
 /// What a network file holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,92 +61,47 @@ impl Kind {
         let (req, opt) = self.columns();
         req.iter().chain(opt.iter()).copied().collect()
     }
+
+    fn layout_columns(self) -> Vec<Column> {
+        Column::list(&self.all_columns(), &[], self.columns().0)
+    }
 }
 
-/// A checked sheet: each row as column → text, with its row number.
+/// A checked sheet: each row (blank ones too) as column → text, with its row number.
 struct Rows {
-    rows: Vec<(usize, HashMap<&'static str, String>)>,
-    letters: HashMap<&'static str, String>,
+    rows: Vec<(usize, HashMap<String, String>)>,
+    headers: Headers,
 }
 
 fn map_rows(kind: Kind, sheet: &Sheet) -> Result<Rows, Vec<RowError>> {
-    let known = kind.all_columns();
-    let mut errors = Vec::new();
-    let mut columns: Vec<Option<&'static str>> = Vec::new();
-    let mut letters = HashMap::new();
-    for (i, h) in sheet.headers.iter().enumerate() {
-        let key = h
-            .trim()
-            .trim_start_matches('\u{feff}')
-            .to_lowercase()
-            .replace([' ', '-'], "_");
-        match known.iter().find(|k| **k == key) {
-            Some(k) => {
-                letters.insert(*k, format!("{} ({k})", column_letter(i)));
-                columns.push(Some(*k));
-            }
-            None => {
-                errors.push(RowError {
-                    row: 1,
-                    column: format!("{} ({h})", column_letter(i)),
-                    code: "column_unknown".into(),
-                    message: format!(
-                        "Kolom \"{h}\" tidak dikenal. Kolom yang dikenal: {}.",
-                        known.join(", ")
-                    ),
-                    message_en: format!(
-                        "Unknown column \"{h}\". Known columns: {}.",
-                        known.join(", ")
-                    ),
-                });
-                columns.push(None);
-            }
-        }
-    }
-    for required in kind.columns().0 {
-        if !letters.contains_key(required) {
-            errors.push(RowError {
-                row: 1,
-                column: required.to_string(),
-                code: "column_missing".into(),
-                message: format!("Kolom wajib {required} tidak ada."),
-                message_en: format!("The required column {required} is missing."),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let columns = kind.layout_columns();
+    let headers = Headers::map(&sheet.headers, &Layout::new(&columns))?;
     let rows = sheet
         .rows
         .iter()
         .enumerate()
-        .map(|(i, cells)| {
-            let values = columns
-                .iter()
-                .zip(cells)
-                .filter_map(|(c, cell)| Some(((*c)?, cell_text(cell)?)))
-                .collect();
-            (i + 2, values)
-        })
+        .map(|(i, cells)| (i + 2, headers.values(cells)))
         .collect();
-    Ok(Rows { rows, letters })
+    Ok(Rows { rows, headers })
 }
 
 struct Checker<'a> {
-    letters: &'a HashMap<&'static str, String>,
+    headers: &'a Headers,
     errors: Vec<RowError>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    fn new(headers: &'a Headers) -> Checker<'a> {
+        Checker {
+            headers,
+            errors: Vec::new(),
+        }
+    }
+
     fn push(&mut self, row: usize, column: &str, code: &str, id: String, en: String) {
         self.errors.push(RowError {
             row,
-            column: self
-                .letters
-                .get(column)
-                .cloned()
-                .unwrap_or_else(|| column.to_string()),
+            column: self.headers.locate(column),
             code: code.into(),
             message: id,
             message_en: en,
@@ -158,7 +111,7 @@ impl Checker<'_> {
     fn required<'v>(
         &mut self,
         row: usize,
-        values: &'v HashMap<&'static str, String>,
+        values: &'v HashMap<String, String>,
         column: &str,
     ) -> Option<&'v str> {
         let v = values.get(column).map(String::as_str);
@@ -224,12 +177,59 @@ impl Checker<'_> {
     }
 }
 
+impl Checker<'_> {
+    /// A reference to a row of another table (an office, a counter) by its code.
+    fn known<T: Copy>(
+        &mut self,
+        row: usize,
+        column: &str,
+        table: &HashMap<String, T>,
+        code: &str,
+        missing: (String, String),
+    ) -> Option<T> {
+        let found = table.get(code).copied();
+        if found.is_none() {
+            let (id, en) = missing;
+            self.push(row, column, unknown_code(column), id, en);
+        }
+        found
+    }
+
+    /// The checked rows, or every problem found.
+    fn finish<T>(self, good: Vec<T>) -> Result<Vec<T>, ImportError> {
+        if self.errors.is_empty() {
+            Ok(good)
+        } else {
+            Err(ImportError::Rejected(self.errors))
+        }
+    }
+}
+
+/// The error code of a reference to a row that does not exist.
+fn unknown_code(column: &str) -> &'static str {
+    match column {
+        "counter_code" => "counter_unknown",
+        _ => "office_unknown",
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub struct ImportSummary {
     pub rows: usize,
     pub created: usize,
     pub updated: usize,
     pub dry_run: bool,
+}
+
+impl ImportSummary {
+    fn new(rows: usize, updated: usize, dry_run: bool) -> ImportSummary {
+        ImportSummary {
+            rows,
+            created: rows - updated,
+            updated,
+            dry_run,
+        }
+    }
 }
 
 /// Imports one file: offices and counters are created or updated by code; officers get an
@@ -270,10 +270,20 @@ async fn import_offices(db: &Db, rows: &Rows, dry_run: bool) -> Result<ImportSum
         .into_iter()
         .map(|o| o.code)
         .collect();
-    let mut check = Checker {
-        letters: &rows.letters,
-        errors: Vec::new(),
-    };
+    let offices = check_offices(rows)?;
+    let updated = offices
+        .iter()
+        .filter(|o| existing.contains(&o.code))
+        .count();
+    let summary = ImportSummary::new(offices.len(), updated, dry_run);
+    if !dry_run {
+        store::upsert_offices(db, &offices).await?;
+    }
+    Ok(summary)
+}
+
+fn check_offices(rows: &Rows) -> Result<Vec<OfficeImport>, ImportError> {
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
@@ -297,50 +307,16 @@ async fn import_offices(db: &Db, rows: &Rows, dry_run: bool) -> Result<ImportSum
             check.unique(&mut seen, *row, "code", c);
         }
         if let (Some(code), Some(name), Some(kind), Some(province)) = (code, name, kind, province) {
-            good.push((
-                code.to_string(),
-                name.to_string(),
+            good.push(OfficeImport {
+                code: code.to_string(),
+                name: name.to_string(),
                 kind,
-                province.to_string(),
-                v.get("address").cloned(),
-            ));
+                province_code: province.to_string(),
+                address: v.get("address").cloned(),
+            });
         }
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
-    }
-    let updated = good.iter().filter(|g| existing.contains(&g.0)).count();
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len() - updated,
-        updated,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (code, name, kind, province, address) in &good {
-            sqlx::query(
-                "INSERT INTO offices (code, name, kind, province_code, address, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, province_code = excluded.province_code, \
-                 address = excluded.address, version = offices.version + 1",
-            )
-            .bind(code)
-            .bind(name)
-            .bind(kind.code())
-            .bind(province)
-            .bind(address)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
-    Ok(summary)
+    check.finish(good)
 }
 
 async fn import_counters(
@@ -358,130 +334,102 @@ async fn import_counters(
         .into_iter()
         .map(|c| c.code)
         .collect();
-    let mut check = Checker {
-        letters: &rows.letters,
-        errors: Vec::new(),
-    };
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
-        let code = check.required(*row, v, "code");
-        let office = check.required(*row, v, "office_code");
-        let name = check.required(*row, v, "name");
-        let office_id = office.and_then(|o| {
-            let id = offices.get(o).copied();
-            if id.is_none() {
-                check.push(
-                    *row,
-                    "office_code",
-                    "office_unknown",
-                    format!("Kantor {o} tidak ada; impor kantor dulu."),
-                    format!("No office {o}; import the offices first."),
-                );
-            }
-            id
-        });
-        let location = match v.get("location_type") {
-            Some(t) => check.choice(
-                *row,
-                "location_type",
-                Some(t),
-                LocationType::parse,
-                LocationType::codes(),
-            ),
-            None => Some(LocationType::Office),
-        };
-        let planned_open = check.date(
-            *row,
-            "planned_open",
-            v.get("planned_open").map(String::as_str),
-        );
-        if let Some(s) = v.get("status") {
-            // The status moves only through the lifecycle (with its staffing rule), never by file.
-            if code.is_some_and(|c| !existing.contains(c))
-                && CounterStatus::parse(s) != Some(CounterStatus::Planned)
-            {
-                check.push(
-                    *row,
-                    "status",
-                    "status_by_lifecycle",
-                    "Loket baru berstatus direncanakan; ubah status lewat siklus loket.".into(),
-                    "A new counter starts as planned; change its status through the lifecycle."
-                        .into(),
-                );
-            }
-        }
-        if let Some(region) = v.get("region_code") {
-            if nik::regions::regency(region).is_none()
-                && nik::regions::district(region).is_none()
-                && nik::regions::province(region).is_none()
-            {
-                check.push(
-                    *row,
-                    "region_code",
-                    "region_unknown",
-                    format!("Kode wilayah {region} tidak dikenal."),
-                    format!("Unknown region code {region}."),
-                );
-            }
-        }
-        if let Some(c) = code {
+        let counter = check_counter(&mut check, *row, v, &offices, &existing);
+        if let Some(c) = v.get("code") {
             check.unique(&mut seen, *row, "code", c);
         }
-        if let (Some(code), Some(office_id), Some(name), Some(location)) =
-            (code, office_id, name, location)
-        {
-            good.push((
-                code.to_string(),
-                office_id,
-                name.to_string(),
-                location,
-                v.clone(),
-                planned_open,
-            ));
-        }
+        good.extend(counter);
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
+    let counters = check.finish(good)?;
+    let updated = counters
+        .iter()
+        .filter(|c| existing.contains(&c.code))
+        .count();
+    let summary = ImportSummary::new(counters.len(), updated, dry_run);
+    if !dry_run {
+        store::upsert_counters(db, &counters).await?;
     }
-    let updated = good.iter().filter(|g| existing.contains(&g.0)).count();
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len() - updated,
-        updated,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (code, office_id, name, location, v, planned_open) in &good {
-            sqlx::query(
-                "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open) \
-                 VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
-                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
-                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1",
-            )
-            .bind(office_id)
-            .bind(code)
-            .bind(name)
-            .bind(now)
-            .bind(location.code())
-            .bind(v.get("address"))
-            .bind(v.get("region_code"))
-            .bind(v.get("opening_hours"))
-            .bind(v.get("services"))
-            .bind(planned_open)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
     Ok(summary)
+}
+
+/// One counter row, checked against the offices and the counters that exist.
+fn check_counter(
+    check: &mut Checker,
+    row: usize,
+    v: &HashMap<String, String>,
+    offices: &HashMap<String, i64>,
+    existing: &HashSet<String>,
+) -> Option<CounterImport> {
+    let code = check.required(row, v, "code");
+    let office = check.required(row, v, "office_code");
+    let name = check.required(row, v, "name");
+    let office_id = office.and_then(|o| {
+        let missing = (
+            format!("Kantor {o} tidak ada; impor kantor dulu."),
+            format!("No office {o}; import the offices first."),
+        );
+        check.known(row, "office_code", offices, o, missing)
+    });
+    let location = match v.get("location_type") {
+        Some(t) => check.choice(
+            row,
+            "location_type",
+            Some(t),
+            LocationType::parse,
+            LocationType::codes(),
+        ),
+        None => Some(LocationType::Office),
+    };
+    let planned_open = check.date(
+        row,
+        "planned_open",
+        v.get("planned_open").map(String::as_str),
+    );
+    if let Some(s) = v.get("status") {
+        // The status moves only through the lifecycle (with its staffing rule), never by file.
+        if code.is_some_and(|c| !existing.contains(c))
+            && CounterStatus::parse(s) != Some(CounterStatus::Planned)
+        {
+            check.push(
+                row,
+                "status",
+                "status_by_lifecycle",
+                "Loket baru berstatus direncanakan; ubah status lewat siklus loket.".into(),
+                "A new counter starts as planned; change its status through the lifecycle.".into(),
+            );
+        }
+    }
+    if let Some(region) = v.get("region_code") {
+        if nik::regions::regency(region).is_none()
+            && nik::regions::district(region).is_none()
+            && nik::regions::province(region).is_none()
+        {
+            check.push(
+                row,
+                "region_code",
+                "region_unknown",
+                format!("Kode wilayah {region} tidak dikenal."),
+                format!("Unknown region code {region}."),
+            );
+        }
+    }
+    Some(CounterImport {
+        code: code?.to_string(),
+        office_id: office_id?,
+        name: name?.to_string(),
+        details: CounterDetails {
+            location_type: Some(location?),
+            address: v.get("address").cloned(),
+            region_code: v.get("region_code").cloned(),
+            opening_hours: v.get("opening_hours").cloned(),
+            services: v.get("services").cloned(),
+            planned_open,
+        },
+    })
 }
 
 async fn import_officers(
@@ -489,107 +437,29 @@ async fn import_officers(
     rows: &Rows,
     dry_run: bool,
 ) -> Result<ImportSummary, ImportError> {
-    let counters: HashMap<String, (i64, i64)> = store::counter_rows(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.code, (c.id, c.office_id)))
-        .collect();
-    let offices: HashMap<String, i64> = store::office_rows(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.code, o.id))
-        .collect();
+    let places = Places {
+        counters: store::counter_rows(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, (c.id, c.office_id)))
+            .collect(),
+        offices: store::office_rows(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.code, o.id))
+            .collect(),
+    };
     let profiles: HashSet<String> = store::officer_rows(db)
         .await?
         .into_iter()
         .map(|o| o.username)
         .collect();
-    let mut check = Checker {
-        letters: &rows.letters,
-        errors: Vec::new(),
-    };
+    let mut check = Checker::new(&rows.headers);
     let mut seen = HashMap::new();
     let mut good = Vec::new();
     for (row, v) in &rows.rows {
-        let username = check.required(*row, v, "username").and_then(|u| {
-            let parsed = crate::auth::model::parse_username(u);
-            if parsed.is_none() {
-                check.push(
-                    *row,
-                    "username",
-                    "username_invalid",
-                    "Nama pengguna 3–40 huruf kecil, angka, titik, garis.".into(),
-                    "Username: 3–40 of a-z, 0-9, dot, dash, underscore.".into(),
-                );
-            }
-            parsed
-        });
-        let full_name = check.required(*row, v, "full_name");
-        let role = check.required(*row, v, "role");
-        let role = check.choice(
-            *row,
-            "role",
-            role,
-            Role::parse,
-            "petugas, koordinator".into(),
-        );
-        if role.is_some_and(|r| !matches!(r, Role::Petugas | Role::Koordinator | Role::Admin)) {
-            check.push(
-                *row,
-                "role",
-                "role_not_officer",
-                "Petugas berperan petugas, koordinator atau admin.".into(),
-                "An officer's role is petugas, koordinator or admin.".into(),
-            );
-        }
-        let cascade = check.required(*row, v, "cascade_role");
-        let cascade = check.choice(
-            *row,
-            "cascade_role",
-            cascade,
-            CascadeRole::parse,
-            CascadeRole::codes(),
-        );
-        let counter = v.get("counter_code").and_then(|c| {
-            let found = counters.get(c).copied();
-            if found.is_none() {
-                check.push(
-                    *row,
-                    "counter_code",
-                    "counter_unknown",
-                    format!("Loket {c} tidak ada."),
-                    format!("No counter {c}."),
-                );
-            }
-            found
-        });
-        let office = match (counter, v.get("office_code")) {
-            (Some((_, office)), _) => Some(office),
-            (None, Some(o)) => {
-                let found = offices.get(o).copied();
-                if found.is_none() {
-                    check.push(
-                        *row,
-                        "office_code",
-                        "office_unknown",
-                        format!("Kantor {o} tidak ada."),
-                        format!("No office {o}."),
-                    );
-                }
-                found
-            }
-            (None, None) => None,
-        };
-        if role == Some(Role::Petugas) && counter.is_none() && v.get("counter_code").is_none() {
-            check.push(
-                *row,
-                "counter_code",
-                "required",
-                "Petugas loket perlu kode loket.".into(),
-                "A counter officer needs a counter code.".into(),
-            );
-        }
-        if let Some(u) = &username {
+        let officer = check_officer(&mut check, *row, v, &places);
+        if let Some(u) = &officer.username {
             check.unique(&mut seen, *row, "username", u);
             if profiles.contains(u) {
                 check.push(
@@ -601,85 +471,120 @@ async fn import_officers(
                 );
             }
         }
-        if let (Some(username), Some(full_name), Some(role), Some(cascade)) =
-            (username, full_name, role, cascade)
-        {
-            good.push((
-                username,
-                full_name.to_string(),
-                role,
-                cascade,
-                counter.map(|c| c.0),
-                office,
-            ));
-        }
+        good.extend(officer.complete());
     }
-    if !check.errors.is_empty() {
-        return Err(ImportError::Rejected(check.errors));
+    let officers = check.finish(good)?;
+    let summary = ImportSummary::new(officers.len(), 0, dry_run);
+    if !dry_run {
+        store::insert_officers(db, &officers).await?;
     }
-    let summary = ImportSummary {
-        rows: good.len(),
-        created: good.len(),
-        updated: 0,
-        dry_run,
-    };
-    if dry_run {
-        return Ok(summary);
-    }
-    // No usable password: a random one nobody sees, replaced by `loket user reset-password`.
-    let unusable = {
-        use rand::RngCore;
-        let mut bytes = [0u8; 24];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        crate::auth::store::hash_password(&hex::encode(bytes))?
-    };
-    let now = Utc::now();
-    with_db!(db, |pool| {
-        let mut tx = pool.begin().await.map_err(AppError::from)?;
-        for (username, full_name, role, cascade, counter, office) in &good {
-            let existing: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
-                    .bind(username)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(AppError::from)?;
-            let user_id: i64 = match existing {
-                Some(id) => {
-                    sqlx::query("UPDATE users SET office_id = $1, counter_id = $2 WHERE id = $3")
-                        .bind(office)
-                        .bind(counter)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(AppError::from)?;
-                    id
-                }
-                None => sqlx::query_scalar(
-                    "INSERT INTO users (username, password_hash, role, office_id, counter_id, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(username)
-                .bind(&unusable)
-                .bind(role.code())
-                .bind(office)
-                .bind(counter)
-                .bind(true)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(AppError::from)?,
-            };
-            sqlx::query("INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(full_name)
-                .bind(cascade.code())
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(AppError::from)?;
-        }
-        tx.commit().await.map_err(AppError::from)?;
-    });
     Ok(summary)
+}
+
+/// The offices and counters an officer may be assigned to, by code.
+struct Places {
+    counters: HashMap<String, (i64, i64)>,
+    offices: HashMap<String, i64>,
+}
+
+/// An officer row as far as it checked.
+struct OfficerCheck {
+    username: Option<String>,
+    full_name: Option<String>,
+    role: Option<Role>,
+    cascade: Option<CascadeRole>,
+    counter_id: Option<i64>,
+    office_id: Option<i64>,
+}
+
+impl OfficerCheck {
+    fn complete(self) -> Option<OfficerImport> {
+        Some(OfficerImport {
+            username: self.username?,
+            full_name: self.full_name?,
+            role: self.role?,
+            cascade_role: self.cascade?,
+            counter_id: self.counter_id,
+            office_id: self.office_id,
+        })
+    }
+}
+
+/// One officer row: the account, the role and where the officer works.
+fn check_officer(
+    check: &mut Checker,
+    row: usize,
+    v: &HashMap<String, String>,
+    places: &Places,
+) -> OfficerCheck {
+    let username = check.required(row, v, "username").and_then(|u| {
+        let parsed = crate::auth::model::parse_username(u);
+        if parsed.is_none() {
+            check.push(
+                row,
+                "username",
+                "username_invalid",
+                "Nama pengguna 3–40 huruf kecil, angka, titik, garis.".into(),
+                "Username: 3–40 of a-z, 0-9, dot, dash, underscore.".into(),
+            );
+        }
+        parsed
+    });
+    let full_name = check.required(row, v, "full_name").map(str::to_string);
+    let role = check.required(row, v, "role");
+    let role = check.choice(
+        row,
+        "role",
+        role,
+        Role::parse,
+        "petugas, koordinator".into(),
+    );
+    if role.is_some_and(|r| !matches!(r, Role::Petugas | Role::Koordinator | Role::Admin)) {
+        check.push(
+            row,
+            "role",
+            "role_not_officer",
+            "Petugas berperan petugas, koordinator atau admin.".into(),
+            "An officer's role is petugas, koordinator or admin.".into(),
+        );
+    }
+    let cascade = check.required(row, v, "cascade_role");
+    let cascade = check.choice(
+        row,
+        "cascade_role",
+        cascade,
+        CascadeRole::parse,
+        CascadeRole::codes(),
+    );
+    let counter = v.get("counter_code").and_then(|c| {
+        let missing = (format!("Loket {c} tidak ada."), format!("No counter {c}."));
+        check.known(row, "counter_code", &places.counters, c, missing)
+    });
+    let office_id = match (counter, v.get("office_code")) {
+        (Some((_, office)), _) => Some(office),
+        (None, Some(o)) => {
+            let missing = (format!("Kantor {o} tidak ada."), format!("No office {o}."));
+            check.known(row, "office_code", &places.offices, o, missing)
+        }
+        (None, None) => None,
+    };
+    if role == Some(Role::Petugas) && counter.is_none() && v.get("counter_code").is_none() {
+        check.push(
+            row,
+            "counter_code",
+            "required",
+            "Petugas loket perlu kode loket.".into(),
+            "A counter officer needs a counter code.".into(),
+        );
+    }
+    OfficerCheck {
+        username,
+        full_name,
+        role,
+        cascade,
+        counter_id: counter.map(|c| c.0),
+        office_id,
+    }
 }
 
 /// The rows of an export: header and text cells.
@@ -718,67 +623,44 @@ pub async fn export_rows(
                 })
                 .collect(),
         ),
-        Kind::Officers => {
-            let counters = store::counter_rows(db).await?;
-            let offices = store::office_rows(db).await?;
-            let users = store::officer_rows(db).await?;
-            let mut rows = Vec::new();
-            for o in users {
-                let role = crate::auth::store::user_by_id(db, o.user_id)
-                    .await?
-                    .map(|u| u.role.code())
-                    .unwrap_or("petugas");
-                rows.push(vec![
-                    o.username,
-                    o.full_name,
-                    role.to_string(),
-                    o.cascade_role,
-                    o.counter_id
-                        .and_then(|id| counters.iter().find(|c| c.id == id))
-                        .map(|c| c.code.clone())
-                        .unwrap_or_default(),
-                    o.office_id
-                        .and_then(|id| offices.iter().find(|f| f.id == id))
-                        .map(|f| f.code.clone())
-                        .unwrap_or_default(),
-                ]);
-            }
-            (kind.all_columns(), rows)
-        }
+        Kind::Officers => (kind.all_columns(), officer_export_rows(db).await?),
     })
+}
+
+/// Officers as their import file has them: account, role and place by code.
+async fn officer_export_rows(db: &Db) -> Result<Vec<Vec<String>>, AppError> {
+    let counters = store::counter_rows(db).await?;
+    let offices = store::office_rows(db).await?;
+    let accounts = crate::auth::store::users_by_id(db).await?;
+    let rows = store::officer_rows(db)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let role = accounts
+                .get(&o.user_id)
+                .map(|u| u.role.code())
+                .unwrap_or("petugas");
+            vec![
+                o.username,
+                o.full_name,
+                role.to_string(),
+                o.cascade_role,
+                o.counter_id
+                    .and_then(|id| counters.iter().find(|c| c.id == id))
+                    .map(|c| c.code.clone())
+                    .unwrap_or_default(),
+                o.office_id
+                    .and_then(|id| offices.iter().find(|f| f.id == id))
+                    .map(|f| f.code.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Ok(rows)
 }
 
 /// Writes an export file; returns the number of data rows.
 pub async fn export(db: &Db, kind: Kind, format: Format, out: &Path) -> Result<usize, ImportError> {
     let (header, rows) = export_rows(db, kind).await?;
-    let io = |e: String| ImportError::Unreadable(e);
-    match format {
-        Format::Csv => {
-            let mut bytes = b"\xef\xbb\xbf".to_vec();
-            {
-                let mut w = csv::Writer::from_writer(&mut bytes);
-                w.write_record(&header).map_err(|e| io(e.to_string()))?;
-                for r in &rows {
-                    w.write_record(r).map_err(|e| io(e.to_string()))?;
-                }
-                w.flush().map_err(|e| io(e.to_string()))?;
-            }
-            std::fs::write(out, bytes).map_err(|e| io(e.to_string()))?;
-        }
-        Format::Xlsx => {
-            let mut workbook = rust_xlsxwriter::Workbook::new();
-            let sheet = workbook.add_worksheet();
-            let x = |e: rust_xlsxwriter::XlsxError| io(e.to_string());
-            for (c, h) in header.iter().enumerate() {
-                sheet.write_string(0, c as u16, *h).map_err(x)?;
-            }
-            for (r, row) in rows.iter().enumerate() {
-                for (c, v) in row.iter().enumerate() {
-                    sheet.write_string((r + 1) as u32, c as u16, v).map_err(x)?;
-                }
-            }
-            workbook.save(out).map_err(x)?;
-        }
-    }
-    Ok(rows.len())
+    write_table(format, out, &header, &rows)
 }

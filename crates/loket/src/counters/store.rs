@@ -4,6 +4,9 @@
 use chrono::{NaiveDate, Utc};
 
 use super::model::*;
+use super::OfficeKind;
+use crate::auth::store::{self as auth_store, NewAccount};
+use crate::auth::{Role, User};
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};
 use crate::with_db;
@@ -178,26 +181,59 @@ pub struct OfficerRow {
     pub version: i64,
 }
 
-const OFFICER_COLUMNS: &str = "f.id, f.user_id, u.username, f.full_name, f.cascade_role, \
-     u.office_id, u.counter_id, u.active, f.version";
+/// An officer's profile as stored; the account part comes from auth.
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: i64,
+    user_id: i64,
+    full_name: String,
+    cascade_role: String,
+    version: i64,
+}
+
+impl ProfileRow {
+    fn with_account(self, user: &User) -> OfficerRow {
+        OfficerRow {
+            id: self.id,
+            user_id: self.user_id,
+            username: user.username.clone(),
+            full_name: self.full_name,
+            cascade_role: self.cascade_role,
+            office_id: user.office_id,
+            counter_id: user.counter_id,
+            active: user.active,
+            version: self.version,
+        }
+    }
+}
+
+const PROFILE_COLUMNS: &str = "id, user_id, full_name, cascade_role, version";
 
 pub async fn officer_rows(db: &Db) -> Result<Vec<OfficerRow>> {
-    let sql = format!(
-        "SELECT {OFFICER_COLUMNS} FROM officers f JOIN users u ON u.id = f.user_id ORDER BY f.full_name, f.id"
-    );
-    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
-        .fetch_all(pool)
-        .await?))
+    let sql = format!("SELECT {PROFILE_COLUMNS} FROM officers ORDER BY full_name, id");
+    let profiles: Vec<ProfileRow> =
+        with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
+    let users = auth_store::users_by_id(db).await?;
+    Ok(profiles
+        .into_iter()
+        .filter_map(|p| {
+            let user = users.get(&p.user_id)?;
+            Some(p.with_account(user))
+        })
+        .collect())
 }
 
 pub async fn officer_row(db: &Db, id: i64) -> Result<Option<OfficerRow>> {
-    let sql = format!(
-        "SELECT {OFFICER_COLUMNS} FROM officers f JOIN users u ON u.id = f.user_id WHERE f.id = $1"
-    );
-    Ok(with_db!(db, |pool| sqlx::query_as(&sql)
+    let sql = format!("SELECT {PROFILE_COLUMNS} FROM officers WHERE id = $1");
+    let profile: Option<ProfileRow> = with_db!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
         .fetch_optional(pool)
-        .await?))
+        .await?);
+    let Some(profile) = profile else {
+        return Ok(None);
+    };
+    let user = auth_store::user_by_id(db, profile.user_id).await?;
+    Ok(user.map(|u| profile.with_account(&u)))
 }
 
 pub async fn insert_officer(
@@ -528,4 +564,133 @@ pub async fn registrations_by_day(
             .fetch_all(pool)
             .await?
     }))
+}
+
+/// An office as an import brings it; created or updated by code.
+pub struct OfficeImport {
+    pub code: String,
+    pub name: String,
+    pub kind: OfficeKind,
+    pub province_code: String,
+    pub address: Option<String>,
+}
+
+/// A counter as an import brings it; created (as planned) or updated by code.
+pub struct CounterImport {
+    pub code: String,
+    pub office_id: i64,
+    pub name: String,
+    pub details: CounterDetails,
+}
+
+/// An officer as an import brings it: a profile, and an account created for it (or moved,
+/// when the username already has one).
+pub struct OfficerImport {
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    pub cascade_role: CascadeRole,
+    pub counter_id: Option<i64>,
+    pub office_id: Option<i64>,
+}
+
+/// Creates or updates offices by code, all in one transaction.
+pub async fn upsert_offices(db: &Db, offices: &[OfficeImport]) -> Result<()> {
+    let now = Utc::now();
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for office in offices {
+            sqlx::query(
+                "INSERT INTO offices (code, name, kind, province_code, address, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = excluded.kind, province_code = excluded.province_code, \
+                 address = excluded.address, version = offices.version + 1",
+            )
+            .bind(&office.code)
+            .bind(&office.name)
+            .bind(office.kind.code())
+            .bind(&office.province_code)
+            .bind(&office.address)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Creates (as planned) or updates counters by code, all in one transaction; the status is
+/// left to the lifecycle.
+pub async fn upsert_counters(db: &Db, counters: &[CounterImport]) -> Result<()> {
+    let now = Utc::now();
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for counter in counters {
+            let d = &counter.details;
+            sqlx::query(
+                "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open) \
+                 VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
+                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
+                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1",
+            )
+            .bind(counter.office_id)
+            .bind(&counter.code)
+            .bind(&counter.name)
+            .bind(now)
+            .bind(d.location_type.unwrap_or(LocationType::Office).code())
+            .bind(&d.address)
+            .bind(&d.region_code)
+            .bind(&d.opening_hours)
+            .bind(&d.services)
+            .bind(d.planned_open)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Creates officers' profiles and their accounts (through auth, without a usable password),
+/// all in one transaction; an existing account is moved to the officer's place.
+pub async fn insert_officers(db: &Db, officers: &[OfficerImport]) -> Result<()> {
+    let unusable = auth_store::unusable_password_hash()?;
+    let now = Utc::now();
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for officer in officers {
+            let user_id = match auth_store::account_id(&mut *tx, &officer.username).await? {
+                Some(id) => {
+                    auth_store::set_account_place(
+                        &mut *tx,
+                        id,
+                        officer.office_id,
+                        officer.counter_id,
+                    )
+                    .await?;
+                    id
+                }
+                None => {
+                    let account = NewAccount {
+                        username: &officer.username,
+                        password_hash: &unusable,
+                        role: officer.role,
+                        office_id: officer.office_id,
+                        counter_id: officer.counter_id,
+                    };
+                    auth_store::insert_account(&mut *tx, &account).await?
+                }
+            };
+            sqlx::query("INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(&officer.full_name)
+                .bind(officer.cascade_role.code())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
 }

@@ -11,7 +11,7 @@ use super::store::{self, Registration, Sealed};
 use crate::access::Scope;
 use crate::db::Db;
 use crate::error::FieldError;
-use crate::sheet::{column_letter, Cell, Format, ImportError, RowError, Sheet};
+use crate::sheet::{Column, Format, Headers, ImportError, Layout, RowError, Sheet, TableWriter};
 use crate::vault::Vault;
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -21,35 +21,31 @@ pub struct ImportSummary {
     pub dry_run: bool,
 }
 
-/// Header names offices actually use, mapped to loket's field names.
-fn canonical_header(header: &str) -> Option<&'static str> {
-    let key = crate::sheet::header_key(header);
-    if let Some(name) = FIELD_NAMES.iter().find(|n| **n == key) {
-        return Some(name);
-    }
-    Some(match key.as_str() {
-        "nama" | "nama_lengkap" | "name" => "full_name",
-        "jenis_kelamin" | "jk" | "gender" => "sex",
-        "tanggal_lahir" | "tgl_lahir" | "date_of_birth" => "birth_date",
-        "no_kk" | "nomor_kk" | "kk_number" => "kk",
-        "no_hp" | "nomor_hp" | "hp" | "telepon" => "phone",
-        "alamat" => "address",
-        "pendidikan" => "education",
-        "status_perkawinan" => "marital_status",
-        "negara_penempatan" | "negara" => "destination_country",
-        "sektor_pekerjaan" | "pekerjaan_luar_negeri" => "job_sector",
-        "tanggal_berangkat" => "departure_date",
-        "tanggal_pulang" => "return_date",
-        "alasan_pulang" => "return_reason",
-        "minat_pelatihan" => "training_interests",
-        "literasi_digital" => "digital_literacy",
-        "punya_smartphone" => "has_smartphone",
-        "persetujuan_pengolahan" => "consent_processing",
-        "persetujuan_berbagi" => "consent_sharing",
-        "cara_persetujuan" => "consent_method",
-        _ => return None,
-    })
-}
+/// Header names offices actually use, by loket's field name.
+const ALIASES: &[(&str, &[&str])] = &[
+    ("full_name", &["nama", "nama_lengkap", "name"]),
+    ("sex", &["jenis_kelamin", "jk", "gender"]),
+    (
+        "birth_date",
+        &["tanggal_lahir", "tgl_lahir", "date_of_birth"],
+    ),
+    ("kk", &["no_kk", "nomor_kk", "kk_number"]),
+    ("phone", &["no_hp", "nomor_hp", "hp", "telepon"]),
+    ("address", &["alamat"]),
+    ("education", &["pendidikan"]),
+    ("marital_status", &["status_perkawinan"]),
+    ("destination_country", &["negara_penempatan", "negara"]),
+    ("job_sector", &["sektor_pekerjaan", "pekerjaan_luar_negeri"]),
+    ("departure_date", &["tanggal_berangkat"]),
+    ("return_date", &["tanggal_pulang"]),
+    ("return_reason", &["alasan_pulang"]),
+    ("training_interests", &["minat_pelatihan"]),
+    ("digital_literacy", &["literasi_digital"]),
+    ("has_smartphone", &["punya_smartphone"]),
+    ("consent_processing", &["persetujuan_pengolahan"]),
+    ("consent_sharing", &["persetujuan_berbagi"]),
+    ("consent_method", &["cara_persetujuan"]),
+];
 
 const REQUIRED_COLUMNS: &[&str] = &[
     "nik",
@@ -59,113 +55,55 @@ const REQUIRED_COLUMNS: &[&str] = &[
     "consent_processing",
 ];
 
-/// Maps each column to a field; unknown or missing columns are errors on row 1.
-fn map_columns(headers: &[String]) -> Result<Vec<&'static str>, Vec<RowError>> {
-    let mut errors = Vec::new();
-    let mut mapped = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
-        match canonical_header(h) {
-            Some(name) if mapped.contains(&name) => errors.push(RowError {
-                row: 1,
-                column: format!("{} ({h})", column_letter(i)),
-                code: "column_repeated".into(),
-                message: format!("Kolom {name} muncul dua kali."),
-                message_en: format!("Column {name} appears twice."),
-            }),
-            Some(name) => mapped.push(name),
-            None => errors.push(RowError {
-                row: 1,
-                column: format!("{} ({h})", column_letter(i)),
-                code: "column_unknown".into(),
-                message: format!(
-                    "Kolom \"{h}\" tidak dikenal. Kolom yang dikenal: {}.",
-                    FIELD_NAMES.join(", ")
-                ),
-                message_en: format!(
-                    "Unknown column \"{h}\". Known columns: {}.",
-                    FIELD_NAMES.join(", ")
-                ),
-            }),
-        }
-    }
-    for required in REQUIRED_COLUMNS {
-        if !mapped.contains(required) {
-            errors.push(RowError {
-                row: 1,
-                column: required.to_string(),
-                code: "column_missing".into(),
-                message: format!("Kolom wajib {required} tidak ada."),
-                message_en: format!("The required column {required} is missing."),
-            });
-        }
-    }
-    if errors.is_empty() {
-        Ok(mapped)
-    } else {
-        Err(errors)
-    }
+/// Numbers that Excel rounds when a cell holds them as a number.
+const DIGIT_COLUMNS: &[&str] = &["nik", "kk", "phone"];
+
+/// Every field a participant file may carry, in export order.
+fn columns() -> Vec<Column> {
+    Column::list(FIELD_NAMES, ALIASES, REQUIRED_COLUMNS)
 }
 
-/// Turns one row into fields; a NIK or KK stored as an Excel number has lost digits.
-fn row_fields(columns: &[&'static str], cells: &[Cell]) -> Result<ParticipantFields, FieldError> {
+/// Turns one row's values into fields; an import without a consent method says so.
+fn row_fields(values: HashMap<String, String>) -> ParticipantFields {
     let mut fields = ParticipantFields::default();
-    for (name, cell) in columns.iter().zip(cells) {
-        let text = match cell {
-            Cell::Empty => continue,
-            Cell::Text(t) => t.clone(),
-            Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
-            Cell::Number(_) if matches!(*name, "nik" | "kk" | "phone") => {
-                return Err(FieldError::new(
-                    name,
-                    "number_cell",
-                    "Kolom ini tersimpan sebagai angka di Excel sehingga digit terakhir bisa hilang. Format kolom sebagai Teks lalu isi ulang.",
-                    "This column is stored as a number in Excel, which loses the last digits. Format the column as Text and enter it again.",
-                ));
-            }
-            Cell::Number(n) if n.fract() == 0.0 => format!("{}", *n as i64),
-            Cell::Number(n) => n.to_string(),
-        };
-        if let Some(slot) = fields.slot(name) {
+    for (name, text) in values {
+        if let Some(slot) = fields.slot(&name) {
             *slot = Some(text);
         }
     }
     if fields.consent_method.is_none() {
         fields.consent_method = Some("import".into());
     }
-    Ok(fields)
+    fields
 }
 
 /// Checks every row; returns the validated records or every problem found.
 pub fn check_sheet(sheet: &Sheet, today: NaiveDate) -> Result<Vec<ParticipantData>, Vec<RowError>> {
-    let columns = map_columns(&sheet.headers)?;
-    let locate = |field: &str| -> String {
-        columns
-            .iter()
-            .position(|c| *c == field)
-            .map(|i| format!("{} ({field})", column_letter(i)))
-            .unwrap_or_else(|| field.to_string())
+    let columns = columns();
+    let layout = Layout {
+        digits: DIGIT_COLUMNS,
+        ..Layout::new(&columns)
     };
+    let headers = Headers::map(&sheet.headers, &layout)?;
     let mut errors = Vec::new();
     let mut records = Vec::with_capacity(sheet.rows.len());
     let mut first_row_of_nik: HashMap<String, usize> = HashMap::new();
     for (i, cells) in sheet.rows.iter().enumerate() {
         let row = i + 2;
-        let as_row_error = |e: FieldError| RowError {
-            row,
-            column: locate(&e.field),
-            code: e.code,
-            message: e.message,
-            message_en: e.message_en,
+        let values = match headers.row(row, cells) {
+            Ok(values) => values,
+            Err(number_cells) => {
+                // The row is not checked further: one problem for it, as the first number cell.
+                errors.extend(number_cells.into_iter().take(1));
+                continue;
+            }
         };
-        let data = row_fields(&columns, cells)
-            .map_err(|e| vec![e])
-            .and_then(|f| validate(&f, today));
-        match data {
+        match validate(&row_fields(values), today) {
             Ok(data) => {
                 if let Some(first) = first_row_of_nik.insert(data.nik.as_str().to_string(), row) {
                     errors.push(RowError {
                         row,
-                        column: locate("nik"),
+                        column: headers.locate("nik"),
                         code: "nik_duplicate".into(),
                         message: format!("NIK ini sudah ada di baris {first} berkas yang sama."),
                         message_en: format!(
@@ -175,13 +113,27 @@ pub fn check_sheet(sheet: &Sheet, today: NaiveDate) -> Result<Vec<ParticipantDat
                 }
                 records.push(data);
             }
-            Err(field_errors) => errors.extend(field_errors.into_iter().map(as_row_error)),
+            Err(field_errors) => errors.extend(
+                field_errors
+                    .into_iter()
+                    .map(|e| located(row, headers.locate(&e.field), e)),
+            ),
         }
     }
     if errors.is_empty() {
         Ok(records)
     } else {
         Err(errors)
+    }
+}
+
+fn located(row: usize, column: String, e: FieldError) -> RowError {
+    RowError {
+        row,
+        column,
+        code: e.code,
+        message: e.message,
+        message_en: e.message_en,
     }
 }
 
@@ -312,69 +264,24 @@ pub async fn export(
     out: &Path,
     mut progress: impl FnMut(usize),
 ) -> Result<usize, ImportError> {
-    let mut csv_writer = match format {
-        Format::Csv => {
-            let mut file =
-                std::fs::File::create(out).map_err(|e| ImportError::Unreadable(e.to_string()))?;
-            // A BOM makes Excel read the names as UTF-8.
-            std::io::Write::write_all(&mut file, b"\xef\xbb\xbf")
-                .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-            Some(csv::Writer::from_writer(file))
-        }
-        Format::Xlsx => None,
-    };
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    let xlsx_err = |e: rust_xlsxwriter::XlsxError| ImportError::Unreadable(e.to_string());
-    let csv_err = |e: csv::Error| ImportError::Unreadable(e.to_string());
-    match csv_writer.as_mut() {
-        Some(w) => w.write_record(FIELD_NAMES).map_err(csv_err)?,
-        None => {
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            for (col, name) in FIELD_NAMES.iter().enumerate() {
-                sheet
-                    .write_string_with_format(0, col as u16, *name, &bold)
-                    .map_err(xlsx_err)?;
-            }
-        }
-    }
+    let mut writer = TableWriter::create(format, out, FIELD_NAMES)?;
     let mut after = 0;
-    let mut written = 0usize;
     loop {
         let page = store::page(db, vault, scope, after, 1000).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         for p in &page {
-            let fields = super::model::to_fields(&p.data);
-            let values = fields.values();
-            match csv_writer.as_mut() {
-                Some(w) => w.write_record(values).map_err(csv_err)?,
-                None => {
-                    for (col, value) in values.iter().enumerate() {
-                        // Everything as text: a NIK written as a number would lose digits.
-                        sheet
-                            .write_string((written + 1) as u32, col as u16, *value)
-                            .map_err(xlsx_err)?;
-                    }
-                }
-            }
-            written += 1;
+            writer.write_row(&super::model::to_fields(&p.data).values())?;
         }
         progress(page.len());
     }
-    match csv_writer {
-        Some(mut w) => w
-            .flush()
-            .map_err(|e| ImportError::Unreadable(e.to_string()))?,
-        None => workbook.save(out).map_err(xlsx_err)?,
-    }
-    Ok(written)
+    writer.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sheet::read_csv;
+    use crate::sheet::{column_letter, read_csv, Cell};
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
@@ -435,7 +342,16 @@ mod tests {
 
     #[test]
     fn a_nik_stored_as_an_excel_number_is_refused() {
-        let err = row_fields(&["nik"], &[Cell::Number(3201014505900000.0)]).unwrap_err();
-        assert_eq!(err.code, "number_cell");
+        let mut sheet = read_csv(
+            b"nik,full_name,sex,birth_date,consent_processing\nx,Siti,female,1990-05-05,ya\n",
+        )
+        .unwrap();
+        sheet.rows[0][0] = Cell::Number(3201014505900000.0);
+        let errors = check_sheet(&sheet, today()).unwrap_err();
+        let located: Vec<_> = errors
+            .iter()
+            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(located, [(2, "A (nik)", "number_cell")]);
     }
 }
