@@ -14,6 +14,8 @@ mod common;
 
 mod access;
 mod api;
+mod catalog;
+mod counters;
 mod exchange;
 mod journey;
 mod linkcli;

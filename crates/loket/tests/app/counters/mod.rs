@@ -1,11 +1,7 @@
 //! The counter network: lifecycle with the certified-staff rule, ToT cascade, targets, the
 //! dashboard against direct counts, network files and pages; each story on both backends.
-// Test code may unwrap: a panic is a failed test with its reason.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../common/mod.rs"]
-mod common;
-
+use crate::on_each_backend;
 use chrono::{NaiveDate, TimeZone, Utc};
 use loket::auth::Role;
 use loket::counters::dashboard;
@@ -19,7 +15,7 @@ use loket::sheet::{read_csv, ImportError};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use common::{sign_in, TestApp};
+use crate::common::{sign_in, TestApp};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
