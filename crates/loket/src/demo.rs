@@ -6,15 +6,15 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::auth::store::{self as users, NewUser};
 use crate::auth::Role;
+use crate::auth::{self as users, NewUser};
 use crate::codes::Country;
 use crate::counters::{self, OfficeKind};
 use crate::db::Db;
 use crate::error::Result;
 use crate::participants::file::seal_all;
 use crate::participants::model::*;
-use crate::participants::store::{self, Registration};
+use crate::participants::{self, Registration};
 use crate::vault::Vault;
 
 /// (office code, name, province code, counters): the 92 counters lean to the main sending
@@ -462,7 +462,8 @@ pub async fn seed_people(
                 officer_id: None,
                 at,
             };
-            store::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {}).await?;
+            participants::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {})
+                .await?;
         }
     }
     Ok(())
@@ -525,7 +526,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
     Ok(DemoSummary {
         offices: counters::offices(db).await?.len(),
         counters: counters::counters(db).await?.len(),
-        participants: store::count(db).await? as usize,
+        participants: participants::count(db).await? as usize,
         logins,
     })
 }
@@ -560,11 +561,11 @@ pub fn write_csv(path: &std::path::Path, rows: usize, seed: u64) -> anyhow::Resu
 
 /// Synthetic NIKs can collide (same district, date and serial); keep the first of each.
 async fn dedupe(
-    records: Vec<(ParticipantData, store::Sealed)>,
+    records: Vec<(ParticipantData, participants::Sealed)>,
     db: &Db,
-) -> Result<Vec<(ParticipantData, store::Sealed)>> {
+) -> Result<Vec<(ParticipantData, participants::Sealed)>> {
     let indexes: Vec<Vec<u8>> = records.iter().map(|(_, s)| s.nik_index.clone()).collect();
-    let mut taken = store::existing_nik_indexes(db, &indexes).await?;
+    let mut taken = participants::existing_nik_indexes(db, &indexes).await?;
     Ok(records
         .into_iter()
         .filter(|(_, s)| taken.insert(s.nik_index.clone()))

@@ -51,7 +51,7 @@ fn eligibility_after_registration<'a>(
     lang: crate::i18n::Lang,
 ) -> crate::participants::Advice<'a> {
     Box::pin(async move {
-        let newest = crate::journey::store::batches(&state.db)
+        let newest = crate::journey::batches(&state.db)
             .await?
             .into_iter()
             .map(|b| b.number)
@@ -326,6 +326,16 @@ mod layer_tests {
         }
     }
 
+    /// Features whose `store` (their SQL) only they may call; others use the front door.
+    const FEATURES: &[&str] = &[
+        "auth",
+        "counters",
+        "participants",
+        "journey",
+        "catalog",
+        "exchange",
+    ];
+
     #[test]
     fn every_module_uses_only_the_layers_below_it() {
         let src = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
@@ -347,6 +357,12 @@ mod layer_tests {
             }
             let own = rank(&top).unwrap_or_else(|| panic!("{top} is not in app::LAYERS"));
             let source = std::fs::read_to_string(&path).unwrap();
+            let code = source.split("#[cfg(test)]").next().unwrap_or(&source);
+            for feature in FEATURES {
+                if *feature != top && code.contains(&format!("crate::{feature}::store")) {
+                    wrong.push(format!("{} uses {feature}'s store", relative.display()));
+                }
+            }
             for used in used_modules(&source) {
                 if let Some(theirs) = rank(&used) {
                     if theirs > own {

@@ -3,6 +3,8 @@
 pub mod model;
 pub mod pages;
 pub mod service;
+/// Public for the tests and benchmarks that check its queries; other modules use the front
+/// door below (the layer test refuses `auth::store` elsewhere in `src`).
 pub mod store;
 
 use axum::extract::FromRequestParts;
@@ -12,6 +14,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 
 pub use crate::identity::{request_meta, Role, User};
+pub use store::{
+    account_id, check_password_rules, create_token, create_user, insert_account, revoke_token,
+    set_account_place, set_password, tokens_of, unusable_password_hash, user_by_id,
+    user_by_username, users_by_id, NewAccount, NewUser, SESSION_IDLE_MINUTES,
+};
 
 use crate::error::AppError;
 use crate::identity::Actor;

@@ -4,8 +4,8 @@ use std::io::Read;
 
 use anyhow::{bail, Context};
 
-use loket::auth::store::{self as users, NewUser};
 use loket::auth::Role;
+use loket::auth::{self as users, NewUser};
 use loket::{AppState, Config};
 
 use super::{TokenAction, UserAction};

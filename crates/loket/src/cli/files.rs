@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 
 use loket::access::Scope;
 use loket::participants::file;
-use loket::participants::store::Registration;
+use loket::participants::Registration;
 use loket::sheet::{Format, ImportError};
 use loket::{AppState, Config};
 
@@ -177,7 +177,7 @@ async fn export_participants(
         FileFormat::Xlsx => (Format::Xlsx, "participants.xlsx"),
     };
     let out = out.unwrap_or_else(|| PathBuf::from(default));
-    let total = loket::participants::store::count(&state.db).await?;
+    let total = loket::participants::count(&state.db).await?;
     let bar = progress_bar(total as u64, "export");
     let written = file::export(&state.db, &state.vault, Scope::All, format, &out, |n| {
         bar.inc(n as u64)

@@ -34,7 +34,7 @@ fn add_key(config: &Config) -> anyhow::Result<()> {
 
 async fn rotate(config: Config, max_batches: Option<usize>) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
-    let total = loket::participants::store::count(&state.db).await?;
+    let total = loket::participants::count(&state.db).await?;
     let bar = progress_bar(total as u64, "rotate");
     let report =
         loket::keys::rotate(&state.db, &state.vault, max_batches, |n| bar.inc(n as u64)).await?;

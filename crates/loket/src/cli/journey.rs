@@ -8,7 +8,7 @@ use super::{progress_bar, JourneyAction};
 pub async fn journey(config: Config, action: JourneyAction) -> anyhow::Result<()> {
     let JourneyAction::Rebuild = action;
     let state = AppState::open(config).await?;
-    let total = loket::participants::store::count(&state.db).await?;
+    let total = loket::participants::count(&state.db).await?;
     let bar = progress_bar(total as u64, "rebuild");
     let rebuilt = loket::journey::service::rebuild(&state.db, |n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();

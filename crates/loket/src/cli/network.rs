@@ -20,7 +20,7 @@ pub async fn counters(config: Config, action: CountersAction) -> anyhow::Result<
     use loket::counters::file as netfile;
     match action {
         CountersAction::List => {
-            for c in loket::counters::store::counter_rows(&state.db).await? {
+            for c in loket::counters::counter_rows(&state.db).await? {
                 let planned = c.planned_open.map(|d| d.to_string()).unwrap_or_default();
                 println!(
                     "{:<16} {:<10} {:<10} {:<12} {}",

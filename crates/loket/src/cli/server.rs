@@ -54,7 +54,7 @@ async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()>
         "Data demo / demo data: {} kantor/offices, {} loket/counters, {} Purna PMI",
         summary.offices, summary.counters, summary.participants
     );
-    let (trainings, institutions) = loket::catalog::store::counts(&state.db).await?;
+    let (trainings, institutions) = loket::catalog::counts(&state.db).await?;
     println!(
         "Katalog / catalogue: {trainings} pelatihan/trainings, {institutions} lembaga/institutions"
     );

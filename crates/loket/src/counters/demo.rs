@@ -9,8 +9,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::model::*;
-use crate::auth::store::{self as auth_store, NewAccount};
 use crate::auth::Role;
+use crate::auth::{self as auth_store, NewAccount};
 use crate::db::Db;
 use crate::error::Result;
 use crate::with_db;

@@ -631,7 +631,7 @@ pub async fn export_rows(
 async fn officer_export_rows(db: &Db) -> Result<Vec<Vec<String>>, AppError> {
     let counters = store::counter_rows(db).await?;
     let offices = store::office_rows(db).await?;
-    let accounts = crate::auth::store::users_by_id(db).await?;
+    let accounts = crate::auth::users_by_id(db).await?;
     let rows = store::officer_rows(db)
         .await?
         .into_iter()

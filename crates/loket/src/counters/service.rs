@@ -201,16 +201,14 @@ pub async fn create_officer(
     full_name: &str,
     role: CascadeRole,
 ) -> Result<i64> {
-    let user = crate::auth::store::user_by_id(db, user_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::field(
-                "user_id",
-                "user_unknown",
-                "Akun tidak ditemukan.",
-                "No such account.",
-            )
-        })?;
+    let user = crate::auth::user_by_id(db, user_id).await?.ok_or_else(|| {
+        AppError::field(
+            "user_id",
+            "user_unknown",
+            "Akun tidak ditemukan.",
+            "No such account.",
+        )
+    })?;
     match user.office_id {
         Some(office) => require_office(db, actor, office, "officer").await?,
         None => access::require(db, actor, Action::ManageNetwork).await?,

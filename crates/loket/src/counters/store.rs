@@ -5,7 +5,7 @@ use chrono::{NaiveDate, Utc};
 
 use super::model::*;
 use super::OfficeKind;
-use crate::auth::store::{self as auth_store, NewAccount};
+use crate::auth::{self as auth_store, NewAccount};
 use crate::auth::{Role, User};
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};

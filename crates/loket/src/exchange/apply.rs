@@ -171,8 +171,8 @@ async fn apply_row(
 ) -> Result<(i64, Option<String>)> {
     let facts: Facts = serde_json::from_str(&row.facts)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("facts of row {}: {e}", row.id)))?;
-    let rules = crate::journey::store::rules(&state.db).await?;
-    let events = crate::journey::store::events_of(&state.db, participant_id).await?;
+    let rules = crate::journey::rules(&state.db).await?;
+    let events = crate::journey::events_of(&state.db, participant_id).await?;
     let mut existing: Vec<(Stage, NaiveDate, Option<i64>)> = effective(&events)
         .iter()
         .map(|e| (e.stage, local_day(e.occurred_at), e.batch_id))

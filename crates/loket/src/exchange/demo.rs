@@ -82,7 +82,7 @@ pub async fn write_sample(
                 return_date: None,
             })
             .collect();
-        if let Some(admin) = crate::auth::store::user_by_username(db, "admin").await? {
+        if let Some(admin) = crate::auth::user_by_username(db, "admin").await? {
             store::insert_master(db, "demo-siskop2mi.csv", &[0], admin.id, &people).await?;
         }
     }
@@ -184,7 +184,7 @@ async fn write(
     from_registry: usize,
 ) -> Result<usize> {
     let today = crate::clock::today();
-    let batches = crate::journey::store::batches(db).await?;
+    let batches = crate::journey::batches(db).await?;
     let open: Vec<_> = batches
         .iter()
         .filter(|b| b.opens_on <= today - Duration::days(30))

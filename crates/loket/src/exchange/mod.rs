@@ -17,6 +17,8 @@ pub mod partner;
 mod review;
 pub mod service;
 mod status;
+/// Public for the tests and benchmarks that check its queries; other modules use the front
+/// door below (the layer test refuses `exchange::store` elsewhere in `src`).
 pub mod store;
 pub mod texts;
 

@@ -12,7 +12,7 @@ use crate::access::{self, Action, GRANT_EXCHANGE};
 use crate::audit::{self, Entry, Outcome};
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody, Result};
-use crate::participants::store;
+use crate::participants;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -68,7 +68,8 @@ pub async fn participants(
     }
     let limit = q.limit.unwrap_or(500).clamp(1, 1000);
     let people =
-        store::page_shareable(&state.db, &state.vault, q.after_id.unwrap_or(0), limit).await?;
+        participants::page_shareable(&state.db, &state.vault, q.after_id.unwrap_or(0), limit)
+            .await?;
     let next_after_id = (people.len() as i64 == limit)
         .then(|| people.last().map(|p| p.id))
         .flatten();

@@ -31,6 +31,8 @@ pub mod record;
 pub mod scheme;
 pub mod service;
 pub mod stage;
+/// Public for the benchmarks and tests that measure its queries; other features use the
+/// front door below (the layer test refuses `journey::store` elsewhere in `src`).
 pub mod store;
 pub mod texts;
 pub mod transitions;

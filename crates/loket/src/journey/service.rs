@@ -43,17 +43,7 @@ pub(super) async fn reach(
     let person = store::person(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let scope = access::participant_scope(&actor.user);
-    if !crate::participants::store::visible(&state.db, id, scope).await? {
-        audit::record(
-            &state.db,
-            Some(actor),
-            None,
-            Entry::new(action.audit_name(), ENTITY, id).outcome(Outcome::Denied),
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    }
+    crate::participants::require_in_scope(&state.db, actor, action, id).await?;
     Ok(person)
 }
 

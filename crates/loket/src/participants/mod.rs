@@ -5,7 +5,12 @@ pub mod file;
 pub mod model;
 pub mod pages;
 pub mod service;
+/// Public for the tests and benchmarks that check its queries; other modules use the front
+/// door below (the layer test refuses `participants::store` elsewhere in `src`).
 pub mod store;
+
+pub use service::require_in_scope;
+pub use store::{count, existing_nik_indexes, insert_many, page_shareable, Registration, Sealed};
 
 use std::future::Future;
 use std::pin::Pin;
