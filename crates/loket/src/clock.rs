@@ -9,10 +9,3 @@ pub fn wib() -> FixedOffset {
 pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&wib()).date_naive()
 }
-
-/// A time shown to an officer. TODO(merge): callers move to `format::time`.
-pub fn show(at: chrono::DateTime<Utc>) -> String {
-    at.with_timezone(&wib())
-        .format("%d-%m-%Y %H:%M WIB")
-        .to_string()
-}

@@ -295,28 +295,6 @@ pub(super) fn choice_error(field: &str, codes: String) -> FieldError {
     )
 }
 
-/// Whole rupiah: "350000", "350.000", "Rp 350.000" or "350,000". Separators must group
-/// thousands, so a decimal part ("350.000,50") is refused rather than read as more rupiah.
-pub fn parse_rupiah(text: &str) -> Option<i64> {
-    let t = text.trim();
-    let t = t
-        .strip_prefix("Rp")
-        .or_else(|| t.strip_prefix("rp"))
-        .unwrap_or(t)
-        .trim_start_matches('.')
-        .replace([' ', '\u{a0}'], "");
-    let groups: Vec<&str> = t.split(['.', ',']).collect();
-    let well_grouped = groups.iter().skip(1).all(|g| g.len() == 3)
-        && groups
-            .first()
-            .is_some_and(|g| !g.is_empty() && (groups.len() == 1 || g.len() <= 3));
-    let digits: String = groups.concat();
-    if !well_grouped || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.len() > 12 {
-        return None;
-    }
-    digits.parse().ok()
-}
-
 /// "4.7" or "4,7" → 47 tenths, between 0 and 5.
 fn parse_rating(text: &str) -> Option<i64> {
     let t = text.trim().replace(',', ".");
@@ -463,7 +441,7 @@ pub fn validate(f: &TrainingFields) -> Result<TrainingData, Vec<FieldError>> {
     for platform in Platform::all() {
         let column = price_column(platform);
         let Some(text) = f.get(column) else { continue };
-        match parse_rupiah(text) {
+        match crate::format::Rupiah::parse(text).map(|r| r.0) {
             Some(price) => offers.push(Offer { platform, price }),
             None => c.errors.push(FieldError::new(
                 column,
@@ -553,19 +531,6 @@ pub fn to_row(d: &TrainingData) -> Vec<String> {
     row
 }
 
-/// Rupiah the Indonesian way: `Rp3.500.000`.
-pub fn rupiah(amount: i64) -> String {
-    let digits: Vec<char> = amount.unsigned_abs().to_string().chars().rev().collect();
-    let groups: Vec<String> = digits
-        .chunks(3)
-        .map(|c| c.iter().rev().collect())
-        .rev()
-        .collect();
-    let out = groups.join(".");
-    let sign = if amount < 0 { "-" } else { "" };
-    format!("{sign}Rp{out}")
-}
-
 /// A rating in tenths as shown to people: `4,7` in Indonesian, `4.7` in English.
 pub fn rating_text(tenths: Option<i64>, lang: crate::i18n::Lang) -> String {
     match tenths {
@@ -631,18 +596,6 @@ pub(crate) mod tests {
         );
     }
 
-    #[test]
-    fn rupiah_is_written_with_dots_and_parsed_back() {
-        assert_eq!(rupiah(3_500_000), "Rp3.500.000");
-        assert_eq!(rupiah(99_000), "Rp99.000");
-        assert_eq!(rupiah(0), "Rp0");
-        assert_eq!(parse_rupiah("Rp3.500.000"), Some(3_500_000));
-        assert_eq!(parse_rupiah("12a"), None);
-        assert_eq!(parse_rupiah("350,000"), Some(350_000));
-        assert_eq!(parse_rupiah("Rp 350.000"), Some(350_000));
-        assert_eq!(parse_rupiah("1.500.000,50"), None);
-        assert_eq!(parse_rupiah("35.00"), None);
-    }
 
     #[test]
     fn file_rows_round_trip() {

@@ -87,7 +87,7 @@ fn row(lang: Lang, t: &Training, offer: Option<Offer>) -> Row {
         category: d.category.label(lang),
         hours: d.hours,
         price: offer
-            .map(|o| format!("{} · {}", rupiah(o.price), o.platform.name()))
+            .map(|o| format!("{} · {}", crate::format::Rupiah(o.price).to_string(), o.platform.name()))
             .unwrap_or_else(|| "—".into()),
         rating: rating_text(d.rating_tenths, lang),
         reviews: d.review_count,
@@ -251,7 +251,7 @@ async fn search(
         .map(|(step, (_, n))| {
             (
                 link(&params, "max_price", &step.to_string()),
-                rupiah(*step),
+                crate::format::Rupiah(*step).to_string(),
                 *n,
             )
         })
@@ -359,7 +359,7 @@ fn detail_page(
         offers: d
             .offers
             .iter()
-            .map(|o| (o.platform.name().to_string(), rupiah(o.price)))
+            .map(|o| (o.platform.name().to_string(), crate::format::Rupiah(o.price).to_string()))
             .collect(),
         can_manage: access::allows(&user.actor.user, Action::ManageCatalog),
         saved,
@@ -512,7 +512,7 @@ async fn recommendations(
         .map(|s| SuggestionRow {
             row: row(lang, &s.training, Some(s.offer)),
             platform: s.offer.platform.name(),
-            price: rupiah(s.offer.price),
+            price: crate::format::Rupiah(s.offer.price).to_string(),
             reasons: s
                 .reasons
                 .iter()
@@ -525,7 +525,7 @@ async fn recommendations(
         chrome: Chrome::for_user(lang, &user, &format!("/participants/{id}/recommendations")),
         participant_id: id,
         name: participant.data.full_name.as_str().to_string(),
-        balance: rupiah(balance),
+        balance: crate::format::Rupiah(balance).to_string(),
         balance_value: balance,
         today: crate::clock::today().format("%d-%m-%Y").to_string(),
         items,

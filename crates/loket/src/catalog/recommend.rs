@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::index::{Filters, Index};
-use super::model::{rupiah, Mode, Occupation, Offer, Training};
+use super::model::{Mode, Occupation, Offer, Training};
 use crate::participants::model::{DigitalLiteracy, JobSector, ParticipantData};
 
 /// The training balance of the 2023 scheme ("skema normal"). The journey feature will pass the
@@ -311,15 +311,15 @@ pub fn recommend<'a>(
             reasons.push(Reason::new(
                 format!(
                     "harga {} di {}, cukup dari sisa saldo {}",
-                    rupiah(offer.price),
+                    crate::format::Rupiah(offer.price).to_string(),
                     offer.platform.name(),
-                    rupiah(balance)
+                    crate::format::Rupiah(balance).to_string()
                 ),
                 format!(
                     "costs {} on {}, within the remaining balance of {}",
-                    rupiah(offer.price),
+                    crate::format::Rupiah(offer.price).to_string(),
                     offer.platform.name(),
-                    rupiah(balance)
+                    crate::format::Rupiah(balance).to_string()
                 ),
             ));
             Some(Recommendation {

@@ -60,7 +60,7 @@ impl OverviewPage {
     }
 
     fn when(&self, at: &chrono::DateTime<Utc>) -> String {
-        crate::clock::show(*at)
+        crate::format::time(*at)
     }
 
     fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
@@ -301,7 +301,7 @@ impl DetailPage {
     }
 
     fn day(&self, d: &Option<NaiveDate>) -> String {
-        d.map(crate::journey::model::show_date)
+        d.map(crate::format::date)
             .unwrap_or_else(|| "—".into())
     }
 
@@ -340,7 +340,7 @@ fn fact_summary(f: &Facts, lang: Lang) -> String {
         parts.push(format!(
             "{} {}",
             lang.pick("diterima", "accepted"),
-            crate::journey::model::show_date(d)
+            crate::format::date(d)
         ));
     }
     if let Some(t) = &f.training_title {
@@ -660,7 +660,7 @@ impl OutreachPage {
     }
 
     fn day(&self, d: &Option<NaiveDate>) -> String {
-        d.map(crate::journey::model::show_date)
+        d.map(crate::format::date)
             .unwrap_or_else(|| "—".into())
     }
 }

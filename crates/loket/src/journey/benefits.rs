@@ -67,29 +67,3 @@ impl JourneyState {
     }
 }
 
-/// Rupiah with Indonesian thousands dots: Rp1.000.000.
-pub fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        // `is_multiple_of` needs Rust 1.87; the workspace promises 1.85.
-        #[allow(clippy::manual_is_multiple_of)]
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    format!("{}Rp{out}", if amount < 0 { "-" } else { "" })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rupiah_uses_dots() {
-        assert_eq!(rupiah(1_000_000), "Rp1.000.000");
-        assert_eq!(rupiah(50_000), "Rp50.000");
-        assert_eq!(rupiah(600), "Rp600");
-    }
-}

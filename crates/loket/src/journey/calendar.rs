@@ -30,10 +30,6 @@ pub fn add_working_days(from: NaiveDate, days: i64) -> NaiveDate {
     date
 }
 
-pub fn show_date(date: NaiveDate) -> String {
-    date.format("%d-%m-%Y").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::calendar::{day_number, from_day_number, show_date};
+use super::calendar::{day_number, from_day_number};
 use super::store;
 use crate::access::{self, Action};
 use crate::audit::{self, Actor, Entry, Outcome};
@@ -51,11 +51,11 @@ fn purchase_reason(today: NaiveDate, horizon: i64, deadline: NaiveDate) -> Optio
             (
                 format!(
                     "Batas beli pelatihan pertama lewat pada {}.",
-                    show_date(deadline)
+                    crate::format::date(deadline)
                 ),
                 format!(
                     "The first-training deadline passed on {}.",
-                    show_date(deadline)
+                    crate::format::date(deadline)
                 ),
             ),
             (
@@ -71,11 +71,11 @@ fn purchase_reason(today: NaiveDate, horizon: i64, deadline: NaiveDate) -> Optio
             (
                 format!(
                     "Batas beli pelatihan pertama {} ({left} hari lagi).",
-                    show_date(deadline)
+                    crate::format::date(deadline)
                 ),
                 format!(
                     "First training must be bought by {} ({left} days left).",
-                    show_date(deadline)
+                    crate::format::date(deadline)
                 ),
             ),
             (
@@ -109,8 +109,8 @@ pub fn follow_up_reasons(
             "incentive_overdue",
             from,
             (
-                format!("Insentif ke-{k} belum diterima (terlambat sejak {}).", show_date(from)),
-                format!("Incentive {k} not received (overdue since {}).", show_date(from)),
+                format!("Insentif ke-{k} belum diterima (terlambat sejak {}).", crate::format::date(from)),
+                format!("Incentive {k} not received (overdue since {}).", crate::format::date(from)),
             ),
             (
                 "Cek status di dasbor Prakerja, rekening/e-wallet atas NIK sendiri, lalu catat bila sudah cair.",
@@ -126,11 +126,11 @@ pub fn follow_up_reasons(
             (
                 format!(
                     "Insentif survei ke-{k} belum diterima (terlambat sejak {}).",
-                    show_date(from)
+                    crate::format::date(from)
                 ),
                 format!(
                     "Survey incentive {k} not received (overdue since {}).",
-                    show_date(from)
+                    crate::format::date(from)
                 ),
             ),
             (
@@ -144,8 +144,8 @@ pub fn follow_up_reasons(
             "follow_up_due",
             due,
             (
-                format!("Jadwal tindak lanjut {}.", show_date(due)),
-                format!("Follow-up scheduled for {}.", show_date(due)),
+                format!("Jadwal tindak lanjut {}.", crate::format::date(due)),
+                format!("Follow-up scheduled for {}.", crate::format::date(due)),
             ),
             (
                 "Hubungi sesuai rencana pada sesi pendampingan terakhir.",
@@ -158,8 +158,8 @@ pub fn follow_up_reasons(
             "no_contact",
             last,
             (
-                format!("Tidak ada kontak sejak {}.", show_date(last)),
-                format!("No contact since {}.", show_date(last)),
+                format!("Tidak ada kontak sejak {}.", crate::format::date(last)),
+                format!("No contact since {}.", crate::format::date(last)),
             ),
             (
                 "Tanyakan kemajuan dan kendala; tawarkan datang ke loket.",

@@ -41,8 +41,8 @@ pub use assist::{
     log_contact, may_record_session, record_session, ContactInput, ContactResult, SessionChannel,
     SessionInput, SessionOutcome, Step,
 };
-pub use benefits::{rupiah, Expected, LedgerLine};
-pub use calendar::{add_working_days, day_number, from_day_number, local_day, show_date};
+pub use benefits::{Expected, LedgerLine};
+pub use calendar::{add_working_days, day_number, from_day_number, local_day};
 pub use demo::{projection as demo_projection, seed, seed_batches, synthesize, Seat};
 pub use eligibility::{
     age_on, eligibility, eligibility_advice, Advice, EligibilityFacts, Occupation,

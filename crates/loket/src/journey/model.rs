@@ -3,8 +3,8 @@
 //! (`crate::journey::…`); each now lives in the file of its topic.
 
 pub use super::assist::{ContactResult, SessionChannel, SessionOutcome, Step};
-pub use super::benefits::{rupiah, Expected, LedgerLine};
-pub use super::calendar::{add_working_days, day_number, from_day_number, local_day, show_date};
+pub use super::benefits::{Expected, LedgerLine};
+pub use super::calendar::{add_working_days, day_number, from_day_number, local_day};
 pub use super::eligibility::{age_on, eligibility, Advice, EligibilityFacts, Occupation};
 pub use super::event::{effective, EventRow, NewEvent};
 pub use super::follow_up::{follow_up_reasons, FollowUpReason};

@@ -2,8 +2,6 @@
 
 use chrono::NaiveDate;
 
-use super::benefits::rupiah;
-use super::calendar::show_date;
 use super::machine::JourneyState;
 use super::stage::Stage;
 
@@ -11,9 +9,9 @@ use super::stage::Stage;
 pub fn next_step(state: &JourneyState, today: NaiveDate) -> (String, String) {
     let deadline = state
         .purchase_deadline()
-        .map(show_date)
+        .map(crate::format::date)
         .unwrap_or_else(|| "-".into());
-    let balance = rupiah(state.balance().unwrap_or(0));
+    let balance = crate::format::Rupiah(state.balance().unwrap_or(0)).to_string();
     let pair = |id: &str, en: &str| (id.to_string(), en.to_string());
     match state.current() {
         Stage::NotRegistered => pair(
@@ -65,12 +63,12 @@ pub fn next_step(state: &JourneyState, today: NaiveDate) -> (String, String) {
                 .min_by_key(|e| e.expected_on);
             match due {
                 Some(e) if e.overdue_from <= today => (
-                    format!("Pembayaran yang diharapkan {} belum masuk: cek rekening/e-wallet dan survei.", show_date(e.expected_on)),
-                    format!("A payment expected on {} has not arrived: check the account and the surveys.", show_date(e.expected_on)),
+                    format!("Pembayaran yang diharapkan {} belum masuk: cek rekening/e-wallet dan survei.", crate::format::date(e.expected_on)),
+                    format!("A payment expected on {} has not arrived: check the account and the surveys.", crate::format::date(e.expected_on)),
                 ),
                 Some(e) => (
-                    format!("Isi survei dan pantau pembayaran berikutnya (perkiraan {}).", show_date(e.expected_on)),
-                    format!("Fill in the surveys and watch for the next payment (expected {}).", show_date(e.expected_on)),
+                    format!("Isi survei dan pantau pembayaran berikutnya (perkiraan {}).", crate::format::date(e.expected_on)),
+                    format!("Fill in the surveys and watch for the next payment (expected {}).", crate::format::date(e.expected_on)),
                 ),
                 None => pair("Semua pembayaran sudah diterima.", "Every payment has been received."),
             }

@@ -126,15 +126,15 @@ struct TimelinePage {
 
 impl TimelinePage {
     fn rp(&self, amount: &i64) -> String {
-        rupiah(*amount)
+        crate::format::Rupiah(*amount).to_string()
     }
 
     fn rp_opt(&self, amount: &Option<i64>) -> String {
-        amount.map(rupiah).unwrap_or_else(|| "—".into())
+        amount.map_or_else(|| "—".into(), |a| crate::format::Rupiah(a).to_string())
     }
 
     fn day(&self, d: &NaiveDate) -> String {
-        show_date(*d)
+        crate::format::date(*d)
     }
 
     fn payment_tables(&self) -> Vec<(&'static str, &Vec<super::api::PaymentOut>)> {
@@ -148,11 +148,11 @@ impl TimelinePage {
     }
 
     fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
-        clock::show(*at)
+        crate::format::time(*at)
     }
 
     fn day_opt(&self, d: &Option<NaiveDate>) -> String {
-        d.map(show_date).unwrap_or_else(|| "—".into())
+        d.map(crate::format::date).unwrap_or_else(|| "—".into())
     }
 
     fn status(&self, code: &str) -> &'static str {

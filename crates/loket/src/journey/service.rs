@@ -12,7 +12,7 @@ use super::scheme::Rules;
 use super::store::{self, ContactRow, Person, SessionRow};
 use super::transitions::Refusal;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Actor, Entry};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, Result};

@@ -3,8 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::benefits::rupiah;
-use super::calendar::{local_day, show_date};
+use super::calendar::{local_day};
 use super::event::EventRow;
 use super::machine::JourneyState;
 use super::scheme::Rules;
@@ -207,11 +206,11 @@ impl JourneyState {
                         "purchase_deadline_passed",
                         format!(
                             "Batas membeli pelatihan pertama sudah lewat ({}).",
-                            show_date(deadline)
+                            crate::format::date(deadline)
                         ),
                         format!(
                             "The deadline to buy the first training has passed ({}).",
-                            show_date(deadline)
+                            crate::format::date(deadline)
                         ),
                     ));
                 }
@@ -223,13 +222,13 @@ impl JourneyState {
                 "over_balance",
                 format!(
                     "Harga {} melebihi sisa saldo pelatihan {}.",
-                    rupiah(price),
-                    rupiah(balance)
+                    crate::format::Rupiah(price).to_string(),
+                    crate::format::Rupiah(balance).to_string()
                 ),
                 format!(
                     "The price {} exceeds the remaining training balance {}.",
-                    rupiah(price),
-                    rupiah(balance)
+                    crate::format::Rupiah(price).to_string(),
+                    crate::format::Rupiah(balance).to_string()
                 ),
             ));
         }
