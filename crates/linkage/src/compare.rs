@@ -184,7 +184,7 @@ impl<'a> Compact<'a> {
 }
 
 fn pack_date(d: DateVal) -> u64 {
-    (d.days as u32 as u64)
+    u64::from(d.days as u32)
         | (u64::from(d.year as u16) << 32)
         | (u64::from(d.month) << 48)
         | (u64::from(d.day) << 56)
@@ -267,7 +267,7 @@ impl<'a, L: Access, R: Access> Comparer<'a, L, R> {
     pub(crate) fn pattern(&self, l: usize, r: usize, scratch: &mut Scratch) -> u64 {
         let mut p = 0u64;
         for (k, c) in self.plan.comparisons.iter().enumerate() {
-            p |= (self.code(c, l, r, scratch) as u64) << (4 * k);
+            p |= u64::from(self.code(c, l, r, scratch)) << (4 * k);
         }
         p
     }

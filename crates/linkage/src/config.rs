@@ -644,7 +644,7 @@ impl Plan {
         let delimiter = match input.delimiter.as_deref() {
             None => b',',
             Some(d) if d.len() == 1 && d.is_ascii() => d.as_bytes()[0],
-            Some("\\t") | Some("\t") => b'\t',
+            Some("\\t" | "\t") => b'\t',
             Some(d) => {
                 return Err(ConfigError::BadSetting {
                     setting: "input.delimiter".into(),

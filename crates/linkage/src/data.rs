@@ -956,10 +956,10 @@ pub(crate) fn derive_key(
             }
         }
         KeyFn::FirstToken => {
-            out.extend_from_slice(text.split_whitespace().next().unwrap_or("").as_bytes())
+            out.extend_from_slice(text.split_whitespace().next().unwrap_or("").as_bytes());
         }
         KeyFn::LastToken => {
-            out.extend_from_slice(text.split_whitespace().next_back().unwrap_or("").as_bytes())
+            out.extend_from_slice(text.split_whitespace().next_back().unwrap_or("").as_bytes());
         }
         KeyFn::SortedTokens => {
             let mut arr = [""; 8];

@@ -1162,7 +1162,7 @@ impl Generator {
         let mut setup = self.rng(u64::MAX - 1);
         let perm = Affine::new(rows, &mut setup);
         self.write_rows(out, rows, |j, rec| {
-            self.dedupe_row(j, rows, duplicate_share, &perm, rec)
+            self.dedupe_row(j, rows, duplicate_share, &perm, rec);
         })
     }
 

@@ -364,7 +364,7 @@ pub(crate) fn train_m(
     for it in 0..cfg.max_em_iterations.max(1) {
         let mut num: Vec<Vec<f64>> = priors.iter().map(|p| vec![0.0; p.len()]).collect();
         for s in sessions.iter_mut().flatten() {
-            for row in s.num.iter_mut() {
+            for row in &mut s.num {
                 row.iter_mut().for_each(|v| *v = 0.0);
             }
             let mut tot_w = 0.0;

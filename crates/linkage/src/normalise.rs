@@ -265,7 +265,7 @@ fn apply_step(
             }
         }
         Normaliser::DigitsOnly => {
-            out.extend(input.bytes().filter(u8::is_ascii_digit).map(char::from))
+            out.extend(input.bytes().filter(u8::is_ascii_digit).map(char::from));
         }
         Normaliser::LettersOnly => {
             let mut pending_space = false;

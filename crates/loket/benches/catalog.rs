@@ -125,7 +125,7 @@ fn main() {
             .collect::<Vec<_>>()
             .join(" "),
         std::thread::available_parallelism()
-            .map(|n| n.get())
+            .map(std::num::NonZero::get)
             .unwrap_or(1)
     );
     println!(

@@ -197,7 +197,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        with_db!(self, |pool| pool.close().await)
+        with_db!(self, |pool| pool.close().await);
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {

@@ -177,7 +177,7 @@ fn read_xlsx_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
     let mut rows = range.rows();
     let headers = rows
         .next()
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
         .unwrap_or_default();
     let rows = rows
         .map(|r| {
@@ -633,7 +633,10 @@ mod tests {
 
     fn sheet(headers: &[&str], rows: Vec<Vec<Cell>>) -> Sheet {
         Sheet {
-            headers: headers.iter().map(|h| h.to_string()).collect(),
+            headers: headers
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             rows,
         }
     }

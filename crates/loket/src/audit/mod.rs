@@ -151,7 +151,7 @@ fn queue_for(db: &Db) -> std::sync::Arc<Queue> {
     let queues = QUEUES.get_or_init(Default::default);
     let mut map = queues
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry(key).or_default().clone()
 }
 
@@ -190,15 +190,19 @@ pub async fn record(db: &Db, actor: Option<&Actor>, who: Option<&str>, entry: En
     queue
         .pending
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .push(Pending { row, done });
     let _writer = queue.writer.lock().await;
     // A previous writer may have taken our entry with its batch.
     if let Ok(result) = written.try_recv() {
         return result.map_err(|e| AppError::Internal(anyhow::anyhow!("audit: {e}")));
     }
-    let batch: Vec<Pending> =
-        std::mem::take(&mut *queue.pending.lock().unwrap_or_else(|p| p.into_inner()));
+    let batch: Vec<Pending> = std::mem::take(
+        &mut *queue
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     let rows: Vec<AuditRow> = batch.iter().map(|p| p.row.clone()).collect();
     let outcome = write_chained(db, rows).await.map_err(|e| e.to_string());
     for pending in batch {
@@ -235,7 +239,7 @@ async fn write_chained(db: &Db, mut rows: Vec<AuditRow>) -> std::result::Result<
         .fetch_optional(&mut *tx)
         .await?;
         let mut prev_hash = prev.unwrap_or_default();
-        for row in rows.iter_mut() {
+        for row in &mut rows {
             row.prev_hash = std::mem::take(&mut prev_hash);
             row.hash = row.compute_hash();
             prev_hash = row.hash.clone();

@@ -135,7 +135,7 @@ impl From<&Facets> for FacetsOut {
             mode: list(&f.mode, |m| m.code().to_string()),
             platform: list(&f.platform, |p| p.code().to_string()),
             occupation: list(&f.occupation, |o| o.code().to_string()),
-            max_price: list(&f.price, |p| p.to_string()),
+            max_price: list(&f.price, std::string::ToString::to_string),
         }
     }
 }

@@ -45,7 +45,7 @@ fn price_column(key: &str) -> Option<String> {
     COLUMNS
         .iter()
         .find(|name| name.strip_prefix("price_") == Some(platform))
-        .map(|name| name.to_string())
+        .map(std::string::ToString::to_string)
 }
 
 /// One row's values under the catalogue's own column names.

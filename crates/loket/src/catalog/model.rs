@@ -596,7 +596,6 @@ pub(crate) mod tests {
         );
     }
 
-
     #[test]
     fn file_rows_round_trip() {
         let d = validate(&good()).unwrap();

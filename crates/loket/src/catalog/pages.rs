@@ -87,7 +87,7 @@ fn row(lang: Lang, t: &Training, offer: Option<Offer>) -> Row {
         category: d.category.label(lang),
         hours: d.hours,
         price: offer
-            .map(|o| format!("{} · {}", crate::format::Rupiah(o.price).to_string(), o.platform.name()))
+            .map(|o| format!("{} · {}", crate::format::Rupiah(o.price), o.platform.name()))
             .unwrap_or_else(|| "—".into()),
         rating: rating_text(d.rating_tenths, lang),
         reviews: d.review_count,
@@ -152,7 +152,7 @@ fn link(params: &SearchParams, key: &str, value: &str) -> String {
         ("max_price", params.max_price.clone().unwrap_or_default()),
         ("offset", params.offset.unwrap_or(0).to_string()),
     ];
-    for pair in pairs.iter_mut() {
+    for pair in &mut pairs {
         if pair.0 == key {
             pair.1 = value.to_string();
         }
@@ -359,7 +359,12 @@ fn detail_page(
         offers: d
             .offers
             .iter()
-            .map(|o| (o.platform.name().to_string(), crate::format::Rupiah(o.price).to_string()))
+            .map(|o| {
+                (
+                    o.platform.name().to_string(),
+                    crate::format::Rupiah(o.price).to_string(),
+                )
+            })
             .collect(),
         can_manage: access::allows(&user.actor.user, Action::ManageCatalog),
         saved,

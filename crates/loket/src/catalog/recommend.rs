@@ -311,15 +311,15 @@ pub fn recommend<'a>(
             reasons.push(Reason::new(
                 format!(
                     "harga {} di {}, cukup dari sisa saldo {}",
-                    crate::format::Rupiah(offer.price).to_string(),
+                    crate::format::Rupiah(offer.price),
                     offer.platform.name(),
-                    crate::format::Rupiah(balance).to_string()
+                    crate::format::Rupiah(balance)
                 ),
                 format!(
                     "costs {} on {}, within the remaining balance of {}",
-                    crate::format::Rupiah(offer.price).to_string(),
+                    crate::format::Rupiah(offer.price),
                     offer.platform.name(),
-                    crate::format::Rupiah(balance).to_string()
+                    crate::format::Rupiah(balance)
                 ),
             ));
             Some(Recommendation {

@@ -48,7 +48,8 @@ fn given(v: &Option<String>) -> Option<&str> {
 
 /// A rupiah amount a person may type: "3500000", "3.500.000", "Rp3.500.000".
 pub fn parse_amount(field: &str, text: &str) -> std::result::Result<i64, FieldError> {
-    crate::format::Rupiah::parse(text).map(|r| r.0)
+    crate::format::Rupiah::parse(text)
+        .map(|r| r.0)
         .filter(|v| *v <= 1_000_000_000)
         .ok_or_else(|| {
             FieldError::new(

@@ -109,7 +109,7 @@ pub fn is_stopword(word: &str) -> bool {
 pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|t| !t.is_empty())
-        .map(|t| t.to_lowercase())
+        .map(str::to_lowercase)
 }
 
 fn strip_suffix_any<'a>(word: &'a str, suffixes: &[&str]) -> Option<&'a str> {
@@ -124,7 +124,7 @@ fn one_prefix(word: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |s: String| {
         if s.chars().count() >= 2 {
-            out.push(s)
+            out.push(s);
         }
     };
     let vowel_start = |s: &str| s.starts_with(['a', 'e', 'i', 'o', 'u']);
@@ -471,7 +471,7 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
         .count();
     let (ma, mb) = (&ra[..ra.len() - suffix], &rb[..rb.len() - suffix]);
     match (ma.len(), mb.len()) {
-        (0, 0) | (1, 0) | (0, 1) | (1, 1) => true,
+        (0 | 1, 0 | 1) => true,
         (2, 2) => ma[0] == mb[1] && ma[1] == mb[0],
         _ => false,
     }

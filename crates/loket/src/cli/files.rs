@@ -80,7 +80,7 @@ async fn import_participants(
         at: chrono::Utc::now(),
     };
     let summary = match file::import(&state.db, &state.vault, &sheet, reg, dry_run, |n| {
-        bar.inc(n as u64)
+        bar.inc(n as u64);
     })
     .await
     {
@@ -180,7 +180,7 @@ async fn export_participants(
     let total = loket::participants::count(&state.db).await?;
     let bar = progress_bar(total as u64, "export");
     let written = file::export(&state.db, &state.vault, Scope::All, format, &out, |n| {
-        bar.inc(n as u64)
+        bar.inc(n as u64);
     })
     .await?;
     bar.finish_and_clear();

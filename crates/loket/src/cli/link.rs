@@ -334,7 +334,7 @@ fn print_link_summary(linker: &Linker, linked: &Linked, encoded: bool) {
         .config()
         .blocking
         .iter()
-        .map(|b| b.name())
+        .map(linkage::BlockingRuleConfig::name)
         .zip(&r.stats.blocking.pairs_per_rule)
         .map(|(n, c)| format!("{n}: {c}"))
         .collect::<Vec<_>>()

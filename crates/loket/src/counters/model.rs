@@ -23,9 +23,8 @@ impl CounterStatus {
         matches!(
             (self, next),
             (Planned, Preparing)
-                | (Preparing, Operating)
+                | (Preparing | Paused, Operating)
                 | (Operating, Paused)
-                | (Paused, Operating)
                 | (Planned | Preparing | Operating | Paused, Closed)
         )
     }

@@ -87,7 +87,7 @@ pub async fn write_sample(
         }
     }
     let mut recipients = registry_people(db, vault, from_registry).await?;
-    for r in recipients.iter_mut() {
+    for r in &mut recipients {
         noisy(&mut rng, r);
     }
     recipients.extend(strangers);
@@ -244,7 +244,7 @@ async fn write(
         } else {
             TITLES
                 .choose(rng)
-                .map(|t| t.to_string())
+                .map(std::string::ToString::to_string)
                 .unwrap_or_default()
         };
         let amount = if paid.is_empty() { "" } else { "600000" };

@@ -149,7 +149,7 @@ async fn read_upload(
                 csrf = field
                     .text()
                     .await
-                    .map_err(|e| AppError::BadRequest(format!("form: {e}")))?
+                    .map_err(|e| AppError::BadRequest(format!("form: {e}")))?;
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("berkas").to_string();
@@ -301,8 +301,7 @@ impl DetailPage {
     }
 
     fn day(&self, d: &Option<NaiveDate>) -> String {
-        d.map(crate::format::date)
-            .unwrap_or_else(|| "—".into())
+        d.map(crate::format::date).unwrap_or_else(|| "—".into())
     }
 
     fn facts_line(&self, f: &Facts) -> String {
@@ -660,8 +659,7 @@ impl OutreachPage {
     }
 
     fn day(&self, d: &Option<NaiveDate>) -> String {
-        d.map(crate::format::date)
-            .unwrap_or_else(|| "—".into())
+        d.map(crate::format::date).unwrap_or_else(|| "—".into())
     }
 }
 

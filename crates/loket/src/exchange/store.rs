@@ -509,7 +509,7 @@ pub async fn finish_apply(db: &Db, upload_id: i64, user_id: i64) -> Result<()> {
     .bind(UploadStatus::Applying.code())
     .execute(pool)
     .await
-    .map(|_| ())?
+    .map(|_| ())?;
     });
     Ok(())
 }

@@ -172,7 +172,7 @@ impl Walk<'_> {
                     5_000_000_000_000_000u64 + self.seat.participant_id as u64
                 );
                 if !self.push(Stage::Accepted, self.day, |e| {
-                    e.fields.card_number = Some(card)
+                    e.fields.card_number = Some(card);
                 }) {
                     return None;
                 }
@@ -199,7 +199,7 @@ impl Walk<'_> {
                 "bank"
             };
             if !self.push(Stage::PayoutLinked, self.day, |e| {
-                e.fields.channel = Some(channel.into())
+                e.fields.channel = Some(channel.into());
             }) {
                 return None;
             }

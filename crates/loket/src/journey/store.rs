@@ -572,7 +572,7 @@ pub async fn insert_bulk(db: &Db, events: &[NewEvent], progress: &[Progress]) ->
             let mut qb = sqlx::QueryBuilder::<DB>::new(&counts_head);
             qb.push_values(chunk, |mut b, ((scope, month), n)| {
                 b.push_bind(scope.clone()).push_bind(*month);
-                for v in n.iter() {
+                for v in *n {
                     b.push_bind(*v);
                 }
             });

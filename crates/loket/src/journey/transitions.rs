@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 
-use super::calendar::{local_day};
+use super::calendar::local_day;
 use super::event::EventRow;
 use super::machine::JourneyState;
 use super::scheme::Rules;
@@ -222,13 +222,13 @@ impl JourneyState {
                 "over_balance",
                 format!(
                     "Harga {} melebihi sisa saldo pelatihan {}.",
-                    crate::format::Rupiah(price).to_string(),
-                    crate::format::Rupiah(balance).to_string()
+                    crate::format::Rupiah(price),
+                    crate::format::Rupiah(balance)
                 ),
                 format!(
                     "The price {} exceeds the remaining training balance {}.",
-                    crate::format::Rupiah(price).to_string(),
-                    crate::format::Rupiah(balance).to_string()
+                    crate::format::Rupiah(price),
+                    crate::format::Rupiah(balance)
                 ),
             ));
         }

@@ -140,7 +140,7 @@ fn located(row: usize, column: String, e: FieldError) -> RowError {
 /// Seals records on all cores; encryption dominates a large import.
 pub fn seal_all(vault: &Vault, records: Vec<ParticipantData>) -> Vec<(ParticipantData, Sealed)> {
     let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
+        .map(std::num::NonZero::get)
         .unwrap_or(1);
     let chunk = records.len().div_ceil(threads).max(1);
     let mut chunks: Vec<Vec<ParticipantData>> = Vec::new();

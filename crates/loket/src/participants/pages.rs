@@ -501,7 +501,11 @@ fn detail_sections(
             vec![
                 (
                     t("field.destination_country"),
-                    opt(d.migration.destination_country.as_ref().map(|c| c.as_str())),
+                    opt(d
+                        .migration
+                        .destination_country
+                        .as_ref()
+                        .map(super::super::codes::Country::as_str)),
                 ),
                 (
                     t("field.job_sector"),
@@ -723,7 +727,7 @@ async fn save_edit(
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
-        Err(e @ AppError::VersionConflict { .. }) | Err(e @ AppError::NikDuplicate { .. }) => {
+        Err(e @ (AppError::VersionConflict { .. } | AppError::NikDuplicate { .. })) => {
             let (msg_id, msg_en) = e.messages();
             edit_page(
                 lang,

@@ -475,13 +475,13 @@ async fn matrix(app: &TestApp) {
                 Body::None => {}
                 Body::Json(kind) => {
                     request =
-                        request.json(&json_body(kind, serial + 5000, counter_a2, app.counter_b))
+                        request.json(&json_body(kind, serial + 5000, counter_a2, app.counter_b));
                 }
                 Body::Form(_)
                     if *path == "/logout" && c.cookie.is_some() && !matches!(who, Who::Mitra) => {}
                 Body::Form(kind) => {
                     request =
-                        request.form(&form_body(kind, &c.csrf, serial + 5000, counter_a2, &nik))
+                        request.form(&form_body(kind, &c.csrf, serial + 5000, counter_a2, &nik));
                 }
             }
             let status = request.send().await.unwrap().status().as_u16();

@@ -21,7 +21,7 @@ fn find_program(names: &[&str]) -> Option<String> {
     names
         .iter()
         .find(|n| std::path::Path::new(n).exists())
-        .map(|n| n.to_string())
+        .map(std::string::ToString::to_string)
 }
 
 fn free_port() -> u16 {
