@@ -17,14 +17,13 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::config::Config;
 use crate::error::AppError;
-use crate::i18n::Text;
 use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Every feature's texts, registered once at start: the shared ones first.
-pub static TEXT_CATALOGUES: &[&[Text]] = &[
+pub static TEXT_CATALOGUES: &[&str] = &[
     crate::i18n::TEXTS,
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
@@ -224,18 +223,27 @@ mod tests {
 
     #[test]
     fn catalogue_keys_are_unique_and_both_languages_are_filled() {
-        let mut keys: Vec<_> = TEXT_CATALOGUES
-            .iter()
-            .flat_map(|c| c.iter())
-            .map(|(k, _, _)| *k)
-            .collect();
+        let mut keys = Vec::new();
+        for (n, catalogue) in TEXT_CATALOGUES.iter().enumerate() {
+            for text in crate::i18n::texts_of(catalogue) {
+                match text {
+                    Ok((key, _, _)) => keys.push(key),
+                    Err(line) => panic!("catalogue {n}, line {line}: not key<TAB>id<TAB>en"),
+                }
+            }
+        }
+        assert!(keys.len() > 300, "{} texts", keys.len());
         keys.sort_unstable();
         let before = keys.len();
         keys.dedup();
         assert_eq!(before, keys.len(), "duplicate key in the text catalogues");
-        for (k, id, en) in TEXT_CATALOGUES.iter().flat_map(|c| c.iter()) {
-            assert!(!id.is_empty() && !en.is_empty(), "{k}");
-        }
+    }
+
+    #[test]
+    fn a_malformed_text_line_is_reported_with_its_number() {
+        let lines: Vec<_> =
+            crate::i18n::texts_of("# comment\na\tA\tAa\nb\tB\n\nc\t\tC\n").collect();
+        assert_eq!(lines, [Ok(("a", "A", "Aa")), Err(3), Err(5)]);
     }
 
     #[test]
