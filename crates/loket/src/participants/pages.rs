@@ -132,7 +132,8 @@ struct FormPage {
     sections: Vec<FormSection>,
 }
 
-/// The register/edit form, grouped the way an officer asks the questions.
+/// The register/edit form, grouped the way an officer asks the questions. Long because it is
+/// a table, one entry per field in the order they are asked; split up, the order would be lost.
 fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Vec<FormSection> {
     let error = |name: &str| {
         errors
@@ -449,6 +450,8 @@ fn region_name(
         .map_or_else(|| "—".to_string(), |r| r.name.to_string())
 }
 
+/// A person's record as the officer reads it, section by section. Long because it is a table,
+/// one line per field in reading order.
 fn detail_sections(
     lang: Lang,
     p: &Participant,
