@@ -155,40 +155,12 @@ pub fn allows(user: &User, action: Action) -> bool {
     use Action::*;
     match user.role {
         Role::Admin => action != ExchangeParticipants,
-        Role::Koordinator => matches!(
-            action,
-            ViewParticipant
-                | RegisterParticipant
-                | EditParticipant
-                | ReassignParticipant
-                | ReferParticipant
-                | ChangeConsent
-                | ViewCatalog
-                | ViewNetwork
-                | ManageCounters
-                | ViewJourney
-                | RecordJourney
-                | RecordSession
-                | ViewFollowUp
-                | ViewFunnel
-                | ViewOutreach
-        ),
-        Role::Petugas => matches!(
-            action,
-            ViewParticipant
-                | RegisterParticipant
-                | EditParticipant
-                | ReferParticipant
-                | ChangeConsent
-                | ViewCatalog
-                | ViewNetwork
-                | ViewJourney
-                | RecordJourney
-                | RecordSession
-                | ViewFollowUp
-                | ViewFunnel
-                | ViewOutreach
-        ),
+        // A coordinator does all an officer does, for the whole office, and moves cases and
+        // manages the office's counters.
+        Role::Koordinator => {
+            officer_may(action) || matches!(action, ReassignParticipant | ManageCounters)
+        }
+        Role::Petugas => officer_may(action),
         Role::Auditor => matches!(
             action,
             ViewParticipant
@@ -204,6 +176,27 @@ pub fn allows(user: &User, action: Action) -> bool {
         // token is granted.
         Role::Mitra => matches!(action, ExchangeParticipants | ViewCatalog),
     }
+}
+
+/// What a counter officer may do (within their counter's scope).
+fn officer_may(action: Action) -> bool {
+    use Action::*;
+    matches!(
+        action,
+        ViewParticipant
+            | RegisterParticipant
+            | EditParticipant
+            | ReferParticipant
+            | ChangeConsent
+            | ViewCatalog
+            | ViewNetwork
+            | ViewJourney
+            | RecordJourney
+            | RecordSession
+            | ViewFollowUp
+            | ViewFunnel
+            | ViewOutreach
+    )
 }
 
 /// Whether a counter's own lists (follow-up, workload) are within the user's reach: officers
