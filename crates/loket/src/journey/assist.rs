@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::calendar::local_day;
-use super::projection::{context_of, project};
+use super::projection::{context_of, project, Context};
 use super::service::check_version;
 use super::service::{clean, occurred, reach, Loaded, CANDIDATE, ENTITY};
 use super::store::{self, Change, ContactRow, NewContact, NewSession, Person, SessionRow};
@@ -222,7 +222,6 @@ pub async fn record_session(
     session.counter_id = actor.user.counter_id;
     let loaded = Loaded::load(&state.db, person).await?;
     check_version(&loaded, input.expected_version)?;
-    let journey = loaded.state()?;
     let mut sessions = loaded.sessions.clone();
     sessions.push(SessionRow {
         id: CANDIDATE,
@@ -230,21 +229,34 @@ pub async fn record_session(
         recorded_at: Utc::now(),
     });
     let ctx = context_of(&loaded.person, &sessions, &loaded.contacts);
-    let progress = project(participant_id, &journey, &ctx);
-    let id = store::write(
-        &state.db,
+    write_audited(
+        state,
+        actor,
+        &loaded,
+        &ctx,
         Change::Session(&session),
-        &progress,
-        loaded.version,
+        |id| {
+            Entry::new("journey.session", ENTITY, participant_id)
+                .fields(vec![format!("session={id}")])
+        },
     )
-    .await?;
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new("journey.session", ENTITY, participant_id).fields(vec![format!("session={id}")]),
-    )
-    .await?;
+    .await
+}
+
+/// Writes a session or a contact with the projection rewritten from `ctx` (which already holds
+/// it), then audits it with the entry `entry` makes from the new row's id.
+async fn write_audited(
+    state: &AppState,
+    actor: &Actor,
+    loaded: &Loaded,
+    ctx: &Context,
+    change: Change<'_>,
+    entry: impl FnOnce(i64) -> Entry,
+) -> Result<i64> {
+    let journey = loaded.state()?;
+    let progress = project(loaded.person.id, &journey, ctx);
+    let id = store::write(&state.db, change, &progress, loaded.version).await?;
+    audit::record(&state.db, Some(actor), None, entry(id)).await?;
     Ok(id)
 }
 
@@ -300,30 +312,24 @@ pub async fn log_contact(
         note: clean(&input.note),
     };
     let loaded = Loaded::load(&state.db, person).await?;
-    let journey = loaded.state()?;
     let mut contacts = loaded.contacts.clone();
     contacts.push(ContactRow {
         id: CANDIDATE,
         contact: contact.clone(),
     });
     let ctx = context_of(&loaded.person, &loaded.sessions, &contacts);
-    let progress = project(participant_id, &journey, &ctx);
-    let id = store::write(
-        &state.db,
+    write_audited(
+        state,
+        actor,
+        &loaded,
+        &ctx,
         Change::Contact(&contact),
-        &progress,
-        loaded.version,
+        |_| {
+            Entry::new("journey.contact", ENTITY, participant_id)
+                .fields(vec![format!("result={}", result.code())])
+        },
     )
-    .await?;
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new("journey.contact", ENTITY, participant_id)
-            .fields(vec![format!("result={}", result.code())]),
-    )
-    .await?;
-    Ok(id)
+    .await
 }
 
 #[cfg(test)]
