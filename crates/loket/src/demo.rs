@@ -255,62 +255,24 @@ pub fn stranger_maker() -> crate::exchange::demo::StrangerMaker {
     }
 }
 
+// The helpers of `person` each draw from `rng` in a fixed order, and `person` calls them in a
+// fixed order: a seed must keep giving the same people, so do not reorder draws, nor move a
+// `?` across one (a `None` stops the draws early and leaves `rng` where it was).
+
 /// One synthetic Purna PMI registered in `province`.
 pub(crate) fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Option<ParticipantData> {
-    let regencies: Vec<_> = nik::regions::regencies_of(province)
-        .into_iter()
-        .filter(|r| r.last_seen >= 2025)
-        .collect();
-    let regency = regencies.choose(rng)?;
-    let districts: Vec<_> = nik::regions::districts_of(regency.code)
-        .into_iter()
-        .filter(|d| d.last_seen >= 2025)
-        .collect();
-    let district = districts.choose(rng)?;
+    let (regency, district) = home_district(rng, province)?;
     let female = rng.gen_bool(0.7);
     let sex = if female {
         nik::Sex::Female
     } else {
         nik::Sex::Male
     };
-    let birth = NaiveDate::from_ymd_opt(
-        rng.gen_range(1972..=2002),
-        rng.gen_range(1..=12),
-        rng.gen_range(1..=28),
-    )?;
+    let birth = birth_date(rng)?;
     let nik = nik::Nik::compose(district.code, birth, sex, serial).ok()?;
-    let first = if female {
-        FEMALE_NAMES.choose(rng)?
-    } else {
-        MALE_NAMES.choose(rng)?
-    };
-    let name = format!("{first} {}", SECOND_NAMES.choose(rng)?);
-    let (country, _, women_jobs, men_jobs) = pick_weighted(rng, DESTINATIONS, |d| d.1);
-    let job = if female {
-        women_jobs.choose(rng)?
-    } else {
-        men_jobs.choose(rng)?
-    };
-    let return_date = NaiveDate::from_ymd_opt(2020, 3, 1)? + Duration::days(rng.gen_range(0..600));
-    let departure = return_date - Duration::days(rng.gen_range(700..2600));
-    let reason = match rng.gen_range(0..100) {
-        0..=59 => ReturnReason::ContractEnded,
-        60..=89 => ReturnReason::Repatriated,
-        90..=94 => ReturnReason::Deported,
-        _ => ReturnReason::Other,
-    };
-    let phone = Phone::parse(&format!(
-        "08{}{:09}",
-        rng.gen_range(11..=59),
-        rng.gen_range(0..1_000_000_000u32)
-    ))
-    .ok()?;
-    let kk = Kk::parse(&format!(
-        "{}{:010}",
-        district.code,
-        rng.gen_range(1..10_000_000_000u64)
-    ))
-    .ok()?;
+    let name = full_name(rng, female)?;
+    let migration = migration(rng, female)?;
+    let (phone, kk) = phone_and_kk(rng, district.code)?;
     let literacy = *[
         DigitalLiteracy::NeedsFullHelp,
         DigitalLiteracy::NeedsSomeHelp,
@@ -341,43 +303,128 @@ pub(crate) fn person(rng: &mut ChaCha8Rng, province: &str, serial: u16) -> Optio
             province_code: Some(province.to_string()),
             regency_code: Some(regency.code.to_string()),
             district_code: Some(district.code.to_string()),
-            street: Some(format!(
-                "Dusun {} RT 0{}/RW 0{}",
-                SECOND_NAMES.choose(rng)?,
-                rng.gen_range(1..10),
-                rng.gen_range(1..10)
-            )),
+            street: Some(street(rng)?),
         },
         education: Some(education),
-        marital_status: Some(
-            *[
-                MaritalStatus::Married,
-                MaritalStatus::Married,
-                MaritalStatus::Single,
-                MaritalStatus::Divorced,
-            ]
-            .choose(rng)?,
-        ),
-        migration: MigrationHistory {
-            destination_country: Country::parse(country),
-            job_sector: Some(*job),
-            departure_date: Some(departure),
-            return_date: Some(return_date),
-            return_reason: Some(reason),
-        },
+        marital_status: Some(marital_status(rng)?),
+        migration,
         training_interests: Some(interests.join(", ")),
         digital_literacy: Some(literacy),
         has_smartphone: Some(rng.gen_bool(0.8)),
-        consent: Consent {
-            processing: true,
-            sharing: rng.gen_bool(0.85),
-            method: if rng.gen_bool(0.7) {
-                ConsentMethod::PaperForm
-            } else {
-                ConsentMethod::Verbal
-            },
-        },
+        consent: consent(rng),
     })
+}
+
+/// A regency of `province` and a district of it, both still in use (a new NIK needs a
+/// current district code).
+fn home_district(
+    rng: &mut ChaCha8Rng,
+    province: &str,
+) -> Option<(&'static nik::regions::Region, &'static nik::regions::Region)> {
+    let regencies: Vec<_> = nik::regions::regencies_of(province)
+        .into_iter()
+        .filter(|r| r.last_seen >= 2025)
+        .collect();
+    let regency = *regencies.choose(rng)?;
+    let districts: Vec<_> = nik::regions::districts_of(regency.code)
+        .into_iter()
+        .filter(|d| d.last_seen >= 2025)
+        .collect();
+    let district = *districts.choose(rng)?;
+    Some((regency, district))
+}
+
+/// Born 1972–2002; day 28 at most so every month has it.
+fn birth_date(rng: &mut ChaCha8Rng) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(
+        rng.gen_range(1972..=2002),
+        rng.gen_range(1..=12),
+        rng.gen_range(1..=28),
+    )
+}
+
+fn full_name(rng: &mut ChaCha8Rng, female: bool) -> Option<String> {
+    let first = if female {
+        FEMALE_NAMES.choose(rng)?
+    } else {
+        MALE_NAMES.choose(rng)?
+    };
+    Some(format!("{first} {}", SECOND_NAMES.choose(rng)?))
+}
+
+/// Where and in which sector the person worked, and how the stay ended; the destinations are
+/// weighted and their usual jobs differ for women and men.
+fn migration(rng: &mut ChaCha8Rng, female: bool) -> Option<MigrationHistory> {
+    let (country, _, women_jobs, men_jobs) = pick_weighted(rng, DESTINATIONS, |d| d.1);
+    let job = if female {
+        women_jobs.choose(rng)?
+    } else {
+        men_jobs.choose(rng)?
+    };
+    let return_date = NaiveDate::from_ymd_opt(2020, 3, 1)? + Duration::days(rng.gen_range(0..600));
+    let departure = return_date - Duration::days(rng.gen_range(700..2600));
+    let reason = match rng.gen_range(0..100) {
+        0..=59 => ReturnReason::ContractEnded,
+        60..=89 => ReturnReason::Repatriated,
+        90..=94 => ReturnReason::Deported,
+        _ => ReturnReason::Other,
+    };
+    Some(MigrationHistory {
+        destination_country: Country::parse(country),
+        job_sector: Some(*job),
+        departure_date: Some(departure),
+        return_date: Some(return_date),
+        return_reason: Some(reason),
+    })
+}
+
+/// A mobile number and a family card number (KK) issued in `district_code`.
+fn phone_and_kk(rng: &mut ChaCha8Rng, district_code: &str) -> Option<(Phone, Kk)> {
+    let phone = Phone::parse(&format!(
+        "08{}{:09}",
+        rng.gen_range(11..=59),
+        rng.gen_range(0..1_000_000_000u32)
+    ))
+    .ok()?;
+    let kk = Kk::parse(&format!(
+        "{district_code}{:010}",
+        rng.gen_range(1..10_000_000_000u64)
+    ))
+    .ok()?;
+    Some((phone, kk))
+}
+
+fn street(rng: &mut ChaCha8Rng) -> Option<String> {
+    Some(format!(
+        "Dusun {} RT 0{}/RW 0{}",
+        SECOND_NAMES.choose(rng)?,
+        rng.gen_range(1..10),
+        rng.gen_range(1..10)
+    ))
+}
+
+fn marital_status(rng: &mut ChaCha8Rng) -> Option<MaritalStatus> {
+    [
+        MaritalStatus::Married,
+        MaritalStatus::Married,
+        MaritalStatus::Single,
+        MaritalStatus::Divorced,
+    ]
+    .choose(rng)
+    .copied()
+}
+
+/// Everyone consents to processing (they could not be registered otherwise); sharing varies.
+fn consent(rng: &mut ChaCha8Rng) -> Consent {
+    Consent {
+        processing: true,
+        sharing: rng.gen_bool(0.85),
+        method: if rng.gen_bool(0.7) {
+            ConsentMethod::PaperForm
+        } else {
+            ConsentMethod::Verbal
+        },
+    }
 }
 
 /// Creates the demo offices and their counters; returns (counter id, province code) pairs.

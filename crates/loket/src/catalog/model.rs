@@ -367,101 +367,19 @@ pub fn validate(f: &TrainingFields) -> Result<TrainingData, Vec<FieldError>> {
         false,
         1000,
     ));
-    let category = c.take(
-        f.get("category")
-            .ok_or_else(|| FieldError::required("category"))
-            .and_then(|t| {
-                Category::parse(t).ok_or_else(|| choice_error("category", Category::codes()))
-            })
-            .map(Some),
-    );
-    let mode = c.take(
-        f.get("mode")
-            .ok_or_else(|| FieldError::required("mode"))
-            .and_then(|t| Mode::parse(t).ok_or_else(|| choice_error("mode", Mode::codes())))
-            .map(Some),
-    );
-    let language = c.take(
-        f.get("language")
-            .map(|t| {
-                TrainingLanguage::parse(t)
-                    .ok_or_else(|| choice_error("language", TrainingLanguage::codes()))
-            })
-            .unwrap_or(Ok(TrainingLanguage::Indonesian))
-            .map(Some),
-    );
-    let status = c.take(
-        f.get("status")
-            .map(|t| Status::parse(t).ok_or_else(|| choice_error("status", Status::codes())))
-            .unwrap_or(Ok(Status::Active))
-            .map(Some),
-    );
+    let category = c.take(parse_category(f.get("category")));
+    let mode = c.take(parse_mode(f.get("mode")));
+    let language = c.take(parse_language(f.get("language")));
+    let status = c.take(parse_status(f.get("status")));
     let hours = c.take(parse_number("hours", f.get("hours"), 1..=2000));
-    let review_count = c.take(match f.get("review_count") {
-        Some(t) => parse_number("review_count", Some(t), 0..=10_000_000),
-        None => Ok(0),
-    });
-    let rating_tenths = c.take(match f.get("rating") {
-        Some(t) => parse_rating(t).map(Some).ok_or_else(|| {
-            FieldError::new(
-                "rating",
-                "rating_invalid",
-                "Nilai harus 0–5 dengan satu angka desimal, mis. 4,7.",
-                "The rating must be 0–5 with one decimal, e.g. 4.7.",
-            )
-        }),
-        None => Ok(None),
-    });
-    let mut occupations = Vec::new();
-    for part in f
-        .get("occupations")
-        .unwrap_or("")
-        .split(['|', ';', ','])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        match Occupation::parse(part) {
-            Some(o) if !occupations.contains(&o) => occupations.push(o),
-            Some(_) => {}
-            None => c.errors.push(FieldError::new(
-                "occupations",
-                "choice_invalid",
-                format!(
-                    "Pekerjaan \"{part}\" tidak dikenal. Pilihan: {}.",
-                    Occupation::codes()
-                ),
-                format!(
-                    "Unknown occupation \"{part}\". Choices: {}.",
-                    Occupation::codes()
-                ),
-            )),
-        }
-    }
-    let mut offers = Vec::new();
-    for platform in Platform::all() {
-        let column = price_column(platform);
-        let Some(text) = f.get(column) else { continue };
-        match crate::format::Rupiah::parse(text).map(|r| r.0) {
-            Some(price) => offers.push(Offer { platform, price }),
-            None => c.errors.push(FieldError::new(
-                column,
-                "price_invalid",
-                "Harga harus rupiah tanpa desimal, mis. 350000 atau 350.000.",
-                "The price must be whole rupiah, e.g. 350000 or 350.000.",
-            )),
-        }
-    }
-    if offers.is_empty() && !c.errors.iter().any(|e| e.code == "price_invalid") {
-        c.errors.push(FieldError::new(
-            "price_tokopedia",
-            "price_missing",
-            "Isi harga di paling sedikit satu platform.",
-            "Give the price on at least one platform.",
-        ));
-    }
+    let review_count = c.take(parse_review_count(f.get("review_count")));
+    let rating_tenths = c.take(parse_rating_field(f.get("rating")));
+    let occupations = parse_occupations(f.get("occupations"), &mut c.errors);
+    let offers = parse_offers(f, &mut c.errors);
     if !c.errors.is_empty() {
         return Err(c.errors);
     }
+    // Each of these only stays `None` when its error was recorded above.
     let (Some(category), Some(mode), Some(language), Some(status)) =
         (category, mode, language, status)
     else {
@@ -485,6 +403,116 @@ pub fn validate(f: &TrainingFields) -> Result<TrainingData, Vec<FieldError>> {
         status,
         offers,
     })
+}
+
+// The choice parsers return `Option` so that `Checker::take` has a default to fall back on.
+
+fn parse_category(text: Option<&str>) -> Result<Option<Category>, FieldError> {
+    text.ok_or_else(|| FieldError::required("category"))
+        .and_then(|t| Category::parse(t).ok_or_else(|| choice_error("category", Category::codes())))
+        .map(Some)
+}
+
+fn parse_mode(text: Option<&str>) -> Result<Option<Mode>, FieldError> {
+    text.ok_or_else(|| FieldError::required("mode"))
+        .and_then(|t| Mode::parse(t).ok_or_else(|| choice_error("mode", Mode::codes())))
+        .map(Some)
+}
+
+/// A missing language means Indonesian.
+fn parse_language(text: Option<&str>) -> Result<Option<TrainingLanguage>, FieldError> {
+    text.map(|t| {
+        TrainingLanguage::parse(t)
+            .ok_or_else(|| choice_error("language", TrainingLanguage::codes()))
+    })
+    .unwrap_or(Ok(TrainingLanguage::Indonesian))
+    .map(Some)
+}
+
+/// A missing status means the training is on offer.
+fn parse_status(text: Option<&str>) -> Result<Option<Status>, FieldError> {
+    text.map(|t| Status::parse(t).ok_or_else(|| choice_error("status", Status::codes())))
+        .unwrap_or(Ok(Status::Active))
+        .map(Some)
+}
+
+fn parse_review_count(text: Option<&str>) -> Result<i64, FieldError> {
+    match text {
+        Some(t) => parse_number("review_count", Some(t), 0..=10_000_000),
+        None => Ok(0),
+    }
+}
+
+/// The rating is optional: a new training has none yet.
+fn parse_rating_field(text: Option<&str>) -> Result<Option<i64>, FieldError> {
+    match text {
+        Some(t) => parse_rating(t).map(Some).ok_or_else(|| {
+            FieldError::new(
+                "rating",
+                "rating_invalid",
+                "Nilai harus 0–5 dengan satu angka desimal, mis. 4,7.",
+                "The rating must be 0–5 with one decimal, e.g. 4.7.",
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
+/// Occupations in the order given, without repeats; unknown ones are reported in `errors`.
+fn parse_occupations(text: Option<&str>, errors: &mut Vec<FieldError>) -> Vec<Occupation> {
+    let mut occupations = Vec::new();
+    for part in text
+        .unwrap_or("")
+        .split(['|', ';', ','])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        match Occupation::parse(part) {
+            Some(o) if !occupations.contains(&o) => occupations.push(o),
+            Some(_) => {}
+            None => errors.push(FieldError::new(
+                "occupations",
+                "choice_invalid",
+                format!(
+                    "Pekerjaan \"{part}\" tidak dikenal. Pilihan: {}.",
+                    Occupation::codes()
+                ),
+                format!(
+                    "Unknown occupation \"{part}\". Choices: {}.",
+                    Occupation::codes()
+                ),
+            )),
+        }
+    }
+    occupations
+}
+
+/// One offer per platform with a price column filled in; bad prices go to `errors`. A missing
+/// price is only reported when no price was given at all, not on top of a bad one.
+fn parse_offers(f: &TrainingFields, errors: &mut Vec<FieldError>) -> Vec<Offer> {
+    let mut offers = Vec::new();
+    for platform in Platform::all() {
+        let column = price_column(platform);
+        let Some(text) = f.get(column) else { continue };
+        match crate::format::Rupiah::parse(text).map(|r| r.0) {
+            Some(price) => offers.push(Offer { platform, price }),
+            None => errors.push(FieldError::new(
+                column,
+                "price_invalid",
+                "Harga harus rupiah tanpa desimal, mis. 350000 atau 350.000.",
+                "The price must be whole rupiah, e.g. 350000 or 350.000.",
+            )),
+        }
+    }
+    if offers.is_empty() && !errors.iter().any(|e| e.code == "price_invalid") {
+        errors.push(FieldError::new(
+            "price_tokopedia",
+            "price_missing",
+            "Isi harga di paling sedikit satu platform.",
+            "Give the price on at least one platform.",
+        ));
+    }
+    offers
 }
 
 pub fn price_column(platform: Platform) -> &'static str {

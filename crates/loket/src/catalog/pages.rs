@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::index::PRICE_STEPS;
+use super::index::{Facets, Filters, QueryWord, PRICE_STEPS};
 use super::model::*;
 use super::service::{self, SearchParams};
 use crate::access::{self, Action};
@@ -189,20 +189,38 @@ async fn search(
     let results = match service::search(&state, &user.actor, &params).await {
         Ok(r) => r,
         Err(AppError::Validation(errors)) => {
-            page.error = Some(
-                errors
-                    .iter()
-                    .map(|e| lang.pick(&e.message, &e.message_en).to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            );
+            // The form is shown again with what was typed, so it can be corrected.
+            page.error = Some(validation_message(lang, &errors));
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
         Err(e) => return error_page(lang, &e),
     };
-    let f = &results.filters;
-    let facets = &results.facets;
-    page.selects = vec![
+    page.selects = filter_selects(lang, &results.filters, &results.facets);
+    page.prices = price_links(&params, &results.facets);
+    page.understood = understood_words(lang, &results.understood);
+    page.total = results.total;
+    page.rows = results
+        .items
+        .iter()
+        .map(|f| row(lang, &f.training, f.offer))
+        .collect();
+    page.last = offset + page.rows.len();
+    (page.prev, page.next) = paging_links(&params, offset, results.total);
+    render(StatusCode::OK, &page)
+}
+
+/// Every problem with the search, in the reader's language, as one line.
+fn validation_message(lang: Lang, errors: &[crate::error::FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| lang.pick(&e.message, &e.message_en).to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The filter drop-downs, each option with how many trainings it would leave.
+fn filter_selects(lang: Lang, f: &Filters, facets: &Facets) -> Vec<Select> {
+    let mut selects = vec![
         select(
             "category",
             "catalog.category",
@@ -241,48 +259,52 @@ async fn search(
         ),
     ];
     // Occupations nobody offers under the current filters only lengthen the list.
-    if let Some(s) = page.selects.last_mut() {
+    if let Some(s) = selects.last_mut() {
         s.options
             .retain(|o| o.selected || o.value.is_empty() || !o.label.ends_with(" (0)"));
     }
-    page.prices = PRICE_STEPS
+    selects
+}
+
+/// (link, price ceiling, trainings at or below it) for each price step.
+fn price_links(params: &SearchParams, facets: &Facets) -> Vec<(String, String, usize)> {
+    PRICE_STEPS
         .iter()
         .zip(&facets.price)
         .map(|(step, (_, n))| {
             (
-                link(&params, "max_price", &step.to_string()),
+                link(params, "max_price", &step.to_string()),
                 crate::format::Rupiah(*step).to_string(),
                 *n,
             )
         })
-        .collect();
-    page.understood = results
-        .understood
+        .collect()
+}
+
+/// How the search read the words that were not taken literally, so a surprising result can
+/// be explained.
+fn understood_words(lang: Lang, words: &[QueryWord]) -> Vec<String> {
+    words
         .iter()
         .filter(|w| w.how != "exact")
         .map(|w| match w.how {
             "unknown" => format!("“{}”: {}", w.word, lang.t("catalog.word_unknown")),
             _ => format!("“{}” → {}", w.word, w.stems.join(", ")),
         })
-        .collect();
-    page.total = results.total;
-    page.rows = results
-        .items
-        .iter()
-        .map(|f| row(lang, &f.training, f.offer))
-        .collect();
-    page.last = offset + page.rows.len();
-    if offset > 0 {
-        page.prev = Some(link(
-            &params,
-            "offset",
-            &offset.saturating_sub(PAGE).to_string(),
-        ));
-    }
-    if offset + PAGE < results.total {
-        page.next = Some(link(&params, "offset", &(offset + PAGE).to_string()));
-    }
-    render(StatusCode::OK, &page)
+        .collect()
+}
+
+/// Links to the previous and next page, where there is one.
+fn paging_links(
+    params: &SearchParams,
+    offset: usize,
+    total: usize,
+) -> (Option<String>, Option<String>) {
+    let prev =
+        (offset > 0).then(|| link(params, "offset", &offset.saturating_sub(PAGE).to_string()));
+    let next =
+        (offset + PAGE < total).then(|| link(params, "offset", &(offset + PAGE).to_string()));
+    (prev, next)
 }
 
 #[derive(Template)]

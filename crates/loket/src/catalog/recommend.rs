@@ -254,6 +254,24 @@ pub fn recommend<'a>(
         max_price: Some(balance),
         ..Filters::default()
     };
+    let signals = signals_or_popular(p);
+    let found = trainings_found(index, &signals, &filters);
+    let mut scored: Vec<Recommendation> = found
+        .into_iter()
+        .filter_map(|(id, (score, why))| {
+            let training = index.get(id)?;
+            let offer = super::index::affordable_offer(training, &filters)?;
+            Some(recommendation(
+                p, &signals, balance, training, offer, score, why,
+            ))
+        })
+        .collect();
+    scored.sort_by(best_first);
+    with_variety(scored)
+}
+
+/// The person's signals; with none recorded, a plain search so the list is not empty.
+fn signals_or_popular(p: &ParticipantData) -> Vec<Signal> {
     let mut signals = signals(p);
     if signals.is_empty() {
         signals.push(Signal {
@@ -266,8 +284,16 @@ pub fn recommend<'a>(
             ),
         });
     }
-    // Per training: score and the signals that found it, strongest first.
-    let mut found: HashMap<i64, (f32, Vec<(f32, usize)>)> = HashMap::new();
+    signals
+}
+
+/// Per training: score and the signals that found it as (contribution, signal index).
+type Found = HashMap<i64, (f32, Vec<(f32, usize)>)>;
+
+/// Runs every signal's search; a training's score is the sum over signal groups of the best
+/// contribution within each group, higher-ranked hits contributing more.
+fn trainings_found(index: &Index, signals: &[Signal], filters: &Filters) -> Found {
+    let mut found = Found::new();
     for (s, signal) in signals.iter().enumerate() {
         let (q, f) = match &signal.ask {
             Ask::Words(w) => (w.as_str(), filters.clone()),
@@ -294,45 +320,59 @@ pub fn recommend<'a>(
             entry.0 = entry.1.iter().map(|(c, _)| c).sum();
         }
     }
-    let mut scored: Vec<Recommendation> = found
-        .into_iter()
-        .filter_map(|(id, (score, mut why))| {
-            let training = index.get(id)?;
-            let offer = super::index::affordable_offer(training, &filters)?;
-            let (fit, fit_reason) = format_fit(p, training.data.mode);
-            let rating = training.data.rating_tenths.unwrap_or(40) as f32 / 50.0 * 0.1;
-            why.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            let mut reasons: Vec<Reason> = why
-                .iter()
-                .take(2)
-                .map(|(_, s)| signals[*s].reason.clone())
-                .collect();
-            reasons.extend(fit_reason);
-            reasons.push(Reason::new(
-                format!(
-                    "harga {} di {}, cukup dari sisa saldo {}",
-                    crate::format::Rupiah(offer.price),
-                    offer.platform.name(),
-                    crate::format::Rupiah(balance)
-                ),
-                format!(
-                    "costs {} on {}, within the remaining balance of {}",
-                    crate::format::Rupiah(offer.price),
-                    offer.platform.name(),
-                    crate::format::Rupiah(balance)
-                ),
-            ));
-            Some(Recommendation {
-                training,
-                offer,
-                reasons,
-                score: score + fit + rating,
-            })
-        })
+    found
+}
+
+/// One suggestion: the two strongest signals as reasons, then how the mode fits the person and
+/// what the offer costs, so the officer can explain the choice.
+fn recommendation<'a>(
+    p: &ParticipantData,
+    signals: &[Signal],
+    balance: i64,
+    training: &'a Training,
+    offer: Offer,
+    score: f32,
+    mut why: Vec<(f32, usize)>,
+) -> Recommendation<'a> {
+    let (fit, fit_reason) = format_fit(p, training.data.mode);
+    let rating = training.data.rating_tenths.unwrap_or(40) as f32 / 50.0 * 0.1;
+    why.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut reasons: Vec<Reason> = why
+        .iter()
+        .take(2)
+        .map(|(_, s)| signals[*s].reason.clone())
         .collect();
-    scored.sort_by(best_first);
-    // Variety: at most two from one institution, never the same title twice, and at most
-    // three led by the same reason while other reasons still have something to offer.
+    reasons.extend(fit_reason);
+    reasons.push(price_reason(offer, balance));
+    Recommendation {
+        training,
+        offer,
+        reasons,
+        score: score + fit + rating,
+    }
+}
+
+fn price_reason(offer: Offer, balance: i64) -> Reason {
+    Reason::new(
+        format!(
+            "harga {} di {}, cukup dari sisa saldo {}",
+            crate::format::Rupiah(offer.price),
+            offer.platform.name(),
+            crate::format::Rupiah(balance)
+        ),
+        format!(
+            "costs {} on {}, within the remaining balance of {}",
+            crate::format::Rupiah(offer.price),
+            offer.platform.name(),
+            crate::format::Rupiah(balance)
+        ),
+    )
+}
+
+/// Variety: at most two from one institution, never the same title twice, and at most
+/// three led by the same reason while other reasons still have something to offer.
+/// `scored` must be best first; so is the result.
+fn with_variety(scored: Vec<Recommendation>) -> Vec<Recommendation> {
     let mut per_institution: HashMap<i64, usize> = HashMap::new();
     let mut titles = std::collections::HashSet::new();
     let eligible: Vec<Recommendation> = scored
@@ -362,6 +402,7 @@ pub fn recommend<'a>(
             held.push(r);
         }
     }
+    // Held-back ones fill the list only when the other reasons ran out.
     let room = LIMIT.saturating_sub(chosen.len());
     chosen.extend(held.into_iter().take(room));
     chosen.sort_by(best_first);

@@ -200,6 +200,97 @@ async fn institutions_by_external_id(db: &Db) -> Result<HashMap<String, (i64, St
         .collect())
 }
 
+/// The institutions named in `records` as external id → (name, city); the last row wins.
+fn institutions_in(records: &[TrainingData]) -> BTreeMap<&str, (&str, &str)> {
+    records
+        .iter()
+        .map(|r| {
+            (
+                r.institution_external_id.as_str(),
+                (r.institution_name.as_str(), r.institution_city.as_str()),
+            )
+        })
+        .collect()
+}
+
+// The two steps of `apply` are macros rather than functions so that they run on either
+// backend's transaction (see `with_db!`) without spelling out sqlx's generic bounds.
+
+/// In `$tx`: inserts the institutions of `$wanted` that `$ids` lacks (adding their new ids to
+/// it) and updates those whose name or city changed, counting both in `$applied`.
+macro_rules! write_institutions {
+    ($tx:expr, $wanted:expr, $ids:expr, $now:expr, $applied:expr) => {
+        for (ext, (name, city)) in $wanted {
+            match $ids.get(*ext) {
+                Some((_, n, c)) if n == name && c == city => {}
+                Some((id, _, _)) => {
+                    sqlx::query("UPDATE catalog_institutions SET name = $1, city = $2, version = version + 1, updated_at = $3 WHERE id = $4")
+                        .bind(name)
+                        .bind(city)
+                        .bind($now)
+                        .bind(id)
+                        .execute(&mut *$tx)
+                        .await?;
+                    $applied.institutions_updated += 1;
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar("INSERT INTO catalog_institutions (external_id, name, city, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
+                        .bind(ext)
+                        .bind(name)
+                        .bind(city)
+                        .bind($now)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                    $ids.insert(ext.to_string(), (id, name.to_string(), city.to_string()));
+                    $applied.institutions_created += 1;
+                }
+            }
+        }
+    };
+}
+
+/// In `$tx`: creates or replaces training `$r` with its offers. `$replaces` says it existed,
+/// so its old offers go first.
+macro_rules! write_training {
+    ($tx:expr, $r:expr, $institution_id:expr, $replaces:expr, $now:expr) => {{
+        let r: &TrainingData = $r;
+        let training_id: i64 = sqlx::query_scalar(UPSERT_TRAINING)
+            .bind(&r.external_id)
+            .bind($institution_id)
+            .bind(&r.title)
+            .bind(r.category.code())
+            .bind(occupation_codes(r))
+            .bind(r.mode.code())
+            .bind(r.hours)
+            .bind(r.language.code())
+            .bind(&r.description)
+            .bind(&r.prerequisites)
+            .bind(r.rating_tenths)
+            .bind(r.review_count)
+            .bind(r.status.code())
+            .bind($now)
+            .fetch_one(&mut *$tx)
+            .await?;
+        if $replaces {
+            // The offers are written again below, as the file has them now.
+            sqlx::query("DELETE FROM catalog_offers WHERE training_id = $1")
+                .bind(training_id)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for offer in &r.offers {
+            sqlx::query(
+                "INSERT INTO catalog_offers (training_id, platform_id, price) VALUES ($1, $2, $3)",
+            )
+            .bind(training_id)
+            .bind(offer.platform.db_id())
+            .bind(offer.price)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
 /// Writes validated trainings in one transaction: new ids are inserted, changed ones updated
 /// (their version goes up), identical ones left alone, so the same file twice changes nothing.
 /// Trainings missing from the file are kept: withdrawing is an explicit status.
@@ -210,46 +301,12 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
         .map(|t| (t.data.external_id.clone(), t))
         .collect();
     let mut institution_ids = institutions_by_external_id(db).await?;
-    let wanted: BTreeMap<&str, (&str, &str)> = records
-        .iter()
-        .map(|r| {
-            (
-                r.institution_external_id.as_str(),
-                (r.institution_name.as_str(), r.institution_city.as_str()),
-            )
-        })
-        .collect();
+    let wanted = institutions_in(records);
     let now = Utc::now();
     let mut applied = Applied::default();
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
-        for (ext, (name, city)) in &wanted {
-            match institution_ids.get(*ext) {
-                Some((_, n, c)) if n == name && c == city => {}
-                Some((id, _, _)) => {
-                    sqlx::query("UPDATE catalog_institutions SET name = $1, city = $2, version = version + 1, updated_at = $3 WHERE id = $4")
-                        .bind(name)
-                        .bind(city)
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                    applied.institutions_updated += 1;
-                }
-                None => {
-                    let id: i64 = sqlx::query_scalar("INSERT INTO catalog_institutions (external_id, name, city, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id")
-                        .bind(ext)
-                        .bind(name)
-                        .bind(city)
-                        .bind(now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    institution_ids
-                        .insert(ext.to_string(), (id, name.to_string(), city.to_string()));
-                    applied.institutions_created += 1;
-                }
-            }
-        }
+        write_institutions!(tx, &wanted, institution_ids, now, applied);
         for r in records {
             let institution_id = institution_ids
                 .get(&r.institution_external_id)
@@ -260,40 +317,11 @@ pub async fn apply(db: &Db, records: &[TrainingData]) -> Result<Applied> {
                 applied.trainings_unchanged += 1;
                 continue;
             }
-            let training_id: i64 = sqlx::query_scalar(UPSERT_TRAINING)
-                .bind(&r.external_id)
-                .bind(institution_id)
-                .bind(&r.title)
-                .bind(r.category.code())
-                .bind(occupation_codes(r))
-                .bind(r.mode.code())
-                .bind(r.hours)
-                .bind(r.language.code())
-                .bind(&r.description)
-                .bind(&r.prerequisites)
-                .bind(r.rating_tenths)
-                .bind(r.review_count)
-                .bind(r.status.code())
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
+            write_training!(tx, r, institution_id, old.is_some(), now);
             if old.is_some() {
-                // The offers are written again below, as the file has them now.
-                sqlx::query("DELETE FROM catalog_offers WHERE training_id = $1")
-                    .bind(training_id)
-                    .execute(&mut *tx)
-                    .await?;
                 applied.trainings_updated += 1;
             } else {
                 applied.trainings_created += 1;
-            }
-            for offer in &r.offers {
-                sqlx::query("INSERT INTO catalog_offers (training_id, platform_id, price) VALUES ($1, $2, $3)")
-                    .bind(training_id)
-                    .bind(offer.platform.db_id())
-                    .bind(offer.price)
-                    .execute(&mut *tx)
-                    .await?;
             }
         }
         if applied.changed() {

@@ -328,17 +328,7 @@ pub async fn compute(db: &Db, scope: &ScopeRef, as_of: NaiveDate) -> Result<Dash
 fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinition) -> Dashboard {
     let counters: Vec<&CounterRow> = f.counters.iter().collect();
     let national = *scope == ScopeRef::National;
-    let mut status = StatusCounts {
-        planned: 0,
-        preparing: 0,
-        operating: 0,
-        paused: 0,
-        closed: 0,
-        total: 0,
-    };
-    for c in &counters {
-        status.add(status_on(c, &f.events_of(c.id), as_of));
-    }
+    let status = status_counts(f, &counters, as_of);
     let (officers_certified, officers_total) = f.certified_on(&counters, national, as_of);
     let reached = f.reached_until(&counters, as_of);
     let scope_targets: Vec<&store::TargetRow> = f
@@ -347,16 +337,62 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         .filter(|t| t.scope().as_ref() == Some(scope))
         .collect();
     let reach = reach(f, &counters, &scope_targets, as_of, reached, definition);
+    let mut charts = month_end_charts(f, &counters, &scope_targets, as_of);
+    charts.push(weekly_chart(f, &counters, as_of));
+    let targets = target_checks(f, &counters, national, &scope_targets, as_of);
+    Dashboard {
+        scope: scope.clone(),
+        scope_name: scope_name(scope, &counters),
+        as_of,
+        counters: status,
+        officers_certified,
+        officers_total,
+        reach,
+        targets,
+        charts,
+        children: children(f, scope, as_of),
+        laggards: laggards(f, as_of),
+    }
+}
 
-    let first_day = f
-        .events
+/// How many of `counters` were in each status on `as_of`.
+fn status_counts(f: &Facts, counters: &[&CounterRow], as_of: NaiveDate) -> StatusCounts {
+    let mut status = StatusCounts {
+        planned: 0,
+        preparing: 0,
+        operating: 0,
+        paused: 0,
+        closed: 0,
+        total: 0,
+    };
+    for c in counters {
+        status.add(status_on(c, &f.events_of(c.id), as_of));
+    }
+    status
+}
+
+/// The day of the earliest fact (status event or registration), where the series start.
+fn first_fact_day(f: &Facts, as_of: NaiveDate) -> NaiveDate {
+    f.events
         .values()
         .flatten()
         .map(|e| e.effective_on)
         .chain(f.daily.values().filter_map(|d| d.keys().next().copied()))
         .min()
-        .unwrap_or(as_of);
-    let points = period_ends(first_day, as_of);
+        .unwrap_or(as_of)
+}
+
+/// The counters and reach charts: a month-end line each, against the targets set for the
+/// same metric.
+fn month_end_charts(
+    f: &Facts,
+    counters: &[&CounterRow],
+    scope_targets: &[&store::TargetRow],
+    as_of: NaiveDate,
+) -> Vec<Chart> {
+    let points = period_ends(first_fact_day(f, as_of), as_of);
+    // A target belongs to the first point on or after its period end, so none is lost
+    // between two month ends.
     let target_in = |metric: Metric, i: usize| -> Option<i64> {
         let from = if i == 0 {
             NaiveDate::MIN
@@ -371,7 +407,6 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
             .map(|t| t.value)
             .max()
     };
-    // A month-end line against the targets set for the same metric.
     let against_target = |key: &str,
                           (title, title_en): (&str, &str),
                           column: &str,
@@ -398,7 +433,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         ),
         "operating",
         Metric::CountersOperating,
-        &|d| f.operating_on(&counters, d),
+        &|d| f.operating_on(counters, d),
     );
     let reach_chart = against_target(
         "reach",
@@ -408,9 +443,14 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         ),
         "reached",
         Metric::Reached,
-        &|d| f.reached_until(&counters, d),
+        &|d| f.reached_until(counters, d),
     );
-    let weekly_chart = Chart {
+    vec![counters_chart, reach_chart]
+}
+
+/// Registrations in each of the last [`WEEKS_SHOWN`] weeks up to `as_of`.
+fn weekly_chart(f: &Facts, counters: &[&CounterRow], as_of: NaiveDate) -> Chart {
+    Chart {
         key: "weekly".into(),
         title: "Pendaftaran per minggu (7 hari sampai tanggal)".into(),
         title_en: "Registrations per week (7 days up to the date)".into(),
@@ -422,27 +462,13 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
                 ChartRow {
                     label: end.to_string(),
                     values: vec![Some(f.reached_between(
-                        &counters,
+                        counters,
                         end - Duration::days(6),
                         end,
                     ))],
                 }
             })
             .collect(),
-    };
-    let targets = target_checks(f, &counters, national, &scope_targets, as_of);
-    Dashboard {
-        scope: scope.clone(),
-        scope_name: scope_name(scope, &counters),
-        as_of,
-        counters: status,
-        officers_certified,
-        officers_total,
-        reach,
-        targets,
-        charts: vec![counters_chart, reach_chart, weekly_chart],
-        children: children(f, scope, as_of),
-        laggards: laggards(f, as_of),
     }
 }
 
