@@ -94,6 +94,47 @@ impl PageUser {
     }
 }
 
+/// A form posted by a signed-in person whose CSRF token matched: how page handlers receive a
+/// state-changing form, so that none can forget the check. A forged or expired form gets the
+/// error page in the person's language; the form's own fields need no `csrf` field.
+pub struct SignedForm<T>(pub PageUser, pub T);
+
+/// The fields of a form that carries only its CSRF token (a button: sign out, apply).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for SignedForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let Ok(lang) = crate::i18n::Lang::from_request_parts(&mut parts, state).await;
+        let user = PageUser::from_request_parts(&mut parts, state).await?;
+        let request = axum::extract::Request::from_parts(parts, body);
+        let bytes = <axum::body::Bytes as axum::extract::FromRequest<AppState>>::from_request(
+            request, state,
+        )
+        .await
+        .map_err(IntoResponse::into_response)?;
+        let refuse = |e: AppError| crate::web::error_page(lang, &e);
+        let token: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| refuse(AppError::BadRequest(e.to_string())))?;
+        user.check_csrf(&token.csrf).map_err(refuse)?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| refuse(AppError::BadRequest(e.to_string())))?;
+        Ok(SignedForm(user, form))
+    }
+}
+
 mod subtle_eq {
     /// Compares secrets without an early exit that would leak their common prefix by timing.
     pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{service, PageUser, SESSION_COOKIE};
+use super::{service, NoFields, SignedForm, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -106,21 +106,12 @@ async fn sign_in(
         .into_response())
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn logout(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     jar: CookieJar,
-    Form(form): Form<CsrfForm>,
+    SignedForm(_signed_in, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         if let Err(e) = service::sign_out(&state.db, cookie.value()).await {
             return error_page(lang, &e);

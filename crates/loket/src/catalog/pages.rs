@@ -6,14 +6,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 
 use super::index::{Facets, Filters, QueryWord, PRICE_STEPS};
 use super::model::*;
 use super::service::{self, SearchParams};
 use crate::access::{self, Action};
-use crate::auth::PageUser;
+use crate::auth::{PageUser, SignedForm};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -412,7 +412,6 @@ async fn detail(
 
 #[derive(Deserialize)]
 struct StatusForm {
-    csrf: String,
     version: String,
     status: String,
 }
@@ -420,13 +419,9 @@ struct StatusForm {
 async fn change_status(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<StatusForm>,
+    SignedForm(user, form): SignedForm<StatusForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let (Ok(version), Some(status)) = (
         form.version.trim().parse::<i64>(),
         Status::parse(&form.status),

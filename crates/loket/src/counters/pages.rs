@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 
 use super::api::dashboard_params;
@@ -16,7 +16,7 @@ use super::model::*;
 use super::service;
 use super::store;
 use crate::access;
-use crate::auth::PageUser;
+use crate::auth::{PageUser, SignedForm};
 use crate::clock;
 use crate::codes::{choices, Choice};
 use crate::error::AppError;
@@ -475,7 +475,6 @@ async fn counter_detail(
 
 #[derive(Deserialize)]
 struct StatusForm {
-    csrf: String,
     version: i64,
     status: String,
     effective_on: String,
@@ -485,13 +484,9 @@ struct StatusForm {
 async fn save_status(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<StatusForm>,
+    SignedForm(user, form): SignedForm<StatusForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let result = async {
         let status = CounterStatus::parse(&form.status).ok_or_else(|| {
             AppError::field(

@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ use super::model::{Decision, Facts, UploadStatus};
 use super::service::{self, LinkSummary, OutreachItem};
 use super::store::{self, MasterImport, Upload, UploadRow};
 use crate::access::{self, Action};
-use crate::auth::PageUser;
+use crate::auth::{NoFields, PageUser, SignedForm};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::sheet::{ImportError, RowError};
@@ -508,20 +508,15 @@ async fn detail(
 
 #[derive(Deserialize)]
 struct ReviewForm {
-    csrf: String,
     decision: String,
 }
 
 async fn review(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path((id, row_id)): Path<(i64, i64)>,
-    Form(form): Form<ReviewForm>,
+    SignedForm(user, form): SignedForm<ReviewForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let accept = match form.decision.as_str() {
         "accept" => true,
         "reject" => false,
@@ -542,21 +537,12 @@ async fn review(
     .await
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn apply(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    SignedForm(user, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     after(
         &state,
         lang,
@@ -589,7 +575,6 @@ async fn after(
 
 #[derive(Deserialize)]
 struct ExportForm {
-    csrf: String,
     reason: String,
     since: Option<String>,
 }
@@ -597,12 +582,8 @@ struct ExportForm {
 async fn status_export(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
-    Form(form): Form<ExportForm>,
+    SignedForm(user, form): SignedForm<ExportForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let since = match form
         .since
         .as_deref()

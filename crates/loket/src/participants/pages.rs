@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::model::*;
 use super::service;
 use crate::access::{self, Action};
-use crate::auth::PageUser;
+use crate::auth::{PageUser, SignedForm};
 use crate::codes::{choices, Choice};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
@@ -770,7 +770,6 @@ mod tests {
 
 #[derive(Deserialize)]
 struct ConsentForm {
-    csrf: String,
     sharing: Option<String>,
     method: String,
     note: Option<String>,
@@ -781,13 +780,9 @@ struct ConsentForm {
 async fn save_consent(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<ConsentForm>,
+    SignedForm(user, form): SignedForm<ConsentForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let Some(method) = ConsentMethod::parse(&form.method) else {
         return error_page(
             lang,
@@ -817,7 +812,6 @@ async fn save_consent(
 
 #[derive(Deserialize)]
 struct MoveForm {
-    csrf: String,
     version: Option<i64>,
     counter_id: i64,
     reason: String,
@@ -826,13 +820,9 @@ struct MoveForm {
 async fn save_reassign(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<MoveForm>,
+    SignedForm(user, form): SignedForm<MoveForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     let Some(version) = form.version else {
         return error_page(lang, &AppError::VersionRequired);
     };
@@ -855,13 +845,9 @@ async fn save_reassign(
 async fn save_referral(
     State(state): State<AppState>,
     lang: Lang,
-    user: PageUser,
     Path(id): Path<i64>,
-    Form(form): Form<MoveForm>,
+    SignedForm(user, form): SignedForm<MoveForm>,
 ) -> Response {
-    if let Err(e) = user.check_csrf(&form.csrf) {
-        return error_page(lang, &e);
-    }
     match service::refer(&state, &user.actor, id, form.counter_id, &form.reason).await {
         Ok(()) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
         Err(e) => error_page(lang, &e),

@@ -168,3 +168,60 @@ async fn registering_shows_the_eligibility_advice(app: &TestApp) {
 async fn registering_a_purna_pmi_shows_the_prakerja_eligibility_advice() {
     on_each_backend!(registering_shows_the_eligibility_advice);
 }
+
+/// How many consent decisions the API lists for a person.
+async fn consents(api: &crate::common::Api<'_>, path: &str) -> usize {
+    api.get_json(path).await.as_array().unwrap().len()
+}
+
+/// A state-changing form with a forged or missing token changes nothing and says why; the same
+/// form with the session's token is taken.
+async fn forms_without_the_session_token_change_nothing(app: &TestApp) {
+    let (_, token) = app.officer_a().await;
+    let id = app
+        .api(&token)
+        .register_person("3201014505900001", "Siti Aminah")
+        .await;
+    let officer = app.session("petugas.a").await;
+    let path = format!("/participants/{id}/consent");
+    let consents_path = format!("/api/v1/participants/{id}/consents");
+    let api = app.api(&token);
+    let before = consents(&api, &consents_path).await;
+    for csrf in ["forged", ""] {
+        let response = officer
+            .post_form(
+                &path,
+                &[
+                    ("csrf", csrf),
+                    ("sharing", "true"),
+                    ("method", "paper_form"),
+                ],
+            )
+            .await;
+        assert_page_says(response, StatusCode::FORBIDDEN, "Formulir kedaluwarsa").await;
+    }
+    let response = officer
+        .post_form(&path, &[("sharing", "true"), ("method", "paper_form")])
+        .await;
+    assert_page_says(response, StatusCode::FORBIDDEN, "Formulir kedaluwarsa").await;
+    assert_eq!(consents(&api, &consents_path).await, before);
+
+    let csrf = officer.csrf.clone();
+    let response = officer
+        .post_form(
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("sharing", "true"),
+                ("method", "paper_form"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(consents(&api, &consents_path).await, before + 1);
+}
+
+#[tokio::test]
+async fn a_form_without_the_session_token_changes_nothing() {
+    on_each_backend!(forms_without_the_session_token_change_nothing);
+}
