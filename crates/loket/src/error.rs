@@ -246,6 +246,130 @@ impl IntoResponse for AppError {
     }
 }
 
+/// Every stable error code a person or a partner system can meet, in one list: the codes of
+/// [`AppError`] itself and those that features give to field errors, file problems and refused
+/// journey steps (NIK problems carry the `nik` crate's own codes, listed by `nik::NikError`).
+/// A code is a promise to partners; the tests below keep this list complete and free of
+/// codes nobody uses.
+pub const CODES: &[&str] = &[
+    "amount_invalid",
+    "amount_negative",
+    "bad_request",
+    "batch_code_taken",
+    "batch_not_later",
+    "batch_number_invalid",
+    "batch_number_taken",
+    "batch_required",
+    "batch_unknown",
+    "birth_date_out_of_range",
+    "breaks_later_event",
+    "card_number_invalid",
+    "channel_required",
+    "channel_unknown",
+    "choice_invalid",
+    "column_missing",
+    "column_repeated",
+    "column_unknown",
+    "completion_before_purchase",
+    "consent_required",
+    "correction_target_invalid",
+    "counter_required",
+    "counter_unknown",
+    "country_invalid",
+    "csrf_invalid",
+    "date_invalid",
+    "date_order",
+    "effective_on_invalid",
+    "eligibility_against",
+    "email_invalid",
+    "encoding_invalid",
+    "external_id_invalid",
+    "file_missing",
+    "file_unreadable",
+    "filter_invalid",
+    "follow_up_in_past",
+    "forbidden",
+    "format_invalid",
+    "incentive_before_completion",
+    "incentive_before_rating",
+    "incentive_count_exceeded",
+    "institution_conflict",
+    "internal",
+    "journey_closed",
+    "journey_not_complete",
+    "json_shape",
+    "kk_invalid",
+    "level_mismatch",
+    "login_failed",
+    "name_invalid",
+    "nik_barred",
+    "nik_duplicate",
+    "nik_invalid",
+    "not_found",
+    "number_cell",
+    "number_invalid",
+    "occupation_unknown",
+    "occurred_in_future",
+    "officer_exists",
+    "officer_not_certified",
+    "officer_unknown",
+    "outcome_unknown",
+    "over_balance",
+    "override_not_allowed",
+    "payload_too_large",
+    "payout_holder_mismatch",
+    "payout_not_linked",
+    "payout_phone_mismatch",
+    "phone_invalid",
+    "price_invalid",
+    "price_missing",
+    "price_required",
+    "purchase_deadline_passed",
+    "query_required",
+    "query_too_long",
+    "rating_before_completion",
+    "rating_invalid",
+    "reason_required",
+    "region_unknown",
+    "required",
+    "result_unknown",
+    "return_before_departure",
+    "return_date_future",
+    "review_unfinished",
+    "revoke_not_allowed",
+    "row_not_reviewable",
+    "rule_negative",
+    "scheme_code_taken",
+    "scheme_unknown",
+    "scope_invalid",
+    "scope_unknown",
+    "score_range",
+    "session_ends_before_start",
+    "setting_invalid",
+    "stage_not_recordable",
+    "stage_order",
+    "stage_unknown",
+    "step_unknown",
+    "survey_before_completion",
+    "survey_count_exceeded",
+    "too_long",
+    "too_many_attempts",
+    "trainer_not_certified",
+    "training_duplicate",
+    "unauthorized",
+    "upload_applied",
+    "upload_not_in_review",
+    "upload_not_linked",
+    "user_unknown",
+    "username_taken",
+    "validation_failed",
+    "value_negative",
+    "version_conflict",
+    "version_invalid",
+    "version_required",
+    "yes_no_invalid",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +407,163 @@ mod tests {
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let e = AppError::field("full_name", "required", "a", "b");
         assert_eq!(e.code(), "validation_failed");
+    }
+
+    /// The top-level arguments of the call whose `(` ends at `start`, as written.
+    fn call_args(text: &str, start: usize) -> Vec<String> {
+        let (mut depth, mut in_string, mut escaped) = (1, false, false);
+        let (mut args, mut current) = (Vec::new(), String::new());
+        for c in text[start..].chars() {
+            if in_string {
+                current.push(c);
+                match (escaped, c) {
+                    (false, '\\') => escaped = true,
+                    (false, '"') => in_string = false,
+                    _ => escaped = false,
+                }
+                continue;
+            }
+            match c {
+                '"' => {
+                    in_string = true;
+                    current.push(c);
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    current.push(c);
+                }
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        args.push(current.trim().to_string());
+                        return args;
+                    }
+                    current.push(c);
+                }
+                ',' if depth == 1 => args.push(std::mem::take(&mut current).trim().to_string()),
+                _ => current.push(c),
+            }
+        }
+        args
+    }
+
+    /// `"a_code"` → `a_code`; anything else (an expression) → none.
+    fn code_literal(arg: &str) -> Option<&str> {
+        let inner = arg.strip_prefix('"')?.strip_suffix('"')?;
+        let plain = inner
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        (plain && !inner.is_empty()).then_some(inner)
+    }
+
+    /// The codes written in `source` (outside its tests) where errors are made.
+    fn codes_in(source: &str) -> Vec<String> {
+        let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+        let mut found = Vec::new();
+        for (call, position) in [
+            ("FieldError::new(", 1),
+            ("AppError::field(", 1),
+            ("Refusal::new(", 0),
+        ] {
+            for (at, _) in code.match_indices(call) {
+                let args = call_args(code, at + call.len());
+                if let Some(literal) = args.get(position).and_then(|a| code_literal(a)) {
+                    found.push(literal.to_string());
+                }
+            }
+        }
+        for (at, _) in code.match_indices("code: \"") {
+            let rest = &code[at + "code: ".len()..];
+            let Some(end) = rest[1..].find('"') else {
+                continue;
+            };
+            let literal = &rest[..end + 2];
+            let after = &rest[end + 2..];
+            let made_here = after.starts_with(".into()") || after.starts_with(".to_string()");
+            let refused = code[..at].trim_end().ends_with("Refused {");
+            if let (true, Some(c)) = (made_here || refused, code_literal(literal)) {
+                found.push(c.to_string());
+            }
+        }
+        found
+    }
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn every_code_in_use_is_in_the_one_list_and_every_listed_code_is_used() {
+        let mut texts = Vec::new();
+        sources(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut texts,
+        );
+        let used: std::collections::BTreeSet<String> =
+            texts.iter().flat_map(|t| codes_in(t)).collect();
+        let unlisted: Vec<_> = used
+            .iter()
+            .filter(|c| !CODES.contains(&c.as_str()))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "codes missing from error::CODES: {unlisted:?}"
+        );
+        let variants = [
+            AppError::Validation(vec![]),
+            AppError::Validation(vec![FieldError::required("nik")]),
+            AppError::NikDuplicate { existing_id: None },
+            AppError::VersionConflict { current: 1 },
+            AppError::NotFound,
+            AppError::Unauthorized,
+            AppError::LoginFailed,
+            AppError::TooManyAttempts,
+            AppError::Forbidden,
+            AppError::BadRequest(String::new()),
+            AppError::VersionRequired,
+            AppError::PayloadTooLarge,
+            AppError::CsrfInvalid,
+            AppError::Internal(anyhow::anyhow!("x")),
+        ];
+        let own: Vec<&str> = variants.iter().map(AppError::code).collect();
+        for code in &own {
+            assert!(CODES.contains(code), "{code} missing from error::CODES");
+        }
+        let stale: Vec<_> = CODES
+            .iter()
+            .filter(|c| !used.contains(**c) && !own.contains(c))
+            .collect();
+        assert!(stale.is_empty(), "listed but never used: {stale:?}");
+        let mut sorted = CODES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(
+            sorted, CODES,
+            "error::CODES is kept sorted and without repeats"
+        );
+    }
+
+    #[test]
+    fn codes_are_found_in_the_ways_errors_are_made() {
+        let source = r#"
+            FieldError::new("nik", "nik_odd", format!("a, b"), "c");
+            AppError::field(name, "name_odd", "x", "y");
+            Refusal::new("stage_odd", "x".into(), "y".into());
+            RowError { code: "row_odd".into(), message: m };
+            AppError::Refused { code: "refused_odd", message };
+            Choice { code: "female", label };
+            FieldError::new("x", code, "a", "b");
+        "#;
+        assert_eq!(
+            codes_in(source),
+            ["nik_odd", "name_odd", "stage_odd", "row_odd", "refused_odd"]
+        );
     }
 }
