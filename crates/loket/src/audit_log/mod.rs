@@ -12,9 +12,8 @@ use utoipa::ToSchema;
 
 use crate::access::{self, Action};
 use crate::audit::{non_empty, record, search, AuditFilter, AuditRow, Entry};
-use crate::auth::{ApiUser, PageUser};
+use crate::auth::{ApiUser, PageUser, SignedIn};
 use crate::error::{AppError, ErrorBody, Result};
-use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::{error_page, render, Chrome};
 
@@ -140,9 +139,7 @@ fn view(r: &AuditRow) -> RowView {
 }
 
 async fn page(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(filter): Query<AuditFilter>,
 ) -> Response {
     if let Err(e) = access::require(&state.db, &user.actor, Action::ViewAudit).await {
@@ -290,9 +287,7 @@ fn to_xlsx(rows: &[AuditRow]) -> Result<Vec<u8>> {
 
 /// Export asks for a reason, which goes into the log with the export itself.
 async fn export(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<ExportQuery>,
 ) -> Response {
     match export_file(&state, &user, &q).await {

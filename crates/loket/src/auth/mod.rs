@@ -94,6 +94,31 @@ impl PageUser {
     }
 }
 
+/// What nearly every page handler starts from: the app, the person's language and the
+/// signed-in person (or the login page, as [`PageUser`] decides).
+pub struct SignedIn {
+    pub state: AppState,
+    pub lang: crate::i18n::Lang,
+    pub user: PageUser,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(lang) = crate::i18n::Lang::from_request_parts(parts, state).await;
+        let user = PageUser::from_request_parts(parts, state).await?;
+        Ok(SignedIn {
+            state: state.clone(),
+            lang,
+            user,
+        })
+    }
+}
+
 /// A form posted by a signed-in person whose CSRF token matched: how page handlers receive a
 /// state-changing form, so that none can forget the check. A forged or expired form gets the
 /// error page in the person's language; the form's own fields need no `csrf` field.

@@ -13,7 +13,7 @@ use super::index::{Facets, Filters, QueryWord, PRICE_STEPS};
 use super::model::*;
 use super::service::{self, SearchParams};
 use crate::access::{self, Action};
-use crate::auth::{PageUser, SignedForm};
+use crate::auth::{PageUser, SignedForm, SignedIn};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -164,9 +164,7 @@ fn link(params: &SearchParams, key: &str, value: &str) -> String {
 }
 
 async fn search(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(mut params): Query<SearchParams>,
 ) -> Response {
     params.limit = Some(PAGE);
@@ -395,9 +393,7 @@ fn detail_page(
 }
 
 async fn detail(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
@@ -460,12 +456,7 @@ struct InstitutionPage {
     rows: Vec<Row>,
 }
 
-async fn institution(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
-    Path(id): Path<i64>,
-) -> Response {
+async fn institution(SignedIn { state, lang, user }: SignedIn, Path(id): Path<i64>) -> Response {
     match service::institution(&state, &user.actor, id).await {
         Ok((inst, trainings)) => render(
             StatusCode::OK,
@@ -508,9 +499,7 @@ struct BalanceQuery {
 }
 
 async fn recommendations(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<BalanceQuery>,
 ) -> Response {

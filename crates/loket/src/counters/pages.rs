@@ -16,7 +16,7 @@ use super::model::*;
 use super::service;
 use super::store;
 use crate::access;
-use crate::auth::{PageUser, SignedForm};
+use crate::auth::{PageUser, SignedForm, SignedIn};
 use crate::clock;
 use crate::codes::{choices, Choice};
 use crate::error::AppError;
@@ -152,9 +152,7 @@ fn target_views(d: &Dashboard, lang: Lang) -> Vec<TargetView> {
 }
 
 async fn dashboard_page(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<DashQuery>,
 ) -> Response {
     let result = async {
@@ -259,9 +257,7 @@ struct DownloadQuery {
 
 /// The numbers of one chart as CSV (default) or XLSX.
 async fn download(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(key): Path<String>,
     Query(q): Query<DownloadQuery>,
 ) -> Response {
@@ -455,9 +451,7 @@ async fn detail_page(
 }
 
 async fn counter_detail(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {

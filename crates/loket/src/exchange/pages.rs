@@ -16,7 +16,7 @@ use super::model::{Decision, Facts, UploadStatus};
 use super::service::{self, LinkSummary, OutreachItem};
 use super::store::{self, MasterImport, Upload, UploadRow};
 use crate::access::{self, Action};
-use crate::auth::{NoFields, PageUser, SignedForm};
+use crate::auth::{NoFields, PageUser, SignedForm, SignedIn};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::sheet::{ImportError, RowError};
@@ -114,9 +114,7 @@ async fn overview_page(
 }
 
 async fn overview(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
     let notice = q.master.map(|n| {
@@ -204,9 +202,7 @@ async fn import_failed(
 }
 
 async fn upload(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let (name, bytes) = match read_upload(&state, &user, form).await {
@@ -230,9 +226,7 @@ async fn upload(
 }
 
 async fn master(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     form: Result<Multipart, MultipartRejection>,
 ) -> Response {
     let (name, bytes) = match read_upload(&state, &user, form).await {
@@ -494,9 +488,7 @@ fn alert_status(alert: bool) -> StatusCode {
 }
 
 async fn detail(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> Response {
@@ -650,9 +642,7 @@ struct OutreachQuery {
 }
 
 async fn outreach(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<OutreachQuery>,
 ) -> Response {
     let items = match service::outreach(&state, &user.actor, 5000).await {

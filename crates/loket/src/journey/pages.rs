@@ -2,7 +2,7 @@
 //! and the funnel (server-made SVG with the table as its text alternative).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,7 +14,7 @@ use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
 use super::event::EventFields;
 use super::model::*;
 use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
-use crate::auth::PageUser;
+use crate::auth::{PageUser, SignedIn};
 use crate::clock;
 use crate::codes::{choices, Choice};
 use crate::error::AppError;
@@ -283,9 +283,7 @@ async fn timeline_page(
 }
 
 async fn timeline(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
@@ -315,9 +313,7 @@ async fn after(
 }
 
 async fn record(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
@@ -353,9 +349,7 @@ async fn record(
 }
 
 async fn correct(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path((id, event_id)): Path<(i64, i64)>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
@@ -383,9 +377,7 @@ async fn correct(
 }
 
 async fn session(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
@@ -416,9 +408,7 @@ async fn session(
 }
 
 async fn contact(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Form(pairs): Form<Pairs>,
 ) -> Response {
@@ -466,9 +456,7 @@ struct FollowUpQuery {
 }
 
 async fn follow_up(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<FollowUpQuery>,
 ) -> Response {
     let u = &user.actor.user;
@@ -557,9 +545,7 @@ struct FunnelPage {
 }
 
 async fn funnel(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<FunnelQuery>,
 ) -> Response {
     let scope = match parse_scope(&q) {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::model::*;
 use super::service;
 use crate::access::{self, Action};
-use crate::auth::{PageUser, SignedForm};
+use crate::auth::{PageUser, SignedForm, SignedIn};
 use crate::codes::{choices, Choice};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
@@ -83,9 +83,7 @@ fn result_row(p: &Participant) -> ResultRow {
 }
 
 async fn search(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Query(query): Query<SearchQuery>,
 ) -> Response {
     let q = query.q.unwrap_or_default().trim().to_string();
@@ -376,9 +374,7 @@ fn register_page(
 }
 
 async fn register(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (fields, csrf, _) = read_form(pairs);
@@ -565,9 +561,7 @@ fn detail_sections(
 }
 
 async fn detail(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> Response {
@@ -675,12 +669,7 @@ fn edit_page(
     render(status, &page)
 }
 
-async fn edit_form(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
-    Path(id): Path<i64>,
-) -> Response {
+async fn edit_form(SignedIn { state, lang, user }: SignedIn, Path(id): Path<i64>) -> Response {
     if !access::allows(&user.actor.user, Action::EditParticipant) {
         return error_page(lang, &AppError::Forbidden);
     }
@@ -699,9 +688,7 @@ async fn edit_form(
 }
 
 async fn save_edit(
-    State(state): State<AppState>,
-    lang: Lang,
-    user: PageUser,
+    SignedIn { state, lang, user }: SignedIn,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
