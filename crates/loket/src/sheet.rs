@@ -41,6 +41,13 @@ pub struct RowError {
     pub message_en: String,
 }
 
+impl RowError {
+    /// Where and what, as a test or a summary names it: (row, column, code).
+    pub fn place(&self) -> (usize, &str, &str) {
+        (self.row, self.column.as_str(), self.code.as_str())
+    }
+}
+
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

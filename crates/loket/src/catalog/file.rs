@@ -182,10 +182,7 @@ mod tests {
                    PRK-2,Memasak,LP-1,LPK B,hard_skill,online,10,Belajar.,100000\n\
                    PRK-1,Las,LP-2,LPK C,teknik,online,0,Belajar.,\n";
         let errors = check_sheet(&read_csv(csv.as_bytes()).unwrap()).unwrap_err();
-        let located: Vec<_> = errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-            .collect();
+        let located: Vec<_> = errors.iter().map(RowError::place).collect();
         assert_eq!(
             located,
             [

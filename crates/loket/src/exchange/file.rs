@@ -422,10 +422,7 @@ mod tests {
                    3525014507900003,Siti lagi,,,,,\n";
         let sheet = read_csv(csv.as_bytes()).unwrap();
         let errors = check_programme(&sheet, today()).err().unwrap();
-        let found: Vec<(usize, &str, &str)> = errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-            .collect();
+        let found: Vec<(usize, &str, &str)> = errors.iter().map(RowError::place).collect();
         for expected in [
             (2, "D (accepted_on)", "date_in_future"),
             (3, "A (nik)", "nik_length"),

@@ -312,10 +312,7 @@ mod tests {
                    3201014505900001,Siti Dua,female,1990-05-05,true\n\
                    3201011203850002,Budi,x,1985-03-12,true\n";
         let errors = check_sheet(&read_csv(csv.as_bytes()).unwrap(), today()).unwrap_err();
-        let located: Vec<_> = errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-            .collect();
+        let located: Vec<_> = errors.iter().map(RowError::place).collect();
         assert_eq!(
             located,
             [
@@ -348,10 +345,7 @@ mod tests {
         .unwrap();
         sheet.rows[0][0] = Cell::Number(3201014505900000.0);
         let errors = check_sheet(&sheet, today()).unwrap_err();
-        let located: Vec<_> = errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-            .collect();
+        let located: Vec<_> = errors.iter().map(RowError::place).collect();
         assert_eq!(located, [(2, "A (nik)", "number_cell")]);
     }
 }

@@ -669,10 +669,7 @@ async fn network_files_are_all_or_nothing(app: &TestApp) {
     else {
         panic!("bad counters must be rejected");
     };
-    let located: Vec<_> = errors
-        .iter()
-        .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-        .collect();
+    let located: Vec<_> = errors.iter().map(loket::sheet::RowError::place).collect();
     assert_eq!(
         located,
         [
@@ -752,10 +749,7 @@ async fn network_files_are_all_or_nothing(app: &TestApp) {
     else {
         panic!("bad officers must be rejected");
     };
-    let located: Vec<_> = errors
-        .iter()
-        .map(|e| (e.row, e.column.as_str(), e.code.as_str()))
-        .collect();
+    let located: Vec<_> = errors.iter().map(loket::sheet::RowError::place).collect();
     assert_eq!(
         located,
         [
