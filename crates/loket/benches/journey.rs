@@ -14,10 +14,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use loket::db::Db;
+use loket::journey::day_number;
 use loket::journey::demo::{projection, seed_batches, synthesize, Seat};
-use loket::journey::model::day_number;
-use loket::journey::service::{follow_up_items, funnel_figures, QUIET_DAYS};
 use loket::journey::store::{self, FunnelScope};
+use loket::journey::{follow_up_items, funnel_figures, QUIET_DAYS};
 use loket::with_db_typed;
 
 const FOLLOW_UP_LIMIT_MS: f64 = 50.0;

@@ -58,8 +58,7 @@ fn eligibility_after_registration<'a>(
         let Some(batch) = newest else {
             return Ok(None);
         };
-        let advice =
-            crate::journey::service::eligibility_advice(state, actor, id, batch, &None).await?;
+        let advice = crate::journey::eligibility_advice(state, actor, id, batch, &None).await?;
         Ok(Some((
             batch,
             advice

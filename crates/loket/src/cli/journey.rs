@@ -10,7 +10,7 @@ pub async fn journey(config: Config, action: JourneyAction) -> anyhow::Result<()
     let state = AppState::open(config).await?;
     let total = loket::participants::count(&state.db).await?;
     let bar = progress_bar(total as u64, "rebuild");
-    let rebuilt = loket::journey::service::rebuild(&state.db, |n| bar.inc(n as u64)).await?;
+    let rebuilt = loket::journey::rebuild(&state.db, |n| bar.inc(n as u64)).await?;
     bar.finish_and_clear();
     println!("{rebuilt} perjalanan dihitung ulang / journeys rebuilt");
     Ok(())

@@ -9,10 +9,10 @@ use super::store;
 use crate::access::{self, Action};
 use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, Result};
-use crate::journey::model::Source;
-use crate::journey::model::{effective, local_day, Stage};
-use crate::journey::service::{record_event, EventInput};
 use crate::journey::EventFields;
+use crate::journey::Source;
+use crate::journey::{effective, local_day, Stage};
+use crate::journey::{record_event, EventInput};
 use crate::state::AppState;
 
 /// Starts (or resumes) applying a reviewed upload.

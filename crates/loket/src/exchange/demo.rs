@@ -136,7 +136,7 @@ async fn registry_people(db: &Db, vault: &Vault, wanted: usize) -> Result<Vec<Re
                 nik,
                 name,
                 birth,
-                last_event: stage_day.map(crate::journey::model::from_day_number),
+                last_event: stage_day.map(crate::journey::from_day_number),
                 known: true,
             })
         })

@@ -6,7 +6,7 @@ use nik::Nik;
 use serde::{Deserialize, Serialize};
 
 use crate::code_enum;
-use crate::journey::model::Stage;
+use crate::journey::Stage;
 
 code_enum! {
     /// What became of a row of a programme-office file.

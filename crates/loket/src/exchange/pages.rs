@@ -627,7 +627,7 @@ struct OutreachPage {
 impl OutreachPage {
     fn stage(&self, code: &Option<String>) -> &'static str {
         code.as_deref()
-            .and_then(crate::journey::model::Stage::parse)
+            .and_then(crate::journey::Stage::parse)
             .map_or("—", |s| s.label(self.chrome.lang))
     }
 

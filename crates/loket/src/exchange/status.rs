@@ -7,7 +7,7 @@ use super::store;
 use crate::access::{self, Action};
 use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, Result};
-use crate::journey::model::Stage;
+use crate::journey::Stage;
 use crate::state::AppState;
 
 /// Columns of the status export (documented in `docs/exchange-format.md`).
@@ -45,7 +45,7 @@ pub async fn status_export(
     let fail = |e: csv::Error| AppError::Internal(anyhow::anyhow!("status export: {e}"));
     out.write_record(STATUS_HEADER).map_err(fail)?;
     let day = |d: Option<i64>| {
-        d.map(|d| crate::journey::model::from_day_number(d).to_string())
+        d.map(|d| crate::journey::from_day_number(d).to_string())
             .unwrap_or_default()
     };
     let (mut after, mut count) = (0, 0);

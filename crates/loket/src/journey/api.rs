@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::event::EventFields;
-use super::model::*;
-use super::service::{self, ContactInput, CorrectionInput, EventInput, Loaded, SessionInput};
+use super::service::{self, Loaded};
 use super::store::{ContactRow, FunnelScope, SessionRow};
+use super::*;
 use crate::auth::ApiUser;
 use crate::clock;
 use crate::error::{AppError, ErrorBody, Result};
@@ -277,7 +277,7 @@ pub async fn record(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let event = service::record_event(&state, &actor, id, &input, Source::Api).await?;
+    let event = super::record_event(&state, &actor, id, &input, Source::Api).await?;
     let journey = journey_out(&state, &actor, id).await?;
     Ok((StatusCode::CREATED, Json(Recorded { id: event, journey })))
 }
@@ -294,7 +294,7 @@ pub async fn correct(
     Path((id, event_id)): Path<(i64, i64)>,
     ApiJson(input): ApiJson<CorrectionInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let event = service::correct_event(&state, &actor, id, event_id, &input).await?;
+    let event = super::correct_event(&state, &actor, id, event_id, &input).await?;
     let journey = journey_out(&state, &actor, id).await?;
     Ok((StatusCode::CREATED, Json(Recorded { id: event, journey })))
 }
@@ -324,7 +324,7 @@ pub async fn eligibility(
     Path(id): Path<i64>,
     Query(q): Query<EligibilityQuery>,
 ) -> Result<Json<EligibilityOut>> {
-    let advice = service::eligibility_advice(&state, &actor, id, q.batch, &q.occupation).await?;
+    let advice = super::eligibility_advice(&state, &actor, id, q.batch, &q.occupation).await?;
     Ok(Json(EligibilityOut {
         eligible: advice.is_empty(),
         advice,
@@ -343,7 +343,7 @@ pub async fn session(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<SessionInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let session = service::record_session(&state, &actor, id, &input).await?;
+    let session = super::record_session(&state, &actor, id, &input).await?;
     let journey = journey_out(&state, &actor, id).await?;
     Ok((
         StatusCode::CREATED,
@@ -366,7 +366,7 @@ pub async fn contact(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
-    let contact = service::log_contact(&state, &actor, id, &input).await?;
+    let contact = super::log_contact(&state, &actor, id, &input).await?;
     let journey = journey_out(&state, &actor, id).await?;
     Ok((
         StatusCode::CREATED,
@@ -404,15 +404,15 @@ fn counter_of(actor: &crate::audit::Actor, counter: Option<i64>) -> Result<i64> 
 
 /// The daily follow-up list of a counter or an officer, each row with why and what to do.
 #[utoipa::path(get, path = "/api/v1/journey/follow-up", tag = "journey", params(FollowUpQuery),
-    responses((status = 200, body = service::FollowUpList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = super::FollowUpList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn follow_up(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
     Query(q): Query<FollowUpQuery>,
-) -> Result<Json<service::FollowUpList>> {
+) -> Result<Json<super::FollowUpList>> {
     let counter = counter_of(&actor, q.counter)?;
-    let list = service::follow_up(
+    let list = super::follow_up(
         &state,
         &actor,
         counter,
@@ -476,17 +476,17 @@ pub fn funnel_range(q: &FunnelQuery) -> (NaiveDate, NaiveDate) {
 
 /// Counts per stage, conversion and median days in each stage, for a cohort and scope.
 #[utoipa::path(get, path = "/api/v1/journey/funnel", tag = "journey", params(FunnelQuery),
-    responses((status = 200, body = service::Funnel), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = super::Funnel), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn funnel(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
     Query(q): Query<FunnelQuery>,
-) -> Result<Json<service::Funnel>> {
+) -> Result<Json<super::Funnel>> {
     let scope = parse_scope(&q)?;
     let (from, to) = funnel_range(&q);
     Ok(Json(
-        service::funnel(&state, &actor, scope, from, to, Lang::Id).await?,
+        super::funnel(&state, &actor, scope, from, to, Lang::Id).await?,
     ))
 }
 
@@ -576,7 +576,7 @@ pub async fn add_scheme(
         max_age: s.max_age,
         max_age_from_batch: s.max_age_from_batch,
     };
-    scheme.id = service::add_scheme(&state, &actor, &scheme).await?;
+    scheme.id = super::add_scheme(&state, &actor, &scheme).await?;
     Ok((StatusCode::CREATED, Json(scheme)))
 }
 
@@ -597,7 +597,7 @@ pub async fn add_batch(
     ApiUser(actor): ApiUser,
     ApiJson(b): ApiJson<BatchInput>,
 ) -> Result<(StatusCode, Json<Batch>)> {
-    let id = service::add_batch(&state, &actor, &b.scheme, b.number, b.opens_on).await?;
+    let id = super::add_batch(&state, &actor, &b.scheme, b.number, b.opens_on).await?;
     let batch = super::store::batches(&state.db)
         .await?
         .into_iter()

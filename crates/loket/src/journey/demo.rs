@@ -6,8 +6,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::model::*;
 use super::store;
+use super::*;
 use crate::clock;
 use crate::db::Db;
 use crate::error::Result;

@@ -23,7 +23,6 @@ pub mod event;
 pub mod follow_up;
 pub mod funnel;
 pub mod machine;
-pub mod model;
 pub mod next_step;
 pub mod pages;
 pub mod projection;

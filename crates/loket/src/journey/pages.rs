@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
 use super::event::EventFields;
-use super::model::*;
-use super::service::{self, ContactInput, CorrectionInput, EventInput, SessionInput};
+use super::service;
+use super::*;
 use crate::auth::{PageUser, SignedIn};
 use crate::clock;
 use crate::codes::{choices, Choice};
@@ -344,7 +344,7 @@ async fn record(
         expected_version: number(&pairs, "version"),
         ..Default::default()
     };
-    let result = service::record_event(&state, &user.actor, id, &input, Source::Counter).await;
+    let result = super::record_event(&state, &user.actor, id, &input, Source::Counter).await;
     after(&state, lang, &user, id, result, None).await
 }
 
@@ -372,7 +372,7 @@ async fn correct(
         expected_version: number(&pairs, "version"),
         ..Default::default()
     };
-    let result = service::correct_event(&state, &user.actor, id, event_id, &input).await;
+    let result = super::correct_event(&state, &user.actor, id, event_id, &input).await;
     after(&state, lang, &user, id, result, None).await
 }
 
@@ -403,7 +403,7 @@ async fn session(
         expected_version: number(&pairs, "version"),
         ..Default::default()
     };
-    let result = service::record_session(&state, &user.actor, id, &input).await;
+    let result = super::record_session(&state, &user.actor, id, &input).await;
     after(&state, lang, &user, id, result, None).await
 }
 
@@ -425,7 +425,7 @@ async fn contact(
         note: text(&pairs, "note"),
         at: None,
     };
-    let result = service::log_contact(&state, &user.actor, id, &input).await;
+    let result = super::log_contact(&state, &user.actor, id, &input).await;
     after(&state, lang, &user, id, result, text(&pairs, "back")).await
 }
 
@@ -433,7 +433,7 @@ async fn contact(
 #[template(path = "journey_follow_up.html")]
 struct FollowUpPage {
     chrome: Chrome,
-    list: service::FollowUpList,
+    list: super::FollowUpList,
     counter: String,
     mine: bool,
     back: String,
@@ -477,7 +477,7 @@ async fn follow_up(
     let mine = q.mine.is_some();
     let days = q.days.as_deref().and_then(|d| d.parse().ok()).unwrap_or(7);
     let as_of = q.as_of.as_deref().and_then(|d| d.parse().ok());
-    let list = match service::follow_up(
+    let list = match super::follow_up(
         &state,
         &user.actor,
         counter,
@@ -534,7 +534,7 @@ struct Bar {
 #[template(path = "journey_funnel.html")]
 struct FunnelPage {
     chrome: Chrome,
-    funnel: service::Funnel,
+    funnel: super::Funnel,
     bars: Vec<Bar>,
     side: Vec<(&'static str, i64)>,
     height: i64,
@@ -553,7 +553,7 @@ async fn funnel(
         Err(e) => return error_page(lang, &e),
     };
     let (from, to) = funnel_range(&q);
-    let funnel = match service::funnel(&state, &user.actor, scope, from, to, lang).await {
+    let funnel = match super::funnel(&state, &user.actor, scope, from, to, lang).await {
         Ok(f) => f,
         Err(e) => return error_page(lang, &e),
     };

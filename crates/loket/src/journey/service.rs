@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::event::EventRow;
 use super::machine::{replay, JourneyState};
-use super::projection::Context;
+use super::projection::{context_of, Context};
 use super::scheme::Rules;
 use super::store::{self, ContactRow, Person, SessionRow};
 use super::transitions::Refusal;
@@ -17,18 +17,6 @@ use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-
-pub use super::assist::{
-    log_contact, may_record_session, record_session, ContactInput, SessionInput,
-};
-pub use super::eligibility::eligibility_advice;
-pub use super::follow_up::{follow_up, follow_up_items, FollowUpItem, FollowUpList, QUIET_DAYS};
-pub use super::funnel::{
-    funnel, funnel_figures, funnel_figures_direct, histogram_median, Funnel, FunnelStep,
-};
-pub use super::projection::{context_of, rebuild};
-pub use super::record::{correct_event, record_event, CorrectionInput, EventInput};
-pub use super::scheme::{add_batch, add_scheme};
 
 pub(super) const ENTITY: &str = "participant";
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::funnel::{RollupDelta, Tally};
-use super::model::*;
+use super::*;
 use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::{with_db, with_db_typed};
@@ -716,7 +716,7 @@ pub struct FollowUpRow {
 /// `horizon` days, overdue payments, follow-up dates due, and no contact for `quiet_days`.
 /// Returns how many are due and the `limit` most urgent, most urgent first: purchase deadlines
 /// still ahead, then the earliest day that makes a person due, then the participant id (the
-/// order `service::follow_up_items` gives). Ranking happens in SQL over the counter's active
+/// order `super::follow_up_items` gives). Ranking happens in SQL over the counter's active
 /// rows (a covering partial index), so only `limit` rows are joined to names and phones.
 pub async fn follow_up(
     db: &Db,

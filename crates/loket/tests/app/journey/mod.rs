@@ -941,7 +941,7 @@ async fn demo_fills_every_stage(app: &TestApp) {
         .unwrap();
     let made = loket::journey::demo::seed(&app.state.db).await.unwrap();
     assert!(made > 1000, "{made}");
-    let f = loket::journey::service::funnel_figures(
+    let f = loket::journey::funnel_figures(
         &app.state.db,
         &loket::journey::store::FunnelScope::Nation,
         chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
@@ -955,10 +955,10 @@ async fn demo_fills_every_stage(app: &TestApp) {
     }
     assert!(f.not_accepted > 0 && f.revoked > 0 && f.withdrawn > 0);
     // Rebuilding the projection from the events gives the same funnel.
-    loket::journey::service::rebuild(&app.state.db, |_| {})
+    loket::journey::rebuild(&app.state.db, |_| {})
         .await
         .unwrap();
-    let again = loket::journey::service::funnel_figures(
+    let again = loket::journey::funnel_figures(
         &app.state.db,
         &loket::journey::store::FunnelScope::Nation,
         chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
@@ -968,7 +968,7 @@ async fn demo_fills_every_stage(app: &TestApp) {
     .await
     .unwrap();
     let reached =
-        |f: &loket::journey::service::Funnel| f.steps.iter().map(|s| s.reached).collect::<Vec<_>>();
+        |f: &loket::journey::Funnel| f.steps.iter().map(|s| s.reached).collect::<Vec<_>>();
     assert_eq!(reached(&f), reached(&again));
 }
 

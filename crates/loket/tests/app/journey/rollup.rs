@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 use loket::auth::Role;
 use loket::i18n::Lang;
 use loket::journey::demo::{synthesize, Seat};
-use loket::journey::service::{funnel_figures, funnel_figures_direct};
 use loket::journey::store::{self, FunnelScope};
+use loket::journey::{funnel_figures, funnel_figures_direct};
 
 use super::{caller, register, Caller};
 use crate::common::{person_json, TestApp};
@@ -27,7 +27,7 @@ async fn record(
     officer: &Caller<'_>,
     db: &loket::db::Db,
     id: i64,
-    events: &[loket::journey::model::NewEvent],
+    events: &[loket::journey::NewEvent],
     nik: &str,
 ) -> usize {
     let batches = store::batches(db).await.unwrap();
@@ -35,7 +35,7 @@ async fn record(
     for e in events {
         let mut body = json!({
             "stage": e.stage,
-            "occurred_on": loket::journey::model::local_day(e.occurred_at).to_string(),
+            "occurred_on": loket::journey::local_day(e.occurred_at).to_string(),
             "occupation": "none",
         });
         if let Some(batch) = e.batch_id.and_then(|b| batches.iter().find(|x| x.id == b)) {
@@ -223,7 +223,7 @@ async fn rollup_matches_direct(app: &TestApp) {
     assert_funnels_agree(app, &scopes, "corrected").await;
 
     // A rebuild rewrites every row and refills the roll-up: still the same.
-    loket::journey::service::rebuild(db, |_| {}).await.unwrap();
+    loket::journey::rebuild(db, |_| {}).await.unwrap();
     assert_funnels_agree(app, &scopes, "rebuilt").await;
 }
 
