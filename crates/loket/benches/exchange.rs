@@ -113,7 +113,7 @@ async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::
     )
     .await
     .unwrap();
-    let actor = loket::audit::Actor {
+    let actor = loket::identity::Actor {
         user: users::user_by_username(db, "admin").await.unwrap().unwrap(),
         meta: Default::default(),
         grants: Vec::new(),

@@ -1,9 +1,10 @@
 //! The access policy: which participants a user reaches and what they may do with them,
 //! decided here and nowhere else.
 
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry, Outcome};
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::identity::{Role, User};
 
 /// Which participants a user may reach; decided by the access policy, applied in SQL here.

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use crate::db::Db;
 use crate::error::{AppError, Result};
-pub use crate::identity::{Actor, RequestMeta};
+use crate::identity::Actor;
 use crate::{with_db, with_db_typed};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Accounts: users with one role, tied to an office or counter where the role needs it.
 
-pub use crate::identity::{Role, User};
+use crate::identity::{Role, User};
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserRow {

@@ -64,7 +64,7 @@ async fn login(
     State(state): State<AppState>,
     lang: Lang,
     jar: CookieJar,
-    meta: crate::audit::RequestMeta,
+    meta: crate::identity::RequestMeta,
     Form(form): Form<LoginForm>,
 ) -> Response {
     match sign_in(&state, jar, meta, &form).await {

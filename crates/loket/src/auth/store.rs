@@ -6,9 +6,10 @@ use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::model::{Role, User, UserRow};
+use super::model::UserRow;
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};
+use crate::identity::{Role, User};
 use crate::with_db;
 
 pub const SESSION_LIFETIME_HOURS: i64 = 12;

@@ -9,11 +9,12 @@ use chrono::NaiveDate;
 
 use super::model::*;
 use super::store::{self, CounterDetails, CounterImport, OfficeImport, OfficerImport};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::auth::Role;
 use crate::counters::OfficeKind;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::identity::Actor;
 use crate::sheet::{write_table, Column, Format, Headers, ImportError, Layout, RowError, Sheet};
 
 /// What a network file holds.

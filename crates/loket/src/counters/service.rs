@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use super::model::*;
 use super::store::{self, CounterRow, NewBatch};
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry, Outcome};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, FieldError, Result};
+use crate::identity::Actor;
 
 /// Setting: how many currently certified officers a counter needs to operate.
 pub const SETTING_MIN_OFFICERS: &str = "min_certified_officers";

@@ -7,8 +7,9 @@ use super::model::*;
 use super::service::open_nik;
 use super::store::{self, OutreachScope};
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 use crate::vault::IndexKind;
 

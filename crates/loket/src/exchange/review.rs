@@ -4,8 +4,9 @@ use super::model::*;
 use super::service::ENTITY;
 use super::store;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 /// A reviewer's decision on a row of the uncertain band.

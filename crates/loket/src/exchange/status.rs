@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use super::service::open_nik;
 use super::store;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::journey::Stage;
 use crate::state::AppState;
 

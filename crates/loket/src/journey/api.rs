@@ -230,7 +230,11 @@ impl JourneyOut {
     }
 }
 
-async fn journey_out(state: &AppState, actor: &crate::audit::Actor, id: i64) -> Result<JourneyOut> {
+async fn journey_out(
+    state: &AppState,
+    actor: &crate::identity::Actor,
+    id: i64,
+) -> Result<JourneyOut> {
     let (loaded, journey) = service::view(state, actor, id).await?;
     Ok(JourneyOut::build(
         &loaded,
@@ -391,7 +395,7 @@ pub struct FollowUpQuery {
     pub limit: Option<usize>,
 }
 
-fn counter_of(actor: &crate::audit::Actor, counter: Option<i64>) -> Result<i64> {
+fn counter_of(actor: &crate::identity::Actor, counter: Option<i64>) -> Result<i64> {
     counter.or(actor.user.counter_id).ok_or_else(|| {
         AppError::field(
             "counter",

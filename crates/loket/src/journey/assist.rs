@@ -11,10 +11,11 @@ use super::service::check_version;
 use super::service::{clean, occurred, reach, Loaded, CANDIDATE, ENTITY};
 use super::store::{self, Change, ContactRow, NewContact, NewSession, Person, SessionRow};
 use crate::access::Action;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::clock;
 use crate::code_enum;
 use crate::error::{AppError, FieldError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 code_enum! {

@@ -9,10 +9,11 @@ use super::scheme::{Batch, Rules, Scheme};
 use super::service::{clean, reach, Loaded, ENTITY};
 use super::store::{self, Person};
 use crate::access::Action;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::code_enum;
 use crate::error::{AppError, Result};
 use crate::i18n::Lang;
+use crate::identity::Actor;
 use crate::state::AppState;
 
 code_enum! {

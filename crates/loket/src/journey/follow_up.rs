@@ -8,10 +8,11 @@ use utoipa::ToSchema;
 use super::calendar::{day_number, from_day_number};
 use super::store;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry, Outcome};
 use crate::clock;
 use crate::error::{AppError, Result};
 use crate::i18n::Lang;
+use crate::identity::Actor;
 use crate::state::AppState;
 use crate::vault::IndexKind;
 

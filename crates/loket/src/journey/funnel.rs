@@ -14,10 +14,10 @@ use super::projection::Progress;
 use super::stage::{Stage, FUNNEL, TRACKED};
 use super::store::{self, FunnelScope};
 use crate::access::{self, Action};
-use crate::audit::Actor;
 use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::i18n::Lang;
+use crate::identity::Actor;
 use crate::state::AppState;
 
 /// What a set of projection rows adds up to: the cohort, people per `TRACKED` stage, and per

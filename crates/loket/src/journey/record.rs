@@ -14,8 +14,9 @@ use super::service::{check_version, clean, occurred, reach, refused, Loaded, CAN
 use super::stage::{PayoutChannel, Source, Stage};
 use super::store::{self, Change, Person};
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, FieldError, Result};
+use crate::identity::Actor;
 use crate::participants::model::Phone;
 use crate::state::AppState;
 use crate::vault::IndexKind;

@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 
 use super::store;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, FieldError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 /// One scheme's rules (2020–2021, 2023–, or one an admin adds). Amounts in rupiah.

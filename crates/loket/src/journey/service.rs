@@ -12,10 +12,11 @@ use super::scheme::Rules;
 use super::store::{self, ContactRow, Person, SessionRow};
 use super::transitions::Refusal;
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Entry};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 pub(super) const ENTITY: &str = "participant";

@@ -9,10 +9,11 @@ use super::model::{
 };
 use super::store::{self, Registration};
 use crate::access::{self, Action};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Entry, Outcome};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, Result};
+use crate::identity::Actor;
 use crate::state::AppState;
 
 const ENTITY: &str = "participant";
