@@ -19,4 +19,5 @@ mod counters;
 mod exchange;
 mod journey;
 mod linkcli;
+mod upgrade;
 mod web;

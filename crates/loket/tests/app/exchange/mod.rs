@@ -1,9 +1,7 @@
 //! The exchange with the programme office, through the admin's pages, on SQLite and (when
 //! configured) PostgreSQL: master list import, a recipients file linked to the registry, the
 //! review queue, applying the file twice, the outreach list per counter, the status export of
-//! consented people, files refused with row and column, and an upgrade from release 0.1
-//! keeping every row.
-mod upgrade;
+//! consented people, and files refused with row and column.
 
 use loket::auth::Role;
 use nik::Sex;

@@ -8,44 +8,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use loket::db::Db;
 use loket::with_db;
 
+use super::{drop_database, empty_database};
 use crate::common::Backend;
-
-/// An empty database of `backend` and, for PostgreSQL, its name (dropped by [`drop_database`]).
-async fn empty_database(backend: Backend, dir: &Path) -> (Db, Option<String>) {
-    match backend {
-        Backend::Sqlite => {
-            let url = format!("sqlite://{}", dir.join("loket-0.1.db").display());
-            (Db::connect(&url).await.unwrap(), None)
-        }
-        Backend::Postgres => {
-            let base = std::env::var("LOKET_TEST_POSTGRES_URL").unwrap();
-            let name = format!("loket_test_{}_upgrade", std::process::id());
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            for sql in [
-                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                format!("CREATE DATABASE \"{name}\""),
-            ] {
-                sqlx::query(&sql).execute(&admin).await.unwrap();
-            }
-            admin.close().await;
-            let mut url = url::Url::parse(&base).unwrap();
-            url.set_path(&format!("/{name}"));
-            (Db::connect_with(url.as_str(), 2).await.unwrap(), Some(name))
-        }
-    }
-}
-
-async fn drop_database(db: Db, name: Option<String>) {
-    db.close().await;
-    let (Some(name), Ok(base)) = (name, std::env::var("LOKET_TEST_POSTGRES_URL")) else {
-        return;
-    };
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await;
-    admin.close().await;
-}
 
 fn old_migrations(backend: Backend) -> PathBuf {
     let folder = match backend {
@@ -165,7 +129,7 @@ async fn count(db: &Db, table: &str) -> i64 {
 
 async fn an_upgrade_from_release_0_1_keeps_every_row(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let (db, pg_name) = empty_database(backend, dir.path()).await;
+    let (db, _, pg_name) = empty_database(backend, dir.path(), "0_1").await;
     migrate_as_release_0_1(&db, backend).await;
     fill_as_release_0_1(&db).await;
     assert!(recorded_versions(&db).await.contains(&202611280002001));
