@@ -5,6 +5,7 @@
 //! The partner JSON endpoint (`partner`) serves the same office's systems directly.
 //! File formats: `docs/exchange-format.md`.
 
+pub mod agreement;
 mod apply;
 pub mod demo;
 pub mod file;

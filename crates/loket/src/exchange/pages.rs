@@ -12,6 +12,7 @@ use axum::Router;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::agreement::{parse_explanation, Sides};
 use super::model::{Decision, Facts, UploadStatus};
 use super::service::{self, LinkSummary, OutreachItem};
 use super::store::{self, MasterImport, Upload, UploadRow};
@@ -245,6 +246,8 @@ pub struct RowView {
     pub nik: String,
     pub registry_nik: Option<String>,
     pub facts: Facts,
+    /// How the row disagrees with the registry person who has its NIK, in words.
+    pub disagreements: Vec<String>,
 }
 
 #[derive(Template)]
@@ -414,7 +417,7 @@ async fn detail_page(
     let next_after = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.row_no))
         .flatten();
-    let views = row_views(&state.vault, rows)?;
+    let views = row_views(&state.vault, lang, rows)?;
     // The page shows registry people next to the file's rows: reading it is audited.
     let shown: Vec<String> = views
         .iter()
@@ -460,7 +463,7 @@ async fn detail_page(
 }
 
 /// The rows as the review table shows them, both NIKs opened.
-fn row_views(vault: &Vault, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
+fn row_views(vault: &Vault, lang: Lang, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let nik = service::open_nik(vault, &row.nik_enc, "upload row", row.id)?;
@@ -469,14 +472,30 @@ fn row_views(vault: &Vault, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppErr
             _ => None,
         };
         let facts = serde_json::from_str(&row.facts).unwrap_or_default();
+        let disagreements = disagreement_words(lang, &row);
         views.push(RowView {
             row,
             nik,
             registry_nik,
             facts,
+            disagreements,
         });
     }
     Ok(views)
+}
+
+/// "NIK sama, nama berbeda: di berkas 'Budi Santoso', di loket 'Siti Handayani'", one a line.
+fn disagreement_words(lang: Lang, row: &UploadRow) -> Vec<String> {
+    let sides = Sides {
+        file_name: &row.full_name,
+        file_birth: row.birth_date,
+        registry_name: row.participant_name.as_deref().unwrap_or_default(),
+        registry_birth: row.participant_birth_date,
+    };
+    parse_explanation(row.explanation.as_deref().unwrap_or_default())
+        .into_iter()
+        .map(|d| d.words(lang, &sides))
+        .collect()
 }
 
 fn alert_status(alert: bool) -> StatusCode {

@@ -3,6 +3,7 @@
 //! review queue, applying the file twice, the outreach list per counter, the status export of
 //! consented people, files refused with row and column, and an upgrade from release 0.1
 //! keeping every row.
+mod integrity;
 mod upgrade;
 
 use loket::auth::Role;
