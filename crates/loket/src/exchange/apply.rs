@@ -206,9 +206,19 @@ async fn apply_row(
             ..Default::default()
         };
         let mut result = record_event(state, actor, participant_id, &input, Source::Import).await;
-        if matches!(result, Err(AppError::Refused { .. })) {
-            input.fields.override_reason = Some(reason.clone());
-            input.eligibility_reason = Some(reason.clone());
+        // The file's line is written once, as the reason the refusal asked for: the rules'
+        // override, or (joining against eligibility advice) the eligibility reason.
+        for _ in 0..2 {
+            let Err(AppError::Refused { code, .. }) = &result else {
+                break;
+            };
+            if *code == "eligibility_against" {
+                input.eligibility_reason = Some(reason.clone());
+            } else if input.fields.override_reason.is_none() {
+                input.fields.override_reason = Some(reason.clone());
+            } else {
+                break;
+            }
             result = record_event(state, actor, participant_id, &input, Source::Import).await;
         }
         match result {

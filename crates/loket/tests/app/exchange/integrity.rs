@@ -1,12 +1,16 @@
 //! Nothing attached to the wrong person (issue 12): a file row with a registry person's NIK but
-//! someone else's name or birth date waits for a reviewer, who reads the disagreement in words.
+//! someone else's name or birth date waits for a reviewer, who reads the disagreement in words;
+//! a purchase the file gives no price for is unknown, not free; each imported event names its
+//! file line once.
 
 use loket::auth::Role;
 use nik::Sex;
 use reqwest::StatusCode;
 
 use super::{rows_of, upload_id_of, wait_status, Admin};
-use crate::common::exchange::{fill_registry, nik, programme_file, register, Registry};
+use crate::common::exchange::{
+    fill_registry, nik, programme_file, register, sample_file, Registry,
+};
 use crate::common::{sign_in, TestApp};
 use crate::on_each_backend;
 
@@ -162,4 +166,121 @@ async fn a_nik_with_another_persons_name_waits_for_review(app: &TestApp) {
 #[tokio::test]
 async fn a_row_with_a_registry_nik_but_another_persons_name_waits_for_review_in_words() {
     on_each_backend!(a_nik_with_another_persons_name_waits_for_review);
+}
+
+/// Uploads the sample file and settles its review (Rizal accepted, the other Ratna rejected).
+async fn uploaded_and_reviewed(app: &TestApp, admin: &Admin, name: &str) -> i64 {
+    let r = admin
+        .post_file(app, "/exchange/uploads", name, sample_file().bytes)
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let upload = upload_id_of(&r);
+    assert_eq!(wait_status(app, upload, "linking").await, "review");
+    for row in rows_of(app, upload).await {
+        let decision = match row.row_no {
+            4 => "accept",
+            5 => "reject",
+            _ => continue,
+        };
+        let path = format!("/exchange/uploads/{upload}/rows/{}", row.id);
+        let r = admin.post_form(app, &path, &[("decision", decision)]).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    upload
+}
+
+/// The sample file uploaded, reviewed and applied.
+async fn uploaded_and_applied(app: &TestApp, admin: &Admin) -> i64 {
+    let upload = uploaded_and_reviewed(app, admin, "penerima.csv").await;
+    let r = admin
+        .post_form(app, &format!("/exchange/uploads/{upload}/apply"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(wait_status(app, upload, "applying").await, "applied");
+    upload
+}
+
+async fn a_purchase_without_a_price_is_unknown_not_free(app: &TestApp) {
+    let (admin, token, registry) = admin_with_registry(app).await;
+    // Siti's row says she bought "Menjahit Busana" on 2021-03-05; the file has no price.
+    uploaded_and_applied(app, &admin).await;
+    let siti = registry.exact;
+
+    let events = loket::journey::store::events_of(&app.state.db, siti)
+        .await
+        .unwrap();
+    let bought = events
+        .iter()
+        .find(|e| e.stage.code() == "training_bought")
+        .unwrap();
+    assert_eq!(bought.fields.amount, None, "stored as unknown, not Rp0");
+
+    // The API: no price, nothing counted as spent, the balance only "at most".
+    let journey = app
+        .api(&token)
+        .get_json(&format!("/api/v1/participants/{siti}/journey"))
+        .await;
+    let ledger = &journey["ledger"];
+    assert_eq!(ledger["purchases"][0]["price"], serde_json::Value::Null);
+    assert_eq!(ledger["training_balance"], 1_000_000);
+    assert_eq!(ledger["spent"], 0);
+    assert_eq!(ledger["remaining"], serde_json::Value::Null, "{ledger}");
+    assert_eq!(ledger["remaining_at_most"], 1_000_000);
+    assert_eq!(ledger["unknown_prices"], 1);
+
+    // The page says so in words.
+    let (status, page) = admin
+        .page(app, &format!("/participants/{siti}/journey"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Menjahit Busana · <span class=\"price\">harga tidak diketahui</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "id=\"remaining\">paling banyak Rp1.000.000 (harga 1 pelatihan tidak diketahui)<"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"spent\">harga tidak diketahui<"),
+        "{page}"
+    );
+    assert!(!page.contains("Rp0"), "{page}");
+}
+
+#[tokio::test]
+async fn an_imported_purchase_without_a_price_shows_price_unknown_and_an_at_most_balance() {
+    on_each_backend!(a_purchase_without_a_price_is_unknown_not_free);
+}
+
+async fn an_imported_event_names_its_file_line_once(app: &TestApp) {
+    let (admin, _, registry) = admin_with_registry(app).await;
+    let upload = uploaded_and_applied(app, &admin).await;
+    let siti = registry.exact;
+    let events = loket::journey::store::events_of(&app.state.db, siti)
+        .await
+        .unwrap();
+    let (_, page) = admin
+        .page(app, &format!("/participants/{siti}/journey"))
+        .await;
+    let line = format!("Data resmi Manajemen Pelaksana Prakerja (unggahan #{upload}, baris 2)");
+    let with_reason = events
+        .iter()
+        .filter(|e| e.fields.override_reason.is_some() || e.eligibility_reason.is_some())
+        .count();
+    assert!(with_reason >= 1);
+    assert_eq!(page.matches(&line).count(), with_reason, "{page}");
+    for e in &events {
+        assert!(
+            e.fields.override_reason.is_none() || e.eligibility_reason.is_none(),
+            "one reason per imported event: {e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_imported_event_shows_the_file_line_it_came_from_once() {
+    on_each_backend!(an_imported_event_names_its_file_line_once);
 }
