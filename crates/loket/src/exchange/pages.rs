@@ -39,6 +39,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/exchange/uploads/{id}", get(detail))
         .route("/exchange/uploads/{id}/rows/{row_id}", post(review))
         .route("/exchange/uploads/{id}/apply", post(apply))
+        .route("/exchange/uploads/{id}/retry", post(retry))
         .route("/exchange/status-export", post(status_export))
         .route("/exchange/outreach", get(outreach))
 }
@@ -281,11 +282,19 @@ impl DetailPage {
     }
 
     fn can_apply(&self) -> bool {
-        self.open_reviews == 0
-            && matches!(
-                self.upload.status(),
-                UploadStatus::Review | UploadStatus::Applying
-            )
+        self.open_reviews == 0 && self.upload.status() == UploadStatus::Review
+    }
+
+    fn can_retry(&self) -> bool {
+        self.upload.status() == UploadStatus::Failed
+    }
+
+    /// Why the upload stopped, as the reader reads it.
+    fn note(&self) -> Option<&str> {
+        match self.upload.status_note.as_deref() {
+            Some(service::INTERRUPTED) => Some(self.chrome.t("exchange.interrupted")),
+            other => other,
+        }
     }
 
     fn label(&self, d: &Decision) -> &'static str {
@@ -562,6 +571,16 @@ async fn apply(
         service::apply(&state, &user.actor, id).await,
     )
     .await
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<i64>,
+    SignedForm(user, NoFields {}): SignedForm<NoFields>,
+) -> Response {
+    let retried = service::retry(&state, &user.actor, id).await.map(|_| ());
+    after(&state, lang, &user, id, retried).await
 }
 
 /// After a POST: back to the upload, or the upload with the refusal explained.

@@ -1,7 +1,8 @@
-//! Nothing attached to the wrong person (issue 12): a file row with a registry person's NIK but
-//! someone else's name or birth date waits for a reviewer, who reads the disagreement in words;
-//! a purchase the file gives no price for is unknown, not free; each imported event names its
-//! file line once.
+//! Nothing attached to the wrong person and nothing stuck (issue 12): a file row with a
+//! registry person's NIK but someone else's name or birth date waits for a reviewer, who reads
+//! the disagreement in words; a purchase the file gives no price for is unknown, not free; each
+//! imported event names its file line once; an upload a restart cut off shows a retry that
+//! finishes it.
 
 use loket::auth::Role;
 use nik::Sex;
@@ -198,6 +199,143 @@ async fn uploaded_and_applied(app: &TestApp, admin: &Admin) -> i64 {
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(wait_status(app, upload, "applying").await, "applied");
     upload
+}
+
+/// What a server stopped in the middle of a job leaves in the database.
+async fn write_state(app: &TestApp, sql: &str, upload: i64) {
+    loket::with_db!(&app.state.db, |pool| {
+        sqlx::query(sql).bind(upload).execute(pool).await.unwrap();
+    });
+}
+
+async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
+    let (admin, token, registry) = admin_with_registry(app).await;
+    let siti = registry.exact;
+    // Cut off while applying: the upload `applying`, Siti's first two events recorded, her row
+    // not yet marked applied.
+    let applying = uploaded_and_reviewed(app, &admin, "penerima.csv").await;
+    write_state(
+        app,
+        "UPDATE exchange_uploads SET status = 'applying' WHERE id = $1",
+        applying,
+    )
+    .await;
+    let api = app.api(&token);
+    for stage in ["joined_batch", "accepted"] {
+        let body = serde_json::json!({"stage": stage, "occurred_on": "2021-03-01", "batch": 12,
+            "override_reason": "Data resmi Manajemen Pelaksana Prakerja"});
+        let r = api
+            .post(
+                &format!("/api/v1/participants/{siti}/journey/events"),
+                &body,
+            )
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+    // Cut off while linking: stored whole, nothing linked yet.
+    let linking = uploaded_and_reviewed(app, &admin, "penerima-2.csv").await;
+    write_state(
+        app,
+        "UPDATE exchange_uploads SET status = 'linking', summary = NULL WHERE id = $1",
+        linking,
+    )
+    .await;
+    write_state(
+        app,
+        "UPDATE exchange_rows SET decision = 'unmatched', participant_id = NULL, probability = NULL, \
+         explanation = NULL, decided_by = NULL WHERE upload_id = $1",
+        linking,
+    )
+    .await;
+
+    // The server starts again: neither job is shown as running for ever.
+    let again = app.restarted().await;
+    for id in [applying, linking] {
+        let u = super::upload_row(&again, id).await;
+        assert_eq!(
+            (u.status.as_str(), u.status_note.as_deref()),
+            ("failed", Some("interrupted"))
+        );
+    }
+    let (client, csrf) = sign_in(&again, "pusat").await;
+    let admin = Admin { client, csrf };
+    let (_, page) = admin
+        .page(&again, &format!("/exchange/uploads/{applying}"))
+        .await;
+    assert!(
+        page.contains("Pekerjaan ini terhenti karena aplikasi dimulai ulang.")
+            && page.contains("id=\"retry-form\"")
+            && page.contains("Coba lagi"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("http-equiv=\"refresh\""),
+        "not shown as running"
+    );
+    let api = again.api(&token);
+    let state = api
+        .get_json(&format!("/api/v1/exchange/uploads/{linking}"))
+        .await;
+    assert_eq!(
+        (&state["status"], &state["status_note"], &state["can_retry"]),
+        (&"failed".into(), &"interrupted".into(), &true.into()),
+        "{state}"
+    );
+
+    // Retried through the API, linking starts over and reaches the review again.
+    let r = api
+        .post(
+            &format!("/api/v1/exchange/uploads/{linking}/retry"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(wait_status(&again, linking, "linking").await, "review");
+    let rows = rows_of(&again, linking).await;
+    assert!(rows
+        .iter()
+        .any(|r| r.row_no == 2 && r.decision == "auto" && r.participant_id == Some(siti)));
+    // A retry of an upload that did not fail is refused.
+    let r = api
+        .post(
+            &format!("/api/v1/exchange/uploads/{linking}/retry"),
+            &serde_json::json!({}),
+        )
+        .await;
+    crate::common::assert_api_error(r, StatusCode::CONFLICT, "upload_not_failed").await;
+
+    // Retried on the page, applying goes on: Siti's events are not recorded twice.
+    let r = admin
+        .post_form(&again, &format!("/exchange/uploads/{applying}/retry"), &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(wait_status(&again, applying, "applying").await, "applied");
+    assert_eq!(
+        events_of(&again, siti).await,
+        [
+            "joined_batch",
+            "accepted",
+            "training_bought",
+            "training_completed",
+            "incentive_paid"
+        ]
+    );
+    let u = super::upload_row(&again, applying).await;
+    assert_eq!(u.applied_rows, 6);
+    let actions = super::audit_actions(&again).await;
+    assert!(actions.iter().any(|a| a == "exchange.interrupted"));
+    assert_eq!(actions.iter().filter(|a| *a == "exchange.retry").count(), 2);
+    again.state.db.close().await;
+}
+
+#[tokio::test]
+async fn an_upload_a_restart_cut_off_is_failed_with_a_retry_and_the_retry_finishes_it() {
+    on_each_backend!(interrupted_jobs_fail_with_a_retry_that_works);
 }
 
 async fn a_purchase_without_a_price_is_unknown_not_free(app: &TestApp) {
