@@ -9,13 +9,14 @@
 //! swapped are likely the same person but are for a reviewer to confirm; a clearly different
 //! name or birth date likely means a NIK typed for the wrong person.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::{Datelike, NaiveDate};
 use linkage::normalise::Pipeline;
 use linkage::similarity::jaro_winkler;
+use linkage::LinkConfig;
 
+use super::service::LINK_CONFIG;
 use crate::code_enum;
 use crate::i18n::Lang;
 
@@ -35,20 +36,22 @@ const SIMILAR_NAME: f64 = 0.88;
 /// How the disagreements are kept in a row's explanation, after `nik: exact`.
 const PREFIX: &str = "disagrees: ";
 
-/// The same steps the exchange's linkage model applies to names (`link.toml`).
+/// The steps the exchange's linkage model applies to names (`link.toml`), so that "the same
+/// name" means the same here as in the model.
 fn names() -> &'static Pipeline {
     static PIPELINE: OnceLock<Pipeline> = OnceLock::new();
     PIPELINE.get_or_init(|| {
-        let steps = [
-            "lowercase",
-            "strip_titles",
-            "strip_punctuation",
-            "collapse_whitespace",
-            "old_spelling",
-            "canonical_names",
-        ];
-        // The step names are the linkage crate's own; an unknown one is a bug its tests catch.
-        Pipeline::from_names(&steps, &BTreeMap::new()).unwrap_or_default()
+        // The file is loket's own and its tests load it; a broken one would fail them.
+        let Ok(config) = LinkConfig::from_toml_str(LINK_CONFIG) else {
+            return Pipeline::default();
+        };
+        let steps: Vec<&str> = config
+            .fields
+            .iter()
+            .find(|f| f.name == "name")
+            .map(|f| f.normalise.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        Pipeline::from_names(&steps, &config.token_maps).unwrap_or_default()
     })
 }
 

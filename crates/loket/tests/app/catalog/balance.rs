@@ -2,29 +2,11 @@
 //! a 2021 recipient who spent Rp600.000 of Rp1.000.000 is shown trainings up to Rp400.000.
 
 use loket::auth::Role;
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{person_json, sign_in, TestApp};
+use crate::common::exchange::record_as_the_file;
+use crate::common::{person_json, TestApp};
 use crate::on_each_backend;
-
-/// Records `stages` for `id` on 2021-03 days as the admin (with the file's override).
-async fn record(app: &TestApp, token: &str, id: i64, events: &[Value]) {
-    for event in events {
-        let mut body = event.clone();
-        body["override_reason"] = "Data resmi Manajemen Pelaksana Prakerja".into();
-        let r = app
-            .api(token)
-            .post(&format!("/api/v1/participants/{id}/journey/events"), &body)
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-    }
-}
 
 async fn suggestions_fit_the_balance_left(app: &TestApp) {
     loket::catalog::demo::seed(&app.state.db).await.unwrap();
@@ -54,7 +36,7 @@ async fn suggestions_fit_the_balance_left(app: &TestApp) {
     );
 
     // Batch 12 (2020–2021 scheme, Rp1.000.000), a Rp600.000 training bought: Rp400.000 left.
-    record(
+    record_as_the_file(
         app,
         &admin,
         siti,
@@ -86,7 +68,7 @@ async fn suggestions_fit_the_balance_left(app: &TestApp) {
     assert_eq!(rec["balance"], 1_000_000);
 
     // A second training at an unknown price: planned with the most that can be left, and said.
-    record(
+    record_as_the_file(
         app,
         &admin,
         siti,
@@ -101,15 +83,11 @@ async fn suggestions_fit_the_balance_left(app: &TestApp) {
         (rec["balance"].as_i64(), rec["unknown_prices"].as_i64()),
         (Some(400_000), Some(1))
     );
-    let (client, _) = sign_in(app, "pusat").await;
-    let page = client
-        .get(app.url(&format!("/participants/{siti}/recommendations")))
-        .send()
+    let page = app
+        .session("pusat")
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&format!("/participants/{siti}/recommendations"))
+        .await;
     assert!(page.contains("id=\"balance\">Rp400.000<"), "{page}");
     assert!(
         page.contains("Saldo ini paling banyak yang tersisa"),

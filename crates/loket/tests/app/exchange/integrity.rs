@@ -7,10 +7,11 @@
 use loket::auth::Role;
 use nik::Sex;
 use reqwest::StatusCode;
+use serde_json::json;
 
 use super::{rows_of, upload_id_of, wait_status, Admin};
 use crate::common::exchange::{
-    fill_registry, nik, programme_file, register, sample_file, Registry,
+    fill_registry, nik, programme_file, record_as_the_file, register, sample_file, Registry,
 };
 use crate::common::{sign_in, TestApp};
 use crate::on_each_backend;
@@ -220,23 +221,8 @@ async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
         applying,
     )
     .await;
-    let api = app.api(&token);
-    for stage in ["joined_batch", "accepted"] {
-        let body = serde_json::json!({"stage": stage, "occurred_on": "2021-03-01", "batch": 12,
-            "override_reason": "Data resmi Manajemen Pelaksana Prakerja"});
-        let r = api
-            .post(
-                &format!("/api/v1/participants/{siti}/journey/events"),
-                &body,
-            )
-            .await;
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-    }
+    let day = |stage: &str| json!({"stage": stage, "occurred_on": "2021-03-01", "batch": 12});
+    record_as_the_file(app, &token, siti, &[day("joined_batch"), day("accepted")]).await;
     // Cut off while linking: stored whole, nothing linked yet.
     let linking = uploaded_and_reviewed(app, &admin, "penerima-2.csv").await;
     write_state(
@@ -291,7 +277,7 @@ async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
     let r = api
         .post(
             &format!("/api/v1/exchange/uploads/{linking}/retry"),
-            &serde_json::json!({}),
+            &json!({}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
@@ -304,7 +290,7 @@ async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
     let r = api
         .post(
             &format!("/api/v1/exchange/uploads/{linking}/retry"),
-            &serde_json::json!({}),
+            &json!({}),
         )
         .await;
     crate::common::assert_api_error(r, StatusCode::CONFLICT, "upload_not_failed").await;
