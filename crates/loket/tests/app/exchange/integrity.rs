@@ -202,11 +202,14 @@ async fn uploaded_and_applied(app: &TestApp, admin: &Admin) -> i64 {
     upload
 }
 
-/// What a server stopped in the middle of a job leaves in the database.
-async fn write_state(app: &TestApp, sql: &str, upload: i64) {
-    loket::with_db!(&app.state.db, |pool| {
-        sqlx::query(sql).bind(upload).execute(pool).await.unwrap();
-    });
+/// What a server stopped in the middle of a job leaves in the database: `statements` about
+/// `upload` (its id bound as `$1`).
+async fn write_state(app: &TestApp, statements: &[&str], upload: i64) {
+    for sql in statements {
+        loket::with_db!(&app.state.db, |pool| {
+            sqlx::query(sql).bind(upload).execute(pool).await.unwrap();
+        });
+    }
 }
 
 async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
@@ -217,7 +220,7 @@ async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
     let applying = uploaded_and_reviewed(app, &admin, "penerima.csv").await;
     write_state(
         app,
-        "UPDATE exchange_uploads SET status = 'applying' WHERE id = $1",
+        &["UPDATE exchange_uploads SET status = 'applying' WHERE id = $1"],
         applying,
     )
     .await;
@@ -227,14 +230,11 @@ async fn interrupted_jobs_fail_with_a_retry_that_works(app: &TestApp) {
     let linking = uploaded_and_reviewed(app, &admin, "penerima-2.csv").await;
     write_state(
         app,
-        "UPDATE exchange_uploads SET status = 'linking', summary = NULL WHERE id = $1",
-        linking,
-    )
-    .await;
-    write_state(
-        app,
-        "UPDATE exchange_rows SET decision = 'unmatched', participant_id = NULL, probability = NULL, \
-         explanation = NULL, decided_by = NULL WHERE upload_id = $1",
+        &[
+            "UPDATE exchange_uploads SET status = 'linking', summary = NULL WHERE id = $1",
+            "UPDATE exchange_rows SET decision = 'unmatched', participant_id = NULL, \
+             probability = NULL, explanation = NULL, decided_by = NULL WHERE upload_id = $1",
+        ],
         linking,
     )
     .await;
