@@ -22,6 +22,8 @@ use crate::state::AppState;
         crate::participants::api::change_consent,
         crate::audit_log::list,
         crate::exchange::partner::participants,
+        crate::exchange::api::read,
+        crate::exchange::api::retry,
         crate::catalog::api::search,
         crate::catalog::api::read,
         crate::catalog::api::recommendations,

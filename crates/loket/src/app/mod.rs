@@ -167,6 +167,8 @@ impl Application {
         register_texts();
         let listener = TcpListener::bind(config.bind).await?;
         let state = AppState::open(config).await?;
+        // Jobs a stopped server left running are shown failed, with a retry, not as running.
+        crate::exchange::service::recover_interrupted(&state).await?;
         Ok(Application { listener, state })
     }
 

@@ -212,7 +212,8 @@ pub async fn read(
 
 #[derive(Deserialize, IntoParams)]
 pub struct BalanceQuery {
-    /// Remaining training balance in rupiah (default 3500000, the 2023 scheme).
+    /// Training balance to plan with, in rupiah (default: what the person has left under
+    /// their scheme).
     pub balance: Option<String>,
 }
 
@@ -228,7 +229,11 @@ pub struct SuggestionOut {
 #[derive(Serialize, ToSchema)]
 pub struct RecommendationsOut {
     pub participant_id: i64,
+    /// The balance planned with: the one given, else what the person has left under their
+    /// scheme (at most that, while `unknown_prices` > 0).
     pub balance: i64,
+    /// Trainings bought at a price loket does not know: the real balance may be lower.
+    pub unknown_prices: usize,
     pub items: Vec<SuggestionOut>,
 }
 
@@ -245,10 +250,11 @@ pub async fn recommendations(
     Query(query): Query<BalanceQuery>,
 ) -> Result<Json<RecommendationsOut>> {
     let balance = service::balance(query.balance.as_deref())?;
-    let (participant, suggestions) = service::recommend(&state, &actor, id, balance).await?;
+    let (participant, plan, suggestions) = service::recommend(&state, &actor, id, balance).await?;
     Ok(Json(RecommendationsOut {
         participant_id: participant.id,
-        balance,
+        balance: plan.balance,
+        unknown_prices: plan.unknown_prices,
         items: suggestions
             .iter()
             .map(|s| SuggestionOut {

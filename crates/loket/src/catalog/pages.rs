@@ -488,6 +488,8 @@ struct RecommendationsPage {
     name: String,
     balance: String,
     balance_value: i64,
+    /// Trainings bought at an unknown price: the balance shown is the most that is left.
+    unknown_prices: usize,
     today: String,
     items: Vec<SuggestionRow>,
     error: Option<String>,
@@ -503,21 +505,20 @@ async fn recommendations(
     Path(id): Path<i64>,
     Query(q): Query<BalanceQuery>,
 ) -> Response {
-    let (balance, error) = match service::balance(q.balance.as_deref()) {
+    // A balance that cannot be read is said, and the person's own is planned with.
+    let (given, error) = match service::balance(q.balance.as_deref()) {
         Ok(b) => (b, None),
         Err(e) => {
             let (id_msg, en_msg) = e.messages();
-            (
-                super::recommend::DEFAULT_BALANCE,
-                Some(lang.pick(&id_msg, &en_msg).to_string()),
-            )
+            (None, Some(lang.pick(&id_msg, &en_msg).to_string()))
         }
     };
-    let (participant, suggestions) =
-        match service::recommend(&state, &user.actor, id, balance).await {
+    let (participant, plan, suggestions) =
+        match service::recommend(&state, &user.actor, id, given).await {
             Ok(found) => found,
             Err(e) => return error_page(lang, &e),
         };
+    let balance = plan.balance;
     let items = suggestions
         .iter()
         .map(|s| SuggestionRow {
@@ -538,6 +539,7 @@ async fn recommendations(
         name: participant.data.full_name.as_str().to_string(),
         balance: crate::format::Rupiah(balance).to_string(),
         balance_value: balance,
+        unknown_prices: plan.unknown_prices,
         today: crate::clock::today().format("%d-%m-%Y").to_string(),
         items,
         error,

@@ -10,8 +10,8 @@ use super::index::{Filters, Index};
 use super::model::{Mode, Occupation, Offer, Training};
 use crate::participants::model::{DigitalLiteracy, JobSector, ParticipantData};
 
-/// The training balance of the 2023 scheme ("skema normal"). The journey feature will pass the
-/// balance actually left; until then this is the default a counter sees.
+/// The training balance of the 2023 scheme ("skema normal"), planned with only when no scheme
+/// is known at all (the journey gives the person's own balance).
 pub const DEFAULT_BALANCE: i64 = 3_500_000;
 /// How many suggestions the printable list holds (it must fit on one page).
 pub const LIMIT: usize = 8;

@@ -196,12 +196,49 @@ pub struct Suggestion {
     pub reasons: Vec<Reason>,
 }
 
-/// The balance to plan with: the one given, else the scheme's default.
-pub fn balance(text: Option<&str>) -> Result<i64> {
+/// A balance typed by an officer, if any (else the person's own is planned with).
+pub fn balance(text: Option<&str>) -> Result<Option<i64>> {
     match text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(DEFAULT_BALANCE),
-        Some(t) => parse_amount("balance", t).map_err(|e| AppError::Validation(vec![e])),
+        None => Ok(None),
+        Some(t) => parse_amount("balance", t)
+            .map(Some)
+            .map_err(|e| AppError::Validation(vec![e])),
     }
+}
+
+/// The balance suggestions are planned with.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    pub balance: i64,
+    /// Trainings bought at an unknown price: the real balance may be lower.
+    pub unknown_prices: usize,
+}
+
+/// The balance to plan with: the one the officer typed, else what the person has left under
+/// their scheme (the journey knows), else the usual scheme's balance.
+async fn plan(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+    given: Option<i64>,
+) -> Result<Plan> {
+    if let Some(balance) = given {
+        return Ok(Plan {
+            balance,
+            unknown_prices: 0,
+        });
+    }
+    let left = crate::journey::planning_balance(state, actor, participant_id).await?;
+    Ok(left.map_or(
+        Plan {
+            balance: DEFAULT_BALANCE,
+            unknown_prices: 0,
+        },
+        |r| Plan {
+            balance: r.at_most.max(0),
+            unknown_prices: r.unknown_prices,
+        },
+    ))
 }
 
 /// Suggestions for a participant in the actor's scope (reading the record is audited).
@@ -209,12 +246,13 @@ pub async fn recommend(
     state: &AppState,
     actor: &Actor,
     participant_id: i64,
-    balance: i64,
-) -> Result<(Participant, Vec<Suggestion>)> {
+    given: Option<i64>,
+) -> Result<(Participant, Plan, Vec<Suggestion>)> {
     access::require(&state.db, actor, Action::ViewCatalog).await?;
     let participant = crate::participants::service::view(state, actor, participant_id).await?;
+    let plan = plan(state, actor, participant_id, given).await?;
     let index = index(state).await?;
-    let suggestions = recommend::recommend(&index, &participant.data, balance)
+    let suggestions = recommend::recommend(&index, &participant.data, plan.balance)
         .into_iter()
         .map(|r| Suggestion {
             training: r.training.clone(),
@@ -222,7 +260,7 @@ pub async fn recommend(
             reasons: r.reasons,
         })
         .collect();
-    Ok((participant, suggestions))
+    Ok((participant, plan, suggestions))
 }
 
 /// Withdraws or reactivates a training; `expected_version` guards against a concurrent change.

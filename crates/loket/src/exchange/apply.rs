@@ -35,7 +35,7 @@ pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()
         });
     }
     match upload.status() {
-        UploadStatus::Review | UploadStatus::Applying => {}
+        UploadStatus::Review => {}
         UploadStatus::Applied => {
             return Err(AppError::Refused {
                 code: "upload_applied",
@@ -43,6 +43,8 @@ pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()
                 message_en: "This upload is already applied.".into(),
             })
         }
+        // A second job beside the running one would record its events twice.
+        UploadStatus::Applying => return Err(running()),
         UploadStatus::Linking | UploadStatus::Failed => {
             return Err(AppError::Refused {
                 code: "upload_not_linked",
@@ -51,14 +53,17 @@ pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()
             })
         }
     }
-    store::move_status(
+    if !store::move_status(
         &state.db,
         upload_id,
-        &[UploadStatus::Review, UploadStatus::Applying],
+        &[UploadStatus::Review],
         UploadStatus::Applying,
         None,
     )
-    .await?;
+    .await?
+    {
+        return Err(running());
+    }
     audit::record(
         &state.db,
         Some(actor),
@@ -66,33 +71,50 @@ pub async fn apply(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()
         Entry::new("exchange.apply", ENTITY, upload_id),
     )
     .await?;
-    let (state, actor) = (state.clone(), actor.clone());
+    spawn_apply(state.clone(), actor.clone(), upload_id);
+    Ok(())
+}
+
+fn running() -> AppError {
+    AppError::Refused {
+        code: "upload_running",
+        message: "Berkas ini sedang diterapkan.".into(),
+        message_en: "This upload is being applied.".into(),
+    }
+}
+
+/// Applies in the background. A failure marks the upload failed with the reason; retrying
+/// resumes where it stopped (rows already applied are kept and skipped).
+pub(super) fn spawn_apply(state: AppState, actor: Actor, upload_id: i64) {
     tokio::spawn(async move {
         if let Err(e) = apply_all(&state, &actor, upload_id).await {
             e.log();
             let note = format!("{e}");
-            // Stays `applying`: applying again resumes where it stopped.
             let _ = store::move_status(
                 &state.db,
                 upload_id,
                 &[UploadStatus::Applying],
-                UploadStatus::Applying,
+                UploadStatus::Failed,
                 Some(&note),
             )
             .await;
         }
     });
-    Ok(())
 }
 
 /// Applies every row not applied yet, a page at a time, then marks the upload applied.
-pub async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
+pub(super) async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Result<()> {
     const PAGE: i64 = 500;
     // Rows name different people (the assignment is one-to-one), so several are applied at
     // once: their audit entries then share commits instead of each waiting for its own.
     const AT_ONCE: usize = 8;
     let mut after = 0;
     loop {
+        // Marked failed meanwhile (a server started on the database took it for interrupted):
+        // the retry that follows goes on from here, so this job stops.
+        if !still_applying(state, upload_id).await? {
+            return Ok(());
+        }
         let rows = store::rows_of(&state.db, upload_id, None, after, PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.row_no;
@@ -129,6 +151,12 @@ pub async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -> Resul
     )
     .await?;
     Ok(())
+}
+
+async fn still_applying(state: &AppState, upload_id: i64) -> Result<bool> {
+    Ok(store::upload(&state.db, upload_id)
+        .await?
+        .is_some_and(|u| u.status() == UploadStatus::Applying))
 }
 
 fn joined(done: Option<std::result::Result<Result<()>, tokio::task::JoinError>>) -> Result<()> {
@@ -206,9 +234,19 @@ async fn apply_row(
             ..Default::default()
         };
         let mut result = record_event(state, actor, participant_id, &input, Source::Import).await;
-        if matches!(result, Err(AppError::Refused { .. })) {
-            input.fields.override_reason = Some(reason.clone());
-            input.eligibility_reason = Some(reason.clone());
+        // The file's line is written once, as the reason the refusal asked for: the rules'
+        // override, or (joining against eligibility advice) the eligibility reason.
+        for _ in 0..2 {
+            let Err(AppError::Refused { code, .. }) = &result else {
+                break;
+            };
+            if *code == "eligibility_against" {
+                input.eligibility_reason = Some(reason.clone());
+            } else if input.fields.override_reason.is_none() {
+                input.fields.override_reason = Some(reason.clone());
+            } else {
+                break;
+            }
             result = record_event(state, actor, participant_id, &input, Source::Import).await;
         }
         match result {

@@ -1,6 +1,7 @@
 //! Demo data for the exchange: a BP2MI master list of people who never came to a counter, and
 //! a programme-office recipients file written to disk to try the upload with. The file has the
-//! errors real files have: a wrong NIK digit, Moh./Muhammad and titles, day and month swapped.
+//! errors real files have: a wrong NIK digit, Moh./Muhammad and titles, day and month swapped,
+//! a NIK on another person's line.
 
 use chrono::{Duration, NaiveDate};
 use rand::seq::SliceRandom;
@@ -90,6 +91,7 @@ pub async fn write_sample(
     for r in &mut recipients {
         noisy(&mut rng, r);
     }
+    misplace_niks(&mut recipients);
     recipients.extend(strangers);
     write(db, &mut rng, &recipients, path, from_registry).await
 }
@@ -173,6 +175,20 @@ fn noisy(rng: &mut ChaCha8Rng, r: &mut Recipient) {
             }
         }
         _ => {}
+    }
+}
+
+/// A NIK typed on another person's line, as a tired clerk does: every 25th registry person's
+/// NIK comes with the next person's name and birth date (the review queue must catch it).
+fn misplace_niks(recipients: &mut [Recipient]) {
+    for i in (3..recipients.len()).step_by(25) {
+        let Some((name, birth)) = recipients.get(i + 1).map(|r| (r.name.clone(), r.birth)) else {
+            break;
+        };
+        if let Some(r) = recipients.get_mut(i) {
+            r.name = name;
+            r.birth = birth;
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use linkage::{Linker, Side};
 use serde::{Deserialize, Serialize};
 
+use super::agreement::{disagreements, explanation};
 use super::model::*;
 use super::service::{open_nik, ENTITY, LINK_CONFIG};
 use super::store::{self, LinkOutcome, LinkSubject};
@@ -45,6 +46,9 @@ pub struct LinkSummary {
     pub exact_registry: usize,
     pub linked_registry: usize,
     pub review: usize,
+    /// Rows with a registry person's NIK but not their name or birth date (in `review`).
+    #[serde(default)]
+    pub nik_disagreements: usize,
     pub unmatched: usize,
     pub master_matches: usize,
     pub candidate_pairs: u64,
@@ -296,25 +300,33 @@ fn link_registry(
     summary: &mut LinkSummary,
 ) -> Result<()> {
     // 1. The same NIK in the registry: the key both agencies share.
-    let by_nik: HashMap<&str, i64> = registry
+    let by_nik: HashMap<&str, &Subject> = registry
         .iter()
-        .map(|(id, nik, ..)| (nik.as_str(), *id))
+        .map(|person| (person.1.as_str(), person))
         .collect();
     let mut taken = std::collections::HashSet::new();
     let mut rest = Vec::new();
     for row in rows {
-        match by_nik.get(row.1.as_str()) {
-            Some(pid) => {
-                let o = outcomes.entry(row.0).or_default();
-                o.participant_id = Some(*pid);
-                o.probability = Some(1.0);
-                o.explanation = Some("nik: exact".into());
-                o.decision = Some(Decision::Auto);
-                taken.insert(*pid);
-                summary.exact_registry += 1;
-            }
-            None => rest.push(row.clone()),
-        }
+        let Some(person) = by_nik.get(row.1.as_str()) else {
+            rest.push(row.clone());
+            continue;
+        };
+        // The NIK is shared, but only a row that also names that person is applied unseen.
+        let found = disagreements(&row.2, row.3, &person.2, person.3);
+        let o = outcomes.entry(row.0).or_default();
+        o.participant_id = Some(person.0);
+        // A certain NIK is no certainty about the person: no "100%" beside a disagreement.
+        o.probability = found.is_empty().then_some(1.0);
+        o.explanation = Some(explanation(&found));
+        o.decision = Some(if found.is_empty() {
+            summary.exact_registry += 1;
+            Decision::Auto
+        } else {
+            summary.review += 1;
+            summary.nik_disagreements += 1;
+            Decision::Review
+        });
+        taken.insert(person.0);
     }
     // 2. The model, for the rest, against registry people not already matched.
     let free: Vec<_> = registry

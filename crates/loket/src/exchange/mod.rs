@@ -5,10 +5,13 @@
 //! The partner JSON endpoint (`partner`) serves the same office's systems directly.
 //! File formats: `docs/exchange-format.md`.
 
+pub mod agreement;
+pub mod api;
 mod apply;
 pub mod demo;
 pub mod file;
 mod intake;
+mod jobs;
 mod linking;
 pub mod model;
 mod outreach;
@@ -31,7 +34,9 @@ use model::CounterPlace;
 
 /// The exchange's pages (uploads limited to `upload_limit` bytes) and the partner endpoint.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    pages::router(upload_limit).merge(partner::router())
+    pages::router(upload_limit)
+        .merge(partner::router())
+        .merge(api::router())
 }
 
 /// The counters that can take people, as the nearest-counter choice needs them.

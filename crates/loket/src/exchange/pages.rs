@@ -12,6 +12,7 @@ use axum::Router;
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
+use super::agreement::{parse_explanation, Sides};
 use super::model::{Decision, Facts, UploadStatus};
 use super::service::{self, LinkSummary, OutreachItem};
 use super::store::{self, MasterImport, Upload, UploadRow};
@@ -38,6 +39,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/exchange/uploads/{id}", get(detail))
         .route("/exchange/uploads/{id}/rows/{row_id}", post(review))
         .route("/exchange/uploads/{id}/apply", post(apply))
+        .route("/exchange/uploads/{id}/retry", post(retry))
         .route("/exchange/status-export", post(status_export))
         .route("/exchange/outreach", get(outreach))
 }
@@ -245,6 +247,8 @@ pub struct RowView {
     pub nik: String,
     pub registry_nik: Option<String>,
     pub facts: Facts,
+    /// How the row disagrees with the registry person who has its NIK, in words.
+    pub disagreements: Vec<String>,
 }
 
 #[derive(Template)]
@@ -278,11 +282,19 @@ impl DetailPage {
     }
 
     fn can_apply(&self) -> bool {
-        self.open_reviews == 0
-            && matches!(
-                self.upload.status(),
-                UploadStatus::Review | UploadStatus::Applying
-            )
+        self.open_reviews == 0 && self.upload.status() == UploadStatus::Review
+    }
+
+    fn can_retry(&self) -> bool {
+        self.upload.status() == UploadStatus::Failed
+    }
+
+    /// Why the upload stopped, as the reader reads it.
+    fn note(&self) -> Option<&str> {
+        match self.upload.status_note.as_deref() {
+            Some(service::INTERRUPTED) => Some(self.chrome.t("exchange.interrupted")),
+            other => other,
+        }
     }
 
     fn label(&self, d: &Decision) -> &'static str {
@@ -414,7 +426,7 @@ async fn detail_page(
     let next_after = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.row_no))
         .flatten();
-    let views = row_views(&state.vault, rows)?;
+    let views = row_views(&state.vault, lang, rows)?;
     // The page shows registry people next to the file's rows: reading it is audited.
     let shown: Vec<String> = views
         .iter()
@@ -460,7 +472,7 @@ async fn detail_page(
 }
 
 /// The rows as the review table shows them, both NIKs opened.
-fn row_views(vault: &Vault, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
+fn row_views(vault: &Vault, lang: Lang, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let nik = service::open_nik(vault, &row.nik_enc, "upload row", row.id)?;
@@ -469,14 +481,30 @@ fn row_views(vault: &Vault, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppErr
             _ => None,
         };
         let facts = serde_json::from_str(&row.facts).unwrap_or_default();
+        let disagreements = disagreement_words(lang, &row);
         views.push(RowView {
             row,
             nik,
             registry_nik,
             facts,
+            disagreements,
         });
     }
     Ok(views)
+}
+
+/// "NIK sama, nama berbeda: di berkas 'Budi Santoso', di loket 'Siti Handayani'", one a line.
+fn disagreement_words(lang: Lang, row: &UploadRow) -> Vec<String> {
+    let sides = Sides {
+        file_name: &row.full_name,
+        file_birth: row.birth_date,
+        registry_name: row.participant_name.as_deref().unwrap_or_default(),
+        registry_birth: row.participant_birth_date,
+    };
+    parse_explanation(row.explanation.as_deref().unwrap_or_default())
+        .into_iter()
+        .map(|d| d.words(lang, &sides))
+        .collect()
 }
 
 fn alert_status(alert: bool) -> StatusCode {
@@ -543,6 +571,16 @@ async fn apply(
         service::apply(&state, &user.actor, id).await,
     )
     .await
+}
+
+async fn retry(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(id): Path<i64>,
+    SignedForm(user, NoFields {}): SignedForm<NoFields>,
+) -> Response {
+    let retried = service::retry(&state, &user.actor, id).await.map(|_| ());
+    after(&state, lang, &user, id, retried).await
 }
 
 /// After a POST: back to the upload, or the upload with the refusal explained.

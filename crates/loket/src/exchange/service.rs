@@ -35,8 +35,9 @@ pub(super) fn open_nik(vault: &Vault, sealed: &[u8], what: &str, id: i64) -> Res
         .map_err(|e| AppError::Internal(anyhow::anyhow!("NIK of {what} {id}: {e}")))
 }
 
-pub use super::apply::{apply, apply_all};
+pub use super::apply::apply;
 pub use super::intake::{import_master, upload, MasterImported, Uploaded};
+pub use super::jobs::{recover_interrupted, retry, upload_state, INTERRUPTED};
 pub use super::linking::{link, spawn_link, LinkSummary};
 pub use super::outreach::{outreach, region_name, OutreachItem};
 pub use super::review::decide;

@@ -247,6 +247,19 @@ pub async fn uploads(db: &Db) -> Result<Vec<Upload>> {
         .await?))
 }
 
+/// The uploads in one of `statuses`, oldest first.
+pub async fn upload_ids_with(db: &Db, statuses: &[UploadStatus]) -> Result<Vec<i64>> {
+    let codes: Vec<&str> = statuses.iter().map(|s| s.code()).collect();
+    // The list of statuses is our own codes, never user input.
+    let sql = format!(
+        "SELECT id FROM exchange_uploads WHERE status IN ('{}') ORDER BY id",
+        codes.join("', '")
+    );
+    Ok(with_db!(db, |pool| sqlx::query_scalar(&sql)
+        .fetch_all(pool)
+        .await?))
+}
+
 /// Moves an upload from `from` to `to`; false when another request moved it first.
 pub async fn move_status(
     db: &Db,
@@ -317,6 +330,23 @@ pub async fn save_links(
 ) -> Result<()> {
     with_db_typed!(db, |pool, DB| {
         let mut tx = pool.begin().await?;
+        // Only a run whose upload is still linking writes (one marked failed meanwhile may be
+        // linking again in another run).
+        let still_linking = sqlx::query(
+            "UPDATE exchange_uploads SET status = $1, summary = $4, version = version + 1 WHERE id = $2 AND status = $3",
+        )
+        .bind(UploadStatus::Review.code())
+        .bind(upload_id)
+        .bind(UploadStatus::Linking.code())
+        .bind(summary)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !still_linking {
+            tx.rollback().await?;
+            return Ok(());
+        }
         for chunk in outcomes.chunks(CHUNK / 2) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "UPDATE exchange_rows SET participant_id = v.column2, probability = v.column3, \
@@ -337,15 +367,6 @@ pub async fn save_links(
             qb.push_bind(upload_id);
             qb.build().execute(&mut *tx).await?;
         }
-        sqlx::query(
-            "UPDATE exchange_uploads SET status = $1, summary = $4, version = version + 1 WHERE id = $2 AND status = $3",
-        )
-        .bind(UploadStatus::Review.code())
-        .bind(upload_id)
-        .bind(UploadStatus::Linking.code())
-        .bind(summary)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
     });
     Ok(())

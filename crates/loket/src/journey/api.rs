@@ -101,7 +101,8 @@ pub struct PurchaseOut {
     pub on: NaiveDate,
     pub title: Option<String>,
     pub platform: Option<String>,
-    pub price: i64,
+    /// `null` when the price is unknown (a programme-office file without it).
+    pub price: Option<i64>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -120,8 +121,17 @@ pub struct PaymentOut {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct LedgerOut {
     pub training_balance: Option<i64>,
+    /// The known prices together; a purchase with an unknown price adds nothing.
     pub spent: i64,
+    /// The balance left; `null` without a scheme or while a price is unknown.
     pub remaining: Option<i64>,
+    /// The most that can be left: the balance less the known prices.
+    pub remaining_at_most: Option<i64>,
+    /// Purchases whose price is unknown.
+    pub unknown_prices: usize,
+    /// What is left as a person reads it ("paling banyak Rp… (harga 1 pelatihan tidak
+    /// diketahui)" while a price is unknown).
+    pub remaining_text: Option<String>,
     pub payout_channel: Option<String>,
     pub purchases: Vec<PurchaseOut>,
     pub incentives: Vec<PaymentOut>,
@@ -166,7 +176,7 @@ fn payments(list: Vec<Expected>, today: NaiveDate) -> Vec<PaymentOut> {
                 overdue_from: e.overdue_from,
                 expected_amount: e.amount,
                 received_on: e.received.as_ref().map(|r| r.on),
-                received_amount: e.received.as_ref().map(|r| r.amount),
+                received_amount: e.received.as_ref().and_then(|r| r.amount),
                 channel: e.received.and_then(|r| r.channel),
                 status: status.to_string(),
             }
@@ -207,7 +217,10 @@ impl JourneyOut {
             ledger: LedgerOut {
                 training_balance: state.scheme.as_ref().map(|s| s.training_balance),
                 spent: state.spent(),
-                remaining: state.balance(),
+                remaining: state.balance().and_then(Remaining::known),
+                remaining_at_most: state.balance().map(|b| b.at_most),
+                unknown_prices: state.unknown_prices(),
+                remaining_text: state.balance().map(|b| b.words(lang)),
                 payout_channel: state.payout_channel.clone(),
                 purchases: state
                     .purchases

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
 
-use super::benefits::LedgerLine;
+use super::benefits::{LedgerLine, Remaining};
 use super::calendar::local_day;
 use super::event::{effective, EventRow};
 use super::scheme::{Rules, Scheme};
@@ -40,14 +40,22 @@ impl JourneyState {
         self.stage.unwrap_or(Stage::NotRegistered)
     }
 
+    /// The known prices of the trainings bought (an unknown price adds nothing here).
     pub fn spent(&self) -> i64 {
-        self.purchases.iter().map(|p| p.amount).sum()
+        self.purchases.iter().filter_map(|p| p.amount).sum()
     }
 
-    pub fn balance(&self) -> Option<i64> {
-        self.scheme
-            .as_ref()
-            .map(|s| s.training_balance - self.spent())
+    /// Trainings bought whose price is unknown.
+    pub fn unknown_prices(&self) -> usize {
+        self.purchases.iter().filter(|p| p.amount.is_none()).count()
+    }
+
+    /// What is left of the scheme's training balance, once a batch names the scheme.
+    pub fn balance(&self) -> Option<Remaining> {
+        self.scheme.as_ref().map(|s| Remaining {
+            at_most: s.training_balance - self.spent(),
+            unknown_prices: self.unknown_prices(),
+        })
     }
 
     pub fn accepted(&self) -> bool {
@@ -90,7 +98,7 @@ impl JourneyState {
         let line = || LedgerLine {
             event_id: event.id,
             on,
-            amount: event.fields.amount.unwrap_or(0),
+            amount: event.fields.amount,
             title: event.fields.training_title.clone(),
             platform: event.fields.training_platform.clone(),
             channel: event.fields.channel.clone(),

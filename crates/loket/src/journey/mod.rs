@@ -40,7 +40,7 @@ pub use assist::{
     log_contact, may_record_session, record_session, ContactInput, ContactResult, SessionChannel,
     SessionInput, SessionOutcome, Step,
 };
-pub use benefits::{Expected, LedgerLine};
+pub use benefits::{Expected, LedgerLine, Remaining};
 pub use calendar::{add_working_days, day_number, from_day_number, local_day};
 pub use demo::{projection as demo_projection, seed, seed_batches, synthesize, Seat};
 pub use eligibility::{
@@ -59,7 +59,7 @@ pub use next_step::next_step;
 pub use projection::{context_of, project, rebuild, Context, Progress};
 pub use record::{correct_event, record_event, CorrectionInput, EventInput};
 pub use scheme::{add_batch, add_scheme, Batch, Rules, Scheme};
-pub use service::{view, Loaded};
+pub use service::{planning_balance, view, Loaded};
 pub use stage::{PayoutChannel, Source, Stage, FUNNEL, TRACKED};
 pub use store::{batches, events_of, progress_version, rules, FunnelScope};
 pub use texts::TEXTS;

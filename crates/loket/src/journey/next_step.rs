@@ -11,7 +11,11 @@ pub fn next_step(state: &JourneyState, today: NaiveDate) -> (String, String) {
         .purchase_deadline()
         .map(crate::format::date)
         .unwrap_or_else(|| "-".into());
-    let balance = crate::format::Rupiah(state.balance().unwrap_or(0)).to_string();
+    let balance = |lang: crate::i18n::Lang| {
+        state
+            .balance()
+            .map_or_else(|| crate::format::Rupiah(0).to_string(), |b| b.words(lang))
+    };
     let pair = |id: &str, en: &str| (id.to_string(), en.to_string());
     match state.current() {
         Stage::NotRegistered => pair(
@@ -43,8 +47,14 @@ pub fn next_step(state: &JourneyState, today: NaiveDate) -> (String, String) {
             format!("Link a bank account or e-wallet in their own NIK, then buy the first training by {deadline}."),
         ),
         Stage::PayoutLinked => (
-            format!("Pilih dan beli pelatihan pertama paling lambat {deadline} (saldo {balance})."),
-            format!("Choose and buy the first training by {deadline} (balance {balance})."),
+            format!(
+                "Pilih dan beli pelatihan pertama paling lambat {deadline} (saldo {}).",
+                balance(crate::i18n::Lang::Id)
+            ),
+            format!(
+                "Choose and buy the first training by {deadline} (balance {}).",
+                balance(crate::i18n::Lang::En)
+            ),
         ),
         Stage::TrainingBought => pair(
             "Ikuti pelatihan sampai selesai dan unduh sertifikatnya.",

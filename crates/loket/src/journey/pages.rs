@@ -133,6 +133,32 @@ impl TimelinePage {
         amount.map_or_else(|| "—".into(), |a| crate::format::Rupiah(a).to_string())
     }
 
+    /// The eligibility reason, unless it only repeats the override reason shown above it.
+    fn eligibility_note<'a>(&self, e: &'a super::api::EventOut) -> Option<&'a str> {
+        let reason = e.eligibility_reason.as_deref()?;
+        (e.override_reason.as_deref() != Some(reason)).then_some(reason)
+    }
+
+    /// The known prices together, and that some are unknown ("Rp600.000 + harga tidak
+    /// diketahui"); an unknown price is never shown as Rp0.
+    fn spent(&self) -> String {
+        let ledger = &self.j.ledger;
+        let unknown = self.chrome.t("journey.price_unknown");
+        match (ledger.spent, ledger.unknown_prices) {
+            (_, 0) => crate::format::Rupiah(ledger.spent).to_string(),
+            (0, _) => unknown.to_string(),
+            (spent, _) => format!("{} + {unknown}", crate::format::Rupiah(spent)),
+        }
+    }
+
+    /// A purchase's price; an unknown one says so rather than showing nothing or Rp0.
+    fn price(&self, amount: &Option<i64>) -> String {
+        amount.map_or_else(
+            || self.chrome.t("journey.price_unknown").to_string(),
+            |a| crate::format::Rupiah(a).to_string(),
+        )
+    }
+
     fn day(&self, d: &NaiveDate) -> String {
         crate::format::date(*d)
     }

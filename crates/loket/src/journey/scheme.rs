@@ -67,6 +67,14 @@ impl Rules {
         self.batches.values().find(|b| b.number == number)
     }
 
+    /// The scheme a batch opening on `day` would belong to: the latest one started by then.
+    pub fn scheme_in_force(&self, day: NaiveDate) -> Option<&Scheme> {
+        self.schemes
+            .values()
+            .filter(|s| s.starts_on <= day)
+            .max_by_key(|s| (s.starts_on, s.id))
+    }
+
     pub fn scheme_of(&self, batch_id: i64) -> Option<&Scheme> {
         self.batches
             .get(&batch_id)

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::benefits::Remaining;
 use super::event::EventRow;
 use super::machine::{replay, JourneyState};
 use super::projection::{context_of, Context};
@@ -137,4 +138,24 @@ pub async fn view(
     )
     .await?;
     Ok((loaded, journey))
+}
+
+/// What a person has to buy training with: their scheme's balance less what they bought, or,
+/// before a batch names their scheme, the whole balance of the scheme in force today. Reading it
+/// reads their journey, so it is audited as a view.
+pub async fn planning_balance(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+) -> Result<Option<Remaining>> {
+    let (loaded, journey) = view(state, actor, participant_id).await?;
+    Ok(journey.balance().or_else(|| {
+        loaded
+            .rules
+            .scheme_in_force(clock::today())
+            .map(|s| Remaining {
+                at_most: s.training_balance,
+                unknown_prices: 0,
+            })
+    }))
 }

@@ -216,7 +216,9 @@ impl JourneyState {
                 }
             }
         }
-        let balance = self.balance().unwrap_or(0);
+        // With a price unknown, what is left is at most this; the programme office's platform
+        // refuses a purchase beyond the real balance.
+        let balance = self.balance().map_or(0, |b| b.at_most);
         if price > balance {
             return Err(Refusal::new(
                 "over_balance",

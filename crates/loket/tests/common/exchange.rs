@@ -261,3 +261,22 @@ pub fn sample_file() -> SampleFile {
         on_master,
     }
 }
+
+/// Records `events` for person `id` as the programme office's file would (with its override
+/// reason), through the journey API; each must be stored.
+pub async fn record_as_the_file(app: &TestApp, token: &str, id: i64, events: &[Value]) {
+    for event in events {
+        let mut body = event.clone();
+        body["override_reason"] = "Data resmi Manajemen Pelaksana Prakerja".into();
+        let r = app
+            .api(token)
+            .post(&format!("/api/v1/participants/{id}/journey/events"), &body)
+            .await;
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+}

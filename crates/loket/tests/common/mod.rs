@@ -205,6 +205,30 @@ impl TestApp {
         (id, token)
     }
 
+    /// The app started again on the same database and key, as after a restart (this one keeps
+    /// serving; a test writes the state a crash would have left before calling it).
+    pub async fn restarted(&self) -> TestApp {
+        let app = Application::build((*self.state.config).clone())
+            .await
+            .expect("restart app");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            backend: self.backend,
+            base,
+            state,
+            client: self.client.clone(),
+            counter_a: self.counter_a,
+            counter_b: self.counter_b,
+            office_a: self.office_a,
+            office_b: self.office_b,
+            // The first app owns the database and drops it.
+            pg_database: None,
+            _dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
     pub async fn cleanup(self) {
         self.state.db.close().await;
         if let Some(name) = &self.pg_database {

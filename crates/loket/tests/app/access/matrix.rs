@@ -64,6 +64,8 @@ const ROWS: &[Row] = &[
     ("POST", "/api/v1/participants/{id}/consents", Body::Json("consent"), [401, 200, 200, 403, 200, 403, 403, 403]),
     ("GET", "/api/v1/audit", Body::None, [401, 200, 403, 403, 403, 403, 200, 403]),
     ("GET", "/api/v1/exchange/participants", Body::None, [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/api/v1/exchange/uploads/{uid}", Body::None, [401, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/exchange/uploads/{uid}/retry", Body::None, [401, 409, 403, 403, 403, 403, 403, 403]),
     ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST", "/login", Body::Form("bad_login"), [401, 401, 401, 401, 401, 401, 401, 401]),
@@ -134,6 +136,7 @@ const ROWS: &[Row] = &[
     ("GET", "/exchange/uploads/{uid}", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
     ("POST", "/exchange/uploads/{uid}/rows/{rid}", Body::Form("review"), [303, 409, 403, 403, 403, 403, 403, 403]),
     ("POST", "/exchange/uploads/{uid}/apply", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/retry", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
     ("POST", "/exchange/status-export", Body::Form("export"), [303, 200, 403, 403, 403, 403, 403, 403]),
     ("GET", "/exchange/outreach", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
 ];

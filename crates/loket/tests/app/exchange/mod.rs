@@ -1,7 +1,9 @@
 //! The exchange with the programme office, through the admin's pages, on SQLite and (when
 //! configured) PostgreSQL: master list import, a recipients file linked to the registry, the
 //! review queue, applying the file twice, the outreach list per counter, the status export of
-//! consented people, and files refused with row and column.
+//! consented people, files refused with row and column, and what a crash or a shared NIK
+//! must not do (`integrity`).
+mod integrity;
 
 use loket::auth::Role;
 use nik::Sex;
