@@ -129,3 +129,34 @@ async fn rewritten_and_rechained_entries_are_caught(app: &TestApp) {
 async fn an_edited_entry_with_the_chain_recomputed_without_the_key_is_reported() {
     on_each_backend!(rewritten_and_rechained_entries_are_caught);
 }
+
+async fn the_server_writes_checkpoints_on_its_own(app: &TestApp) {
+    some_entries(app, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit-checkpoint.json");
+    let mut server = loket_cli(app)
+        .args(["serve", "--bind", "127.0.0.1:0", "--audit-checkpoint"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while !file.exists() && waited < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let point = audit::read_checkpoint(&file).unwrap();
+    assert_eq!(point.entries, 3);
+    assert_eq!(
+        audit::verify_against(&app.state.db, &point).await.unwrap(),
+        (3, None)
+    );
+}
+
+#[tokio::test]
+async fn loket_serve_writes_a_signed_checkpoint_when_asked_to() {
+    on_each_backend!(the_server_writes_checkpoints_on_its_own);
+}
