@@ -277,7 +277,8 @@ pub enum KeysAction {
         #[arg(long)]
         max_batches: Option<usize>,
     },
-    /// How many records each key protects (an old key may be removed once it protects none).
+    /// How many records each key protects (an old key may be removed once it protects none,
+    /// except the first: it keys the audit log).
     Status,
 }
 
