@@ -123,7 +123,17 @@ async fn import_rate(db: &Db, vault: &loket::vault::Vault) -> (f64, i64) {
         officer_id: None,
         at: Utc::now(),
     };
-    loket::participants::store::insert_many(db, &sealed, reg, |_| {})
+    // As the real import: one audit entry per person, in the rows' transaction.
+    let empty = loket::audit::Batch::new(db).unwrap();
+    let audited = |ids: &[i64]| {
+        let mut batch = empty.clone();
+        for id in ids {
+            let entry = loket::audit::Entry::new("participant.create", "participant", id);
+            batch.add(None, Some("bench"), entry);
+        }
+        batch
+    };
+    loket::participants::store::insert_many(db, &sealed, reg, audited, |_| {})
         .await
         .unwrap();
     (n as f64 / start.elapsed().as_secs_f64(), n as i64)
@@ -138,6 +148,8 @@ async fn run(name: &str, url: &str, participants: i64) {
         .unwrap();
     let vault =
         loket::vault::Vault::load(Some(&"42".repeat(32)), std::path::Path::new("unused")).unwrap();
+    let key = loket::audit::ChainKey::new(vault.audit_key());
+    loket::audit::open_chain(&db, key).await.unwrap();
     let (rate, sample) = import_rate(&db, &vault).await;
     let start = Instant::now();
     bulk_load(&db, participants).await;

@@ -29,6 +29,11 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot create the database file {path}: {source}")]
+    CreateFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
@@ -64,6 +69,25 @@ macro_rules! with_db_typed {
             }
         }
     };
+}
+
+/// Creates a new database file readable by its owner only, like the key file: it holds
+/// names, birth dates and addresses in clear. SQLite gives its `-wal` and `-shm` files the same
+/// mode. An existing file keeps the mode its operator chose.
+fn create_private(file: &str) -> std::io::Result<()> {
+    if file.is_empty() || file.starts_with(':') || std::path::Path::new(file).exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        // Another process made it first.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Which engine a [`Db`] talks to; used where SQL must differ (bulk load paths only).
@@ -126,6 +150,10 @@ impl Db {
                 })?;
             }
         }
+        create_private(file).map_err(|source| DbError::CreateFile {
+            path: file.to_string(),
+            source,
+        })?;
         let options = SqliteConnectOptions::new()
             .filename(file)
             .create_if_missing(true)
@@ -142,6 +170,16 @@ impl Db {
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite(pool))
+    }
+
+    /// How a transaction that writes begins: SQLite takes the write lock up front, so a
+    /// transaction that reads before it writes cannot fail with "database is locked" when
+    /// another connection wrote in between.
+    pub fn begin_for_write(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "BEGIN IMMEDIATE",
+            Db::Postgres(_) => "BEGIN",
+        }
     }
 
     pub fn backend(&self) -> Backend {

@@ -6,6 +6,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::audit;
 use crate::auth::Role;
 use crate::auth::{self as users, NewUser};
 use crate::codes::Country;
@@ -469,6 +470,7 @@ pub async fn seed_people(
     network: &[(i64, &str)],
     participants: usize,
 ) -> Result<()> {
+    let empty = audit::Batch::new(db)?;
     let mut rng = ChaCha8Rng::seed_from_u64(20_210_630);
     let opened = counters::demo::opened_on(db).await?;
     let end = NaiveDate::from_ymd_opt(2021, 12, 31).unwrap_or(NaiveDate::MAX);
@@ -509,8 +511,16 @@ pub async fn seed_people(
                 officer_id: None,
                 at,
             };
-            participants::insert_many(db, &dedupe(seal_all(vault, batch), db).await?, reg, |_| {})
-                .await?;
+            let audited = |ids: &[i64]| {
+                let mut entries = empty.clone();
+                for id in ids {
+                    let entry = audit::Entry::new("participant.create", "participant", id);
+                    entries.add(None, Some("system/demo"), entry.reason("demo"));
+                }
+                entries
+            };
+            let people = dedupe(seal_all(vault, batch), db).await?;
+            participants::insert_many(db, &people, reg, audited, |_| {}).await?;
         }
     }
     Ok(())

@@ -59,6 +59,9 @@ pub enum AppError {
     TooManyAttempts,
     #[error("forbidden")]
     Forbidden,
+    /// A coordinator tried to move a case that was only referred into their office.
+    #[error("the case belongs to another office")]
+    CaseOfAnotherOffice,
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("the request must say which version it changes")]
@@ -126,6 +129,7 @@ impl AppError {
             AppError::LoginFailed => "login_failed",
             AppError::TooManyAttempts => "too_many_attempts",
             AppError::Forbidden => "forbidden",
+            AppError::CaseOfAnotherOffice => "case_of_another_office",
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::VersionRequired => "version_required",
@@ -144,7 +148,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::CsrfInvalid => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CaseOfAnotherOffice | AppError::CsrfInvalid => {
+                StatusCode::FORBIDDEN
+            }
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -176,6 +182,10 @@ impl AppError {
                 "Too many failed sign-ins. Wait 15 minutes, or ask your coordinator to reset the password.",
             ),
             AppError::Forbidden => pair("Anda tidak berwenang untuk tindakan ini.", "You are not allowed to do this."),
+            AppError::CaseOfAnotherOffice => pair(
+                "Kasus ini hanya dirujuk ke kantor Anda; kantor asalnya tetap pemiliknya. Hanya koordinator kantor asal atau admin pusat yang dapat memindahkannya.",
+                "This case was only referred to your office; its home office still owns it. Only the home office's coordinator or head office can move it.",
+            ),
             AppError::BadRequest(detail) => (
                 format!("Permintaan tidak dapat dibaca: {detail}"),
                 format!("The request could not be read: {detail}"),
@@ -264,6 +274,7 @@ pub const CODES: &[&str] = &[
     "birth_date_out_of_range",
     "breaks_later_event",
     "card_number_invalid",
+    "case_of_another_office",
     "channel_required",
     "channel_unknown",
     "choice_invalid",
@@ -528,6 +539,7 @@ mod tests {
             AppError::LoginFailed,
             AppError::TooManyAttempts,
             AppError::Forbidden,
+            AppError::CaseOfAnotherOffice,
             AppError::BadRequest(String::new()),
             AppError::VersionRequired,
             AppError::PayloadTooLarge,

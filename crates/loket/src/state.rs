@@ -28,6 +28,7 @@ impl AppState {
         let db = Db::connect_with(&config.database_url, config.db_max_connections).await?;
         db.migrate().await?;
         let vault = Vault::load(config.data_key.as_deref(), &config.key_file)?;
+        crate::audit::open_chain(&db, crate::audit::ChainKey::new(vault.audit_key())).await?;
         Ok(AppState {
             db,
             vault: Arc::new(vault),

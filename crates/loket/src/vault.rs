@@ -50,6 +50,7 @@ impl IndexKind {
 struct KeyPair {
     aead: XChaCha20Poly1305,
     index_key: [u8; 32],
+    audit_key: [u8; 32],
 }
 
 impl KeyPair {
@@ -58,6 +59,7 @@ impl KeyPair {
         KeyPair {
             aead: XChaCha20Poly1305::new(&seal_key.into()),
             index_key: derive(master, b"loket/blind-index/v1"),
+            audit_key: derive(master, b"loket/audit-chain/v1"),
         }
     }
 }
@@ -129,6 +131,17 @@ impl Vault {
 
     pub fn current_key_id(&self) -> u8 {
         self.current
+    }
+
+    /// The key of the audit chain, from the ring's first key: a rotation re-seals the data
+    /// under a new key, but the chain written years ago must still verify, so the first key
+    /// stays in the ring (it then only checks the audit log).
+    pub fn audit_key(&self) -> [u8; 32] {
+        self.keys
+            .values()
+            .next()
+            .map(|p| p.audit_key)
+            .unwrap_or_default()
     }
 
     pub fn key_ids(&self) -> Vec<u8> {

@@ -275,10 +275,11 @@ pub const LAYERS: &[&str] = &[
     "vault",
     "keys",
     "sheet",
-    "state",
     "identity",
     "telemetry",
     "audit",
+    // The state opens the audit chain with its key.
+    "state",
     "access",
     "web",
     "auth",

@@ -46,39 +46,60 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Password rule for a government office: length over complexity, and not a common password.
+/// The bundled list of passwords people choose most (its head names the source).
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+/// Why a password is refused, in Bahasa Indonesia and English, if it is.
+/// At least 12 characters, not only a few characters repeated, and not a common password
+/// (also with digits or symbols put before or after it).
 pub fn check_password_rules(
     password: &str,
 ) -> std::result::Result<(), (&'static str, &'static str)> {
-    const COMMON: &[&str] = &[
-        "password",
-        "password123",
-        "12345678",
-        "123456789",
-        "1234567890",
-        "qwertyuiop",
-        "iloveyou",
-        "bismillah",
-        "indonesia",
-        "admin12345",
-        "rahasia123",
-        "katasandi",
-        "prakerja123",
-        "loket12345",
-    ];
-    if password.chars().count() < 10 {
+    if password.chars().count() < 12 {
         return Err((
-            "Kata sandi minimal 10 karakter.",
-            "The password must be at least 10 characters.",
+            "Kata sandi minimal 12 karakter.",
+            "The password must be at least 12 characters.",
         ));
     }
-    if COMMON.contains(&password.to_lowercase().as_str()) {
+    if is_repetitive(password) {
+        return Err((
+            "Kata sandi ini hanya mengulang beberapa karakter (seperti aaaaaaaaaaaa). Pilih yang lain.",
+            "This password only repeats a few characters (like aaaaaaaaaaaa). Choose another.",
+        ));
+    }
+    if is_common(password) {
         return Err((
             "Kata sandi ini terlalu umum. Pilih yang lain.",
             "This password is too common. Choose another.",
         ));
     }
     Ok(())
+}
+
+/// Fewer than five different characters, or one short run said again and again.
+fn is_repetitive(password: &str) -> bool {
+    let chars: Vec<char> = password.chars().collect();
+    let distinct: std::collections::HashSet<&char> = chars.iter().collect();
+    let repeats_a_unit = (1..=chars.len() / 2)
+        .filter(|n| chars.len().is_multiple_of(*n))
+        .any(|n| chars.chunks(n).all(|c| c == &chars[..n]));
+    distinct.len() < 5 || repeats_a_unit
+}
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|word| {
+            lower == word
+                || core == word
+                || (word.len() >= 6
+                    && lower
+                        .strip_prefix(word)
+                        .is_some_and(|rest| !rest.chars().any(char::is_alphabetic)))
+        })
 }
 
 pub struct NewUser<'a> {
@@ -546,5 +567,31 @@ mod tests {
         assert!(check_password_rules("pendek").is_err());
         assert!(check_password_rules("Password123").is_err());
         assert!(check_password_rules("nasi goreng pedas").is_ok());
+        let refused = |p: &str| check_password_rules(p).err().map(|(_, en)| en);
+        assert!(refused("sebelas-kar").is_some_and(|e| e.contains("12 characters")));
+        for repeated in [
+            "aaaaaaaaaaaa",
+            "abababababab",
+            "abcabcabcabc",
+            "11112222aaaa",
+        ] {
+            assert!(
+                refused(repeated).is_some_and(|e| e.contains("repeats")),
+                "{repeated}"
+            );
+        }
+        for common in [
+            "password2021!",
+            "123456789012",
+            "2021Bismillah",
+            "Indonesia1945",
+            "iloveyou1234",
+        ] {
+            assert!(
+                refused(common).is_some_and(|e| e.contains("too common")),
+                "{common}"
+            );
+        }
+        assert!(check_password_rules("kopi-sawah-bambu-417").is_ok());
     }
 }

@@ -8,7 +8,9 @@ use loket::auth::Role;
 use loket::auth::{self as users, NewUser};
 use loket::{AppState, Config};
 
-use super::{TokenAction, UserAction};
+use loket::audit::Entry;
+
+use super::{audit_cli, TokenAction, UserAction};
 
 /// `loket user add|reset-password`; passwords come from standard input only.
 pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
@@ -29,6 +31,11 @@ pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
                 .with_context(|| format!("no user {username}"))?;
             let password = read_password(password_stdin)?;
             users::set_password(&state.db, user.id, &password).await?;
+            audit_cli(
+                &state.db,
+                Entry::new("user.password_reset", "user", user.id),
+            )
+            .await?;
             println!("password of {username} changed");
             Ok(())
         }
@@ -69,6 +76,10 @@ async fn add_user(
         },
     )
     .await?;
+    let entry = Entry::new("user.create", "user", id)
+        .fields(vec!["role".into(), "counter_id".into()])
+        .reason(format!("{username} ({})", role.code()));
+    audit_cli(&state.db, entry).await?;
     println!("user {username} ({}) created with id {id}", role.code());
     Ok(())
 }
@@ -101,6 +112,9 @@ pub async fn token(config: Config, action: TokenAction) -> anyhow::Result<()> {
                 .with_context(|| format!("no user {username}"))?;
             let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(d));
             let token = users::create_token(&state.db, user.id, &label, &grants, expires).await?;
+            let entry = Entry::new("token.create", "user", user.id)
+                .reason(format!("{label} (grants: {})", grants.join(",")));
+            audit_cli(&state.db, entry).await?;
             println!("{token}");
         }
         TokenAction::List { username } => {
@@ -123,6 +137,7 @@ pub async fn token(config: Config, action: TokenAction) -> anyhow::Result<()> {
             if !users::revoke_token(&state.db, id).await? {
                 bail!("no active token with id {id}");
             }
+            audit_cli(&state.db, Entry::new("token.revoke", "api_token", id)).await?;
             println!("token {id} revoked");
         }
     }

@@ -79,14 +79,22 @@ async fn import_participants(
         officer_id: None,
         at: chrono::Utc::now(),
     };
-    let summary = match file::import(&state.db, &state.vault, &sheet, reg, dry_run, |n| {
-        bar.inc(n as u64);
-    })
+    let (who, source) = (super::cli_actor(), path.display().to_string());
+    let summary = match file::import(
+        &state.db,
+        &state.vault,
+        &sheet,
+        reg,
+        (&who, &source),
+        dry_run,
+        |n| bar.inc(n as u64),
+    )
     .await
     {
         Ok(summary) => summary,
         Err(ImportError::Rejected(errors)) => {
             bar.abandon();
+            audit_rejected(&state.db, "participant.import", &source, errors.len()).await?;
             return rejected(&errors, true);
         }
         Err(e) => return Err(e.into()),
@@ -99,16 +107,6 @@ async fn import_participants(
         );
         return Ok(());
     }
-    let entry = loket::audit::Entry {
-        entity_id: None,
-        ..loket::audit::Entry::new("participant.import", "participant", "")
-    }
-    .reason(format!(
-        "{} baris/rows from {}",
-        summary.imported,
-        path.display()
-    ));
-    loket::audit::record(&state.db, None, Some("cli"), entry).await?;
     println!(
         "{} baris diimpor / {} rows imported",
         summary.imported, summary.imported
@@ -136,7 +134,11 @@ async fn import_catalog(config: Config, path: &Path, dry_run: bool) -> anyhow::R
                 a.institutions_updated
             );
         }
-        Err(ImportError::Rejected(errors)) => return rejected(&errors, false),
+        Err(ImportError::Rejected(errors)) => {
+            let source = path.display().to_string();
+            audit_rejected(&state.db, "catalog.import", &source, errors.len()).await?;
+            return rejected(&errors, false);
+        }
         Err(e) => return Err(e.into()),
     }
     Ok(())
@@ -193,10 +195,26 @@ async fn export_participants(
         reason.trim(),
         out.display()
     ));
-    loket::audit::record(&state.db, None, Some("cli"), entry).await?;
+    super::audit_cli(&state.db, entry).await?;
     println!(
         "{written} baris ditulis ke / rows written to {}",
         out.display()
     );
     Ok(())
+}
+
+/// A refused import changes nothing, but that someone tried is part of the record.
+async fn audit_rejected(
+    db: &loket::db::Db,
+    action: &'static str,
+    source: &str,
+    problems: usize,
+) -> anyhow::Result<()> {
+    let entry = loket::audit::Entry {
+        entity_id: None,
+        ..loket::audit::Entry::new(action, "file", "")
+    }
+    .reason(format!("{problems} masalah/problems: {source}"))
+    .outcome(loket::audit::Outcome::Failed);
+    super::audit_cli(db, entry).await
 }

@@ -61,6 +61,13 @@ pub enum Command {
         /// Mark cookies Secure (when served over HTTPS).
         #[arg(long, env = "LOKET_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Write a signed audit checkpoint to this file at start and on a schedule (keep it,
+        /// or copies of it, away from the database server).
+        #[arg(long, env = "LOKET_AUDIT_CHECKPOINT")]
+        audit_checkpoint: Option<PathBuf>,
+        /// Minutes between audit checkpoints.
+        #[arg(long, env = "LOKET_AUDIT_CHECKPOINT_MINUTES", default_value_t = 60)]
+        audit_checkpoint_minutes: u64,
     },
     /// Apply database migrations.
     Migrate,
@@ -270,14 +277,26 @@ pub enum KeysAction {
         #[arg(long)]
         max_batches: Option<usize>,
     },
-    /// How many records each key protects (an old key may be removed once it protects none).
+    /// How many records each key protects (an old key may be removed once it protects none,
+    /// except the first: it keys the audit log).
     Status,
 }
 
 #[derive(Subcommand)]
 pub enum AuditAction {
-    /// Check the audit log's hash chain; exits non-zero if a row was changed or removed.
-    Verify,
+    /// Check the audit log's keyed hash chain; exits non-zero if a row was changed or removed.
+    Verify {
+        /// Also check against a checkpoint written earlier (`loket audit checkpoint`): catches
+        /// entries removed from the end and a log rewritten since.
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Sign the chain's current head (entry count and last link) into a file to keep outside
+    /// the database; `verify --against` checks the log still holds it.
+    Checkpoint {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// The configuration the global flags describe (everything else at its default).
@@ -288,6 +307,21 @@ fn config(global: &Global) -> Config {
         key_file: global.key_file.clone(),
         ..Config::default()
     }
+}
+
+/// Who the audit log names for a command run on the server: the CLI, and the operating-system
+/// account that ran it when the environment says.
+fn cli_actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        Ok(user) if !user.trim().is_empty() => format!("system/cli ({})", user.trim()),
+        _ => "system/cli".to_string(),
+    }
+}
+
+/// Records what an operator did from the command line.
+async fn audit_cli(db: &loket::db::Db, entry: loket::audit::Entry) -> anyhow::Result<()> {
+    loket::audit::record(db, None, Some(&cli_actor()), entry).await?;
+    Ok(())
 }
 
 /// A progress bar on stderr for `len` rows of `what`.
@@ -310,7 +344,15 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             secure_cookies,
-        } => server::serve(config, bind, demo, secure_cookies).await,
+            audit_checkpoint,
+            audit_checkpoint_minutes,
+        } => {
+            let checkpoints = audit_checkpoint.map(|file| {
+                let every = std::time::Duration::from_secs(audit_checkpoint_minutes.max(1) * 60);
+                (file, every)
+            });
+            server::serve(config, bind, demo, secure_cookies, checkpoints).await
+        }
         Command::Migrate => server::migrate(config).await,
         Command::Demo { participants, csv } => server::demo(config, participants, csv).await,
         Command::Import { what } => files::import(config, what).await,

@@ -13,6 +13,7 @@ pub async fn serve(
     bind: SocketAddr,
     demo: bool,
     secure_cookies: bool,
+    checkpoints: Option<(PathBuf, std::time::Duration)>,
 ) -> anyhow::Result<()> {
     config.bind = bind;
     config.secure_cookies = secure_cookies;
@@ -22,9 +23,28 @@ pub async fn serve(
     if demo {
         print_demo(app.state(), 5000).await?;
     }
+    if let Some((file, every)) = checkpoints {
+        tokio::spawn(write_checkpoints(app.state().db.clone(), file, every));
+    }
     println!("loket listening on http://{}", app.local_addr()?);
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// Signs the audit chain's head into `file` now and every `every`; a failure is logged and
+/// tried again next time, never stops the server.
+async fn write_checkpoints(db: loket::db::Db, file: PathBuf, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let written = match loket::audit::checkpoint(&db).await {
+            Ok(point) => loket::audit::write_checkpoint(&file, &point).map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::anyhow!("{e}")),
+        };
+        if let Err(e) = written {
+            tracing::error!(file = %file.display(), error = %e, "audit checkpoint failed");
+        }
+    }
 }
 
 /// `loket migrate`: opening the app applies the pending migrations.

@@ -252,13 +252,16 @@ async fn write_audited(
     loaded: &Loaded,
     ctx: &Context,
     change: Change<'_>,
-    entry: impl FnOnce(i64) -> Entry,
+    entry: impl FnOnce(i64) -> Entry + Send,
 ) -> Result<i64> {
     let journey = loaded.state()?;
     let progress = project(loaded.person.id, &journey, ctx);
-    let id = store::write(&state.db, change, &progress, loaded.version).await?;
-    audit::record(&state.db, Some(actor), None, entry(id)).await?;
-    Ok(id)
+    let mut batch = audit::Batch::new(&state.db)?;
+    let audited = |id| {
+        batch.add(Some(actor), None, entry(id));
+        batch
+    };
+    store::write(&state.db, change, &progress, loaded.version, audited).await
 }
 
 /// A contact attempt from the follow-up list.

@@ -215,29 +215,33 @@ pub async fn record_event(
             "The amount cannot be negative.",
         ));
     }
-    let id = append(state, &loaded, &event, bar.as_deref()).await?;
-    let mut entry = Entry::new("journey.event", ENTITY, participant_id).fields(vec![
-        format!("stage={}", stage.code()),
-        format!("event={id}"),
-    ]);
-    if let Some(reason) = event
+    let reason = event
         .fields
         .override_reason
         .clone()
-        .or(event.eligibility_reason.clone())
-    {
-        entry = entry.reason(reason);
-    }
-    audit::record(&state.db, Some(actor), None, entry).await?;
-    Ok(id)
+        .or(event.eligibility_reason.clone());
+    let entry = |id| {
+        let entry = Entry::new("journey.event", ENTITY, participant_id).fields(vec![
+            format!("stage={}", stage.code()),
+            format!("event={id}"),
+        ]);
+        match reason {
+            Some(reason) => entry.reason(reason),
+            None => entry,
+        }
+    };
+    append(state, actor, &loaded, &event, bar.as_deref(), entry).await
 }
 
 /// Appends `event` if the history with it still replays, rewriting the projection.
+/// The audit entry `entry` makes from the new event's id commits with it.
 async fn append(
     state: &AppState,
+    actor: &Actor,
     loaded: &Loaded,
     event: &NewEvent,
     bar_nik_index: Option<&[u8]>,
+    entry: impl FnOnce(i64) -> Entry + Send,
 ) -> Result<i64> {
     let mut events = loaded.events.clone();
     events.push(event.stored(CANDIDATE));
@@ -247,7 +251,12 @@ async fn append(
         event,
         bar_nik_index,
     };
-    store::write(&state.db, change, &progress, loaded.version).await
+    let mut batch = audit::Batch::new(&state.db)?;
+    let audited = |id| {
+        batch.add(Some(actor), None, entry(id));
+        batch
+    };
+    store::write(&state.db, change, &progress, loaded.version, audited).await
 }
 
 /// The checks and completions one stage needs before the rules replay (batch, eligibility,
@@ -451,20 +460,15 @@ pub async fn correct_event(
     event.voids = input.void;
     event.eligibility_reason = original.eligibility_reason.clone();
     event.correction_reason = Some(reason.clone());
-    let id = append(state, &loaded, &event, None).await?;
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
+    let entry = |id| {
         Entry::new("journey.correct", ENTITY, participant_id)
             .fields(vec![
                 format!("event={event_id}"),
                 format!("correction={id}"),
             ])
-            .reason(reason),
-    )
-    .await?;
-    Ok(id)
+            .reason(reason)
+    };
+    append(state, actor, &loaded, &event, None, entry).await
 }
 
 #[cfg(test)]

@@ -399,19 +399,21 @@ macro_rules! bind_event {
 }
 
 /// Appends `change` and writes `progress`, if the projection is still at `expected_version`
-/// (0: no row yet). Returns the new row id (event, session or contact).
+/// (0: no row yet), with the audit entries `audited` makes from the new row's id in the same
+/// transaction. Returns the new row id (event, session or contact).
 pub async fn write(
     db: &Db,
     change: Change<'_>,
     progress: &Progress,
     expected_version: i64,
+    audited: impl FnOnce(i64) -> crate::audit::Batch + Send,
 ) -> Result<i64> {
     let event_sql = format!(
         "INSERT INTO journey_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id"
     );
     let (insert_sql, update_sql) = (insert_progress_sql(), update_progress_sql());
     let written: Option<i64> = with_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
         let id: i64 = match &change {
             Change::Event { event, bar_nik_index } => {
                 let id = bind_event!(sqlx::query_scalar(&event_sql), bind, event)
@@ -476,6 +478,7 @@ pub async fn write(
                 .await?
         };
         if version.is_some() {
+            crate::audit::append(&mut *tx, audited(id)).await?;
             tx.commit().await?;
             Some(id)
         } else {

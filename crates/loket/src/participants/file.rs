@@ -172,12 +172,19 @@ pub fn seal_all(vault: &Vault, records: Vec<ParticipantData>) -> Vec<(Participan
     })
 }
 
-/// Imports a file: all rows or none. With `dry_run`, checks only.
+fn import_entry(action: &'static str, id: impl ToString, reason: &str) -> crate::audit::Entry {
+    crate::audit::Entry::new(action, "participant", id).reason(reason)
+}
+
+/// Imports a file: all rows or none. With `dry_run`, checks only. Each person gets a
+/// `participant.create` audit entry naming `source`, and the import one `participant.import`
+/// entry, all by `who`, in the rows' own transaction.
 pub async fn import(
     db: &Db,
     vault: &Vault,
     sheet: &Sheet,
     reg: Registration,
+    (who, source): (&str, &str),
     dry_run: bool,
     progress: impl FnMut(usize),
 ) -> Result<ImportSummary, ImportError> {
@@ -243,7 +250,25 @@ pub async fn import(
             dry_run: true,
         });
     }
-    store::insert_many(db, &sealed, reg, progress).await?;
+    let empty = crate::audit::Batch::new(db)?;
+    let audited = |ids: &[i64]| {
+        let mut batch = empty.clone();
+        for id in ids {
+            batch.add(
+                None,
+                Some(who),
+                import_entry("participant.create", id, source),
+            );
+        }
+        let summary = crate::audit::Entry {
+            entity_id: None,
+            ..import_entry("participant.import", "", source)
+        }
+        .reason(format!("{} baris/rows: {source}", ids.len()));
+        batch.add(None, Some(who), summary);
+        batch
+    };
+    store::insert_many(db, &sealed, reg, audited, progress).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: written"

@@ -9,7 +9,7 @@ use super::model::{
 };
 use super::store::{self, Registration};
 use crate::access::{self, Action};
-use crate::audit::{self, Entry, Outcome};
+use crate::audit::{self, Batch, Entry, Outcome};
 use crate::clock;
 use crate::db::Db;
 use crate::error::{AppError, Result};
@@ -48,20 +48,22 @@ pub async fn register(
         officer_id: Some(actor.user.id),
         at: Utc::now(),
     };
-    let id = store::insert(&state.db, &state.vault, &data, reg).await?;
     let filled = FIELD_NAMES
         .iter()
         .zip(to_fields(&data).values())
         .filter(|(_, v)| !v.is_empty())
         .map(|(n, _)| n.to_string())
         .collect();
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new("participant.create", ENTITY, id).fields(filled),
-    )
-    .await?;
+    let mut batch = Batch::new(&state.db)?;
+    let audited = |id| {
+        batch.add(
+            Some(actor),
+            None,
+            Entry::new("participant.create", ENTITY, id).fields(filled),
+        );
+        batch
+    };
+    let id = store::insert(&state.db, &state.vault, &data, reg, audited).await?;
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -112,6 +114,8 @@ pub async fn change(
     let mut fields = before.clone();
     fields.overlay(patch);
     let data: ParticipantData = validate(&fields, clock::today()).map_err(AppError::Validation)?;
+    let changed = changed_fields(&before, &to_fields(&data));
+    let entry = Entry::new("participant.update", ENTITY, id).fields(changed);
     store::update(
         &state.db,
         &state.vault,
@@ -119,14 +123,7 @@ pub async fn change(
         expected_version,
         &data,
         Utc::now(),
-    )
-    .await?;
-    let changed = changed_fields(&before, &to_fields(&data));
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new("participant.update", ENTITY, id).fields(changed),
+        Batch::of(&state.db, Some(actor), None, entry)?,
     )
     .await?;
     store::get(&state.db, &state.vault, id)
@@ -187,15 +184,32 @@ pub async fn reassign(
         if own != office {
             return Err(AppError::Forbidden);
         }
+        let home = match current.counter_id {
+            Some(counter) => crate::counters::office_of(&state.db, counter).await?,
+            None => None,
+        };
+        if home != Some(own) {
+            let entry = Entry::new("participant.reassign", ENTITY, id).outcome(Outcome::Denied);
+            audit::record(&state.db, Some(actor), None, entry).await?;
+            return Err(AppError::CaseOfAnotherOffice);
+        }
     }
-    store::reassign(&state.db, id, expected_version, counter_id, Utc::now()).await?;
     let entry = Entry::new("participant.reassign", ENTITY, id)
         .fields(vec!["counter_id".into()])
         .reason(format!(
             "{reason} (dari/from {:?} ke/to {counter_id})",
             current.counter_id
         ));
-    audit::record(&state.db, Some(actor), None, entry).await?;
+    let audited = Batch::of(&state.db, Some(actor), None, entry)?;
+    store::reassign(
+        &state.db,
+        id,
+        expected_version,
+        counter_id,
+        Utc::now(),
+        audited,
+    )
+    .await?;
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
@@ -222,6 +236,8 @@ pub async fn refer(
             "The target counter does not exist.",
         ));
     }
+    let entry = Entry::new("participant.refer", ENTITY, id)
+        .reason(format!("{reason} (ke/to loket {counter_id})"));
     store::refer(
         &state.db,
         id,
@@ -229,11 +245,9 @@ pub async fn refer(
         &reason,
         actor.user.id,
         Utc::now(),
+        Batch::of(&state.db, Some(actor), None, entry)?,
     )
-    .await?;
-    let entry = Entry::new("participant.refer", ENTITY, id)
-        .reason(format!("{reason} (ke/to loket {counter_id})"));
-    audit::record(&state.db, Some(actor), None, entry).await
+    .await
 }
 
 /// Records a new consent decision (including a withdrawal); sharing stops at once.
@@ -245,15 +259,6 @@ pub async fn change_consent(
     note: Option<&str>,
 ) -> Result<Participant> {
     let current = reachable(state, actor, Action::ChangeConsent, id).await?;
-    store::record_consent(
-        &state.db,
-        id,
-        consent,
-        Some(actor.user.id),
-        note,
-        Utc::now(),
-    )
-    .await?;
     let mut changed = Vec::new();
     if current.data.consent.processing != consent.processing {
         changed.push("consent_processing".to_string());
@@ -262,11 +267,15 @@ pub async fn change_consent(
         changed.push("consent_sharing".to_string());
     }
     changed.push("consent_method".to_string());
-    audit::record(
+    let entry = Entry::new("consent.change", ENTITY, id).fields(changed);
+    store::record_consent(
         &state.db,
-        Some(actor),
-        None,
-        Entry::new("consent.change", ENTITY, id).fields(changed),
+        id,
+        consent,
+        Some(actor.user.id),
+        note,
+        Utc::now(),
+        Batch::of(&state.db, Some(actor), None, entry)?,
     )
     .await?;
     store::get(&state.db, &state.vault, id)

@@ -6,6 +6,7 @@ use nik::Nik;
 
 use super::model::*;
 use crate::access::Scope;
+use crate::audit;
 use crate::codes::Country;
 use crate::db::{is_unique_violation, Db};
 use crate::error::{AppError, Result};
@@ -310,12 +311,14 @@ fn update_sql() -> String {
     )
 }
 
-/// Registers a new participant; one person per NIK.
+/// Registers a new participant; one person per NIK. The record, the first entry of its
+/// consent history and the audit entry (made from the new id) commit together.
 pub async fn insert(
     db: &Db,
     vault: &Vault,
     data: &ParticipantData,
     reg: Registration,
+    audited: impl FnOnce(i64) -> audit::Batch + Send,
 ) -> Result<i64> {
     // While a key rotation is under way an older row may still carry an old-key index.
     if vault.key_ids().len() > 1 {
@@ -328,20 +331,34 @@ pub async fn insert(
     let sealed = Sealed::new(vault, data);
     let sql = insert_sql();
     let result: std::result::Result<i64, sqlx::Error> = with_db!(db, |pool| {
-        bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
-            .bind(reg.at)
-            .bind(reg.officer_id)
-            .bind(reg.counter_id)
-            .bind(reg.at)
-            .bind(reg.at)
-            .fetch_one(pool)
-            .await
-    });
-    match result {
-        Ok(id) => {
-            record_consent_event(db, id, data.consent, reg.officer_id, reg.at).await?;
+        async {
+            let mut tx = pool.begin_with(db.begin_for_write()).await?;
+            let id: i64 = bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
+                .bind(reg.at)
+                .bind(reg.officer_id)
+                .bind(reg.counter_id)
+                .bind(reg.at)
+                .bind(reg.at)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(CONSENT_EVENT_SQL)
+                .bind(id)
+                .bind(data.consent.processing)
+                .bind(data.consent.sharing)
+                .bind(data.consent.method.code())
+                .bind(reg.officer_id)
+                .bind(reg.at)
+                .bind(None::<&str>)
+                .execute(&mut *tx)
+                .await?;
+            audit::append(&mut *tx, audited(id)).await?;
+            tx.commit().await?;
             Ok(id)
         }
+        .await
+    });
+    match result {
+        Ok(id) => Ok(id),
         Err(e) if is_unique_violation(&e, "nik_index") => {
             let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
             Err(AppError::NikDuplicate { existing_id })
@@ -350,7 +367,8 @@ pub async fn insert(
     }
 }
 
-/// Replaces the data of a participant if `expected_version` is still current.
+/// Replaces the data of a participant if `expected_version` is still current; the audit
+/// entry commits with the change.
 pub async fn update(
     db: &Db,
     vault: &Vault,
@@ -358,28 +376,44 @@ pub async fn update(
     expected_version: i64,
     data: &ParticipantData,
     at: DateTime<Utc>,
+    audited: audit::Batch,
 ) -> Result<()> {
     let sealed = Sealed::new(vault, data);
     let sql = update_sql();
     let result: std::result::Result<Option<i64>, sqlx::Error> = with_db!(db, |pool| {
-        bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
-            .bind(at)
-            .bind(id)
-            .bind(expected_version)
-            .fetch_optional(pool)
-            .await
+        async {
+            let mut tx = pool.begin_with(db.begin_for_write()).await?;
+            let done: Option<i64> = bind_data!(sqlx::query_scalar(&sql), bind, data, sealed)
+                .bind(at)
+                .bind(id)
+                .bind(expected_version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_some() {
+                audit::append(&mut *tx, audited).await?;
+                tx.commit().await?;
+            }
+            Ok(done)
+        }
+        .await
     });
     match result {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => match current_version(db, id).await? {
-            Some(current) => Err(AppError::VersionConflict { current }),
-            None => Err(AppError::NotFound),
-        },
+        Ok(None) => Err(stale(db, id).await),
         Err(e) if is_unique_violation(&e, "nik_index") => {
             let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
             Err(AppError::NikDuplicate { existing_id })
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a versioned write changed nothing: someone else changed the row, or it is gone.
+async fn stale(db: &Db, id: i64) -> AppError {
+    match current_version(db, id).await {
+        Ok(Some(current)) => AppError::VersionConflict { current },
+        Ok(None) => AppError::NotFound,
+        Err(e) => e,
     }
 }
 
@@ -540,22 +574,26 @@ pub async fn reassign(
     expected_version: i64,
     counter_id: i64,
     at: DateTime<Utc>,
+    audited: audit::Batch,
 ) -> Result<()> {
     let done: Option<i64> = with_db!(db, |pool| {
-        sqlx::query_scalar("UPDATE participants SET counter_id = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4 RETURNING id")
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        let done = sqlx::query_scalar("UPDATE participants SET counter_id = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4 RETURNING id")
             .bind(counter_id)
             .bind(at)
             .bind(id)
             .bind(expected_version)
-            .fetch_optional(pool)
-            .await?
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            audit::append(&mut *tx, audited).await?;
+            tx.commit().await?;
+        }
+        done
     });
     match done {
         Some(_) => Ok(()),
-        None => match current_version(db, id).await? {
-            Some(current) => Err(AppError::VersionConflict { current }),
-            None => Err(AppError::NotFound),
-        },
+        None => Err(stale(db, id).await),
     }
 }
 
@@ -567,8 +605,10 @@ pub async fn refer(
     reason: &str,
     by: i64,
     at: DateTime<Utc>,
+    audited: audit::Batch,
 ) -> Result<()> {
     with_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
         sqlx::query(
             "INSERT INTO referrals (participant_id, counter_id, reason, referred_by, referred_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (participant_id, counter_id) DO NOTHING",
@@ -578,8 +618,10 @@ pub async fn refer(
         .bind(reason)
         .bind(by)
         .bind(at)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        audit::append(&mut *tx, audited).await?;
+        tx.commit().await?;
     });
     Ok(())
 }
@@ -596,31 +638,11 @@ pub struct ConsentEvent {
     pub note: Option<String>,
 }
 
-/// The first entry of a consent history: the consent given at registration.
-async fn record_consent_event(
-    db: &Db,
-    id: i64,
-    consent: Consent,
-    by: Option<i64>,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    with_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(consent.processing)
-        .bind(consent.sharing)
-        .bind(consent.method.code())
-        .bind(by)
-        .bind(at)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
-}
+const CONSENT_EVENT_SQL: &str = "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at, note) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Records a consent decision and makes it the current one, in one transaction.
+/// Records a consent decision and makes it the current one, with its audit entry, in one
+/// transaction.
 pub async fn record_consent(
     db: &Db,
     id: i64,
@@ -628,22 +650,20 @@ pub async fn record_consent(
     by: Option<i64>,
     note: Option<&str>,
     at: DateTime<Utc>,
+    audited: audit::Batch,
 ) -> Result<()> {
     with_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at, note) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(consent.processing)
-        .bind(consent.sharing)
-        .bind(consent.method.code())
-        .bind(by)
-        .bind(at)
-        .bind(note)
-        .execute(&mut *tx)
-        .await?;
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        sqlx::query(CONSENT_EVENT_SQL)
+            .bind(id)
+            .bind(consent.processing)
+            .bind(consent.sharing)
+            .bind(consent.method.code())
+            .bind(by)
+            .bind(at)
+            .bind(note)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE participants SET consent_processing = $1, consent_sharing = $2, consent_method = $3, consent_at = $4, \
              consent_by = $5, updated_at = $4, version = version + 1 WHERE id = $6",
@@ -656,26 +676,34 @@ pub async fn record_consent(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        audit::append(&mut *tx, audited).await?;
         tx.commit().await?;
     });
     Ok(())
 }
 
-/// Copies the consent given at registration into the history of rows that have none yet
-/// (after a registration or a bulk import).
-pub async fn record_initial_consents(db: &Db, since: DateTime<Utc>) -> Result<()> {
-    with_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at) \
-             SELECT p.id, p.consent_processing, p.consent_sharing, p.consent_method, p.consent_by, p.consent_at \
-             FROM participants p WHERE p.created_at >= $1 \
-             AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.participant_id = p.id)",
-        )
-        .bind(since)
-        .execute(pool)
-        .await?;
-    });
-    Ok(())
+/// Inside an import's transaction: starts the consent history of every row it inserted
+/// (found by their NIK indexes) and appends their audit entries, so rows, consents and entries
+/// commit together or not at all.
+macro_rules! finish_import {
+    ($tx:expr, $dbt:ty, $records:expr, $audited:expr) => {{
+        let mut ids: Vec<i64> = Vec::with_capacity($records.len());
+        for chunk in $records.chunks(500) {
+            let mut qb = sqlx::QueryBuilder::<$dbt>::new(
+                "INSERT INTO consent_events (participant_id, processing, sharing, method, recorded_by, recorded_at) \
+                 SELECT p.id, p.consent_processing, p.consent_sharing, p.consent_method, p.consent_by, p.consent_at \
+                 FROM participants p WHERE p.nik_index IN (",
+            );
+            let mut list = qb.separated(", ");
+            for (_, sealed) in chunk {
+                list.push_bind(sealed.nik_index.clone());
+            }
+            qb.push(") RETURNING participant_id");
+            ids.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *$tx).await?);
+        }
+        ids.sort_unstable();
+        audit::append(&mut *$tx, $audited(&ids)).await?;
+    }};
 }
 
 pub async fn consent_history(db: &Db, id: i64) -> Result<Vec<ConsentEvent>> {
@@ -753,32 +781,33 @@ fn bulk_columns() -> Vec<&'static str> {
     columns
 }
 
-/// Inserts many validated records in one transaction: all of them or none.
+/// Inserts many validated records in one transaction: all of them or none, each with the
+/// first entry of its consent history and the audit entries `audited` makes from the new ids.
 /// SQLite takes multi-row INSERTs; PostgreSQL takes `COPY … FROM STDIN`, its fast load path.
 pub async fn insert_many(
     db: &Db,
     records: &[(ParticipantData, Sealed)],
     reg: Registration,
+    audited: impl FnMut(&[i64]) -> audit::Batch,
     progress: impl FnMut(usize),
 ) -> Result<()> {
     match db {
-        Db::Sqlite(pool) => insert_many_sqlite(pool, records, reg, progress).await?,
-        Db::Postgres(pool) => copy_many_postgres(pool, records, reg, progress).await?,
+        Db::Sqlite(pool) => insert_many_sqlite(pool, records, reg, audited, progress).await,
+        Db::Postgres(pool) => copy_many_postgres(pool, records, reg, audited, progress).await,
     }
-    // Every person's consent history starts with the consent given at registration.
-    record_initial_consents(db, reg.at).await
 }
 
 async fn insert_many_sqlite(
     pool: &sqlx::SqlitePool,
     records: &[(ParticipantData, Sealed)],
     reg: Registration,
+    mut audited: impl FnMut(&[i64]) -> audit::Batch,
     mut progress: impl FnMut(usize),
 ) -> Result<()> {
     // SQLite allows 32,766 bound values per statement: 900 rows of 34 columns.
     const ROWS_PER_STATEMENT: usize = 900;
     let head = format!("INSERT INTO participants ({}) ", bulk_columns().join(", "));
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(&head);
         qb.push_values(chunk, |mut b, (d, s)| {
@@ -792,6 +821,7 @@ async fn insert_many_sqlite(
         qb.build().execute(&mut *tx).await?;
         progress(chunk.len());
     }
+    finish_import!(tx, sqlx::Sqlite, records, audited);
     tx.commit().await?;
     Ok(())
 }
@@ -856,6 +886,7 @@ async fn copy_many_postgres(
     pool: &sqlx::PgPool,
     records: &[(ParticipantData, Sealed)],
     reg: Registration,
+    mut audited: impl FnMut(&[i64]) -> audit::Batch,
     mut progress: impl FnMut(usize),
 ) -> Result<()> {
     const ROWS_PER_BUFFER: usize = 2000;
@@ -887,6 +918,7 @@ async fn copy_many_postgres(
         progress(chunk.len());
     }
     copy.finish().await?;
+    finish_import!(tx, sqlx::Postgres, records, audited);
     tx.commit().await?;
     Ok(())
 }

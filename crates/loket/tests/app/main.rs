@@ -14,6 +14,7 @@ mod common;
 
 mod access;
 mod api;
+mod audit;
 mod catalog;
 mod counters;
 mod exchange;

@@ -433,6 +433,19 @@ pub fn registration_at(counter: Option<i64>) -> loket::participants::store::Regi
     }
 }
 
+/// Who and what a test's direct import names in the audit log.
+pub const TEST_IMPORT: (&str, &str) = ("system/test", "test.csv");
+
+/// The audit entry of a person a test stores directly (`store::insert`).
+pub fn audited_by_test(app: &TestApp) -> impl FnOnce(i64) -> loket::audit::Batch + Send {
+    let mut batch = loket::audit::Batch::new(&app.state.db).unwrap();
+    move |id| {
+        let entry = loket::audit::Entry::new("participant.create", "participant", id);
+        batch.add(None, Some("system/test"), entry);
+        batch
+    }
+}
+
 impl TestApp {
     /// A caller of the JSON API with `token`.
     pub fn api(&self, token: &str) -> Api<'_> {

@@ -3,7 +3,7 @@ use loket::participants::file;
 use loket::participants::store;
 use loket::vault::{IndexKind, Vault};
 
-use crate::common::{registration_at, TestApp};
+use crate::common::{audited_by_test, registration_at, TestApp, TEST_IMPORT};
 use crate::on_each_backend;
 
 const OLD: [u8; 32] = [0x42; 32];
@@ -14,9 +14,17 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
     loket::demo::write_csv(&csv, 2500, 7).unwrap();
     let sheet = loket::sheet::read_sheet(&csv).unwrap();
     let reg = registration_at(Some(app.counter_a));
-    file::import(&app.state.db, &app.state.vault, &sheet, reg, false, |_| {})
-        .await
-        .unwrap();
+    file::import(
+        &app.state.db,
+        &app.state.vault,
+        &sheet,
+        reg,
+        TEST_IMPORT,
+        false,
+        |_| {},
+    )
+    .await
+    .unwrap();
     let before: Vec<_> = store::page(&app.state.db, &app.state.vault, Scope::All, 0, 5000)
         .await
         .unwrap()
@@ -96,7 +104,14 @@ async fn rotation_survives_an_interruption(app: &TestApp) {
         assert_eq!(found.map(|p| p.data.nik), Some(data.nik));
     }
     // A second registration of an already-registered NIK is still refused mid-rotation.
-    let again = store::insert(&app.state.db, &ring, &before[2499], reg).await;
+    let again = store::insert(
+        &app.state.db,
+        &ring,
+        &before[2499],
+        reg,
+        audited_by_test(app),
+    )
+    .await;
     assert!(
         matches!(again, Err(loket::error::AppError::NikDuplicate { .. })),
         "{again:?}"

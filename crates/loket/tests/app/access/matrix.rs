@@ -10,7 +10,9 @@ use loket::participants::store;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{csrf_in, post_login, registration_at, session_cookie, TestApp, PASSWORD};
+use crate::common::{
+    audited_by_test, csrf_in, post_login, registration_at, session_cookie, TestApp, PASSWORD,
+};
 use crate::on_each_backend;
 
 /// The callers, in the order of each row's expected statuses.
@@ -296,9 +298,15 @@ async fn person_at_a(app: &TestApp, serial: u16) -> (i64, String) {
     };
     let data = validate(&fields, loket::clock::today()).unwrap();
     let reg = registration_at(Some(app.counter_a));
-    let id = store::insert(&app.state.db, &app.state.vault, &data, reg)
-        .await
-        .unwrap();
+    let id = store::insert(
+        &app.state.db,
+        &app.state.vault,
+        &data,
+        reg,
+        audited_by_test(app),
+    )
+    .await
+    .unwrap();
     (id, nik.as_str().to_string())
 }
 

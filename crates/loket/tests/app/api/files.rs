@@ -4,13 +4,22 @@ use loket::participants::file::ImportSummary;
 use loket::participants::store;
 use loket::sheet::{Format, ImportError, Sheet};
 
-use crate::common::{registration_at, spawn_app, Backend, TestApp};
+use crate::common::{registration_at, spawn_app, Backend, TestApp, TEST_IMPORT};
 use crate::on_each_backend;
 
 /// Imports `sheet` into `app` at counter A (only checks it on a dry run).
 async fn import(app: &TestApp, sheet: &Sheet, dry_run: bool) -> Result<ImportSummary, ImportError> {
     let reg = registration_at(Some(app.counter_a));
-    file::import(&app.state.db, &app.state.vault, sheet, reg, dry_run, |_| {}).await
+    file::import(
+        &app.state.db,
+        &app.state.vault,
+        sheet,
+        reg,
+        TEST_IMPORT,
+        dry_run,
+        |_| {},
+    )
+    .await
 }
 
 const GOOD: &str = "nik;nama;jenis_kelamin;tanggal_lahir;no_hp;negara_penempatan;persetujuan_pengolahan;persetujuan_berbagi\n\
@@ -88,6 +97,7 @@ async fn export_then_import_round_trips(app: &TestApp) {
             &other.state.vault,
             &sheet,
             reg,
+            TEST_IMPORT,
             false,
             |_| {},
         )

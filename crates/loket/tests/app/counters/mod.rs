@@ -355,6 +355,7 @@ async fn register(
     batch: Vec<ParticipantData>,
 ) {
     let sealed = seal_all(&app.state.vault, batch);
+    let unaudited = loket::audit::Batch::new(&app.state.db).unwrap();
     insert_many(
         &app.state.db,
         &sealed,
@@ -363,6 +364,7 @@ async fn register(
             officer_id: None,
             at,
         },
+        |_| unaudited.clone(),
         |_| {},
     )
     .await
