@@ -16,6 +16,7 @@ mod access;
 mod api;
 mod catalog;
 mod counters;
+mod doors;
 mod exchange;
 mod journey;
 mod linkcli;

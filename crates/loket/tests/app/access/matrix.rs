@@ -66,7 +66,7 @@ const ROWS: &[Row] = &[
     ("GET", "/api/v1/exchange/participants", Body::None, [401, 403, 403, 403, 403, 403, 403, 200]),
     ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/login", Body::Form("bad_login"), [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/login", Body::Form("bad_login"), [403, 403, 403, 403, 403, 403, 403, 403]),
     ("POST", "/logout", Body::Form("csrf"), [303, 303, 303, 303, 303, 303, 303, 403]),
     ("GET", "/lang/{lang}", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET", "/static/app.css", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
