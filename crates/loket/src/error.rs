@@ -70,6 +70,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("invalid form token")]
     CsrfInvalid,
+    /// A state-changing request sent from another site's page (its `Origin` is not ours).
+    #[error("request from another origin")]
+    CrossOrigin,
     /// A rule of the domain refuses the request in the record's current state (e.g. a
     /// journey transition); the feature names the stable code and both messages.
     #[error("refused: {code}")]
@@ -134,6 +137,7 @@ impl AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::VersionRequired => "version_required",
             AppError::CsrfInvalid => "csrf_invalid",
+            AppError::CrossOrigin => "cross_origin",
             AppError::Refused { code, .. } => code,
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
@@ -148,9 +152,10 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::LoginFailed => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Forbidden | AppError::CaseOfAnotherOffice | AppError::CsrfInvalid => {
-                StatusCode::FORBIDDEN
-            }
+            AppError::Forbidden
+            | AppError::CaseOfAnotherOffice
+            | AppError::CsrfInvalid
+            | AppError::CrossOrigin => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -198,6 +203,10 @@ impl AppError {
             AppError::CsrfInvalid => pair(
                 "Formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.",
                 "The form has expired. Reload the page and submit again.",
+            ),
+            AppError::CrossOrigin => pair(
+                "Permintaan ini dikirim dari situs lain, jadi ditolak. Buka loket langsung di peramban lalu ulangi.",
+                "This request was sent from another site and was refused. Open loket directly in the browser and try again.",
             ),
             AppError::Refused {
                 message,
@@ -287,6 +296,7 @@ pub const CODES: &[&str] = &[
     "counter_required",
     "counter_unknown",
     "country_invalid",
+    "cross_origin",
     "csrf_invalid",
     "date_invalid",
     "date_order",
@@ -296,6 +306,7 @@ pub const CODES: &[&str] = &[
     "encoding_invalid",
     "external_id_invalid",
     "file_missing",
+    "file_too_large",
     "file_unreadable",
     "filter_invalid",
     "follow_up_in_past",
@@ -363,6 +374,7 @@ pub const CODES: &[&str] = &[
     "step_unknown",
     "survey_before_completion",
     "survey_count_exceeded",
+    "text_invalid",
     "too_long",
     "too_many_attempts",
     "trainer_not_certified",
@@ -544,6 +556,7 @@ mod tests {
             AppError::VersionRequired,
             AppError::PayloadTooLarge,
             AppError::CsrfInvalid,
+            AppError::CrossOrigin,
             AppError::Internal(anyhow::anyhow!("x")),
         ];
         let own: Vec<&str> = variants.iter().map(AppError::code).collect();

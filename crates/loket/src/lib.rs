@@ -23,6 +23,7 @@ pub mod participants;
 pub mod sheet;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod vault;
 pub mod web;
 

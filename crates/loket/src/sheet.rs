@@ -2,6 +2,7 @@
 //! aliases offices actually use) mapped to canonical names, each data row as
 //! canonical name → text, and every problem located by row and column in both languages.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use std::io::Read;
@@ -148,7 +149,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<Sheet, ImportError> {
             row.push(if text.trim().is_empty() {
                 Cell::Empty
             } else {
-                Cell::Text(text.to_string())
+                Cell::Text(csv_cell_read(text).to_string())
             });
         }
         rows.push(row);
@@ -173,40 +174,126 @@ pub fn read_sheet_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
     }
 }
 
+/// What a spreadsheet may unpack to. An .xlsx is a zip: a 2 MB upload can unpack to a
+/// gigabyte of repeated text, and the reader would hold all of it. The largest real file (the
+/// programme office's NIK list, some 200,000 rows) unpacks to well under these.
+pub const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_CELLS: usize = 5_000_000;
+pub const MAX_ROWS: u32 = 1_048_576;
+pub const MAX_COLUMNS: u32 = 1_000;
+
 fn read_xlsx_bytes(bytes: Vec<u8>) -> Result<Sheet, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
+    use calamine::{Reader, Xlsx};
+    check_unpacked_size(&bytes)?;
     let mut workbook = Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e: calamine::XlsxError| ImportError::Unreadable(e.to_string()))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| ImportError::Unreadable("the workbook has no sheet".into()))?
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| ImportError::Unreadable("the workbook has no sheet".into()))?;
+    let mut reader = workbook
+        .worksheet_cells_reader(&first)
         .map_err(|e| ImportError::Unreadable(e.to_string()))?;
-    let mut rows = range.rows();
+    let mut placed = Vec::new();
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|e| ImportError::Unreadable(e.to_string()))?
+    {
+        let (row, col) = cell.get_position();
+        if row >= MAX_ROWS || col >= MAX_COLUMNS || placed.len() >= MAX_CELLS {
+            return Err(too_large());
+        }
+        let value = xlsx_cell(calamine::Data::from(cell.get_value().clone()));
+        if value != Cell::Empty {
+            placed.push((row, col, value));
+        }
+    }
+    sheet_of_cells(placed)
+}
+
+/// Unpacks every part of the zip into nothing, counting, and refuses the file once the total
+/// passes [`MAX_UNPACKED_BYTES`]: the sizes a zip declares may lie, what comes out does not.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), ImportError> {
+    let unreadable = |e: zip::result::ZipError| ImportError::Unreadable(e.to_string());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(unreadable)?;
+    let mut left = MAX_UNPACKED_BYTES;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(unreadable)?;
+        let unpacked = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+            .map_err(|e| ImportError::Unreadable(e.to_string()))?;
+        left = left.checked_sub(unpacked).ok_or_else(too_large)?;
+    }
+    Ok(())
+}
+
+fn too_large() -> ImportError {
+    let mb = MAX_UNPACKED_BYTES / (1024 * 1024);
+    ImportError::Rejected(vec![RowError {
+        row: 0,
+        column: "-".into(),
+        code: "file_too_large".into(),
+        message: format!(
+            "Berkas Excel ini terlalu besar setelah dibuka (lebih dari {mb} MB, {MAX_CELLS} sel, \
+             {MAX_COLUMNS} kolom atau {MAX_ROWS} baris). Bagi menjadi beberapa berkas."
+        ),
+        message_en: format!(
+            "This Excel file is too large once unpacked (over {mb} MB, {MAX_CELLS} cells, \
+             {MAX_COLUMNS} columns or {MAX_ROWS} rows). Split it into several files."
+        ),
+    }])
+}
+
+fn xlsx_cell(data: calamine::Data) -> Cell {
+    use calamine::Data;
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) if s.trim().is_empty() => Cell::Empty,
+        Data::String(s) => Cell::Text(s),
+        Data::Int(i) => Cell::Number(i as f64),
+        Data::Float(f) => Cell::Number(f),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|dt| Cell::Date(dt.date()))
+            .unwrap_or(Cell::Empty),
+        Data::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+/// The used area of a sheet from its non-empty cells: the first used row is the header, and
+/// columns count from the first used one (as a spreadsheet's used range does). Two cells far
+/// apart would make a huge grid of empty cells, so the grid too is capped at [`MAX_CELLS`].
+fn sheet_of_cells(placed: Vec<(u32, u32, Cell)>) -> Result<Sheet, ImportError> {
+    let top = placed.iter().map(|c| c.0).min().unwrap_or(0);
+    let left = placed.iter().map(|c| c.1).min().unwrap_or(0);
+    let width = placed.iter().map(|c| c.1 - left + 1).max().unwrap_or(0) as usize;
+    let height = placed.iter().map(|c| c.0 - top + 1).max().unwrap_or(0) as usize;
+    if width.saturating_mul(height) > MAX_CELLS {
+        return Err(too_large());
+    }
+    let mut grid = vec![Vec::new(); height];
+    for (row, col, value) in placed {
+        let cells = &mut grid[(row - top) as usize];
+        let at = (col - left) as usize;
+        if cells.len() <= at {
+            cells.resize(at + 1, Cell::Empty);
+        }
+        cells[at] = value;
+    }
+    for cells in &mut grid {
+        cells.resize(width, Cell::Empty);
+    }
+    let mut rows = grid.into_iter();
     let headers = rows
         .next()
-        .map(|r| r.iter().map(std::string::ToString::to_string).collect())
+        .map(|r| r.iter().map(|c| cell_text(c).unwrap_or_default()).collect())
         .unwrap_or_default();
-    let rows = rows
-        .map(|r| {
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => Cell::Empty,
-                    Data::String(s) if s.trim().is_empty() => Cell::Empty,
-                    Data::String(s) => Cell::Text(s.clone()),
-                    Data::Int(i) => Cell::Number(*i as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::DateTime(d) => d
-                        .as_datetime()
-                        .map(|dt| Cell::Date(dt.date()))
-                        .unwrap_or(Cell::Empty),
-                    Data::DateTimeIso(s) => Cell::Text(s.chars().take(10).collect()),
-                    other => Cell::Text(other.to_string()),
-                })
-                .collect()
-        })
-        .collect();
-    Ok(Sheet { headers, rows })
+    Ok(Sheet {
+        headers,
+        rows: rows.collect(),
+    })
 }
 
 /// A column a file may carry: its canonical name and the other headers that mean it.
@@ -346,7 +433,8 @@ impl Headers {
     }
 
     /// One data row (numbered as in a spreadsheet) as canonical name → trimmed, non-empty
-    /// text; a digits column stored as an Excel number is an error (one per such cell).
+    /// text; a digits column stored as an Excel number is an error (one per such cell), and so
+    /// is a cell with a character loket refuses.
     pub fn row(
         &self,
         row: usize,
@@ -358,6 +446,9 @@ impl Headers {
             .zip(cells)
             .filter_map(|(name, cell)| match (name, cell) {
                 (Some((name, true)), Cell::Number(_)) => Some(number_cell(row, self.locate(name))),
+                (Some((name, _)), Cell::Text(text)) => {
+                    crate::text::refused_char(text).map(|c| refused_cell(row, self.locate(name), c))
+                }
                 _ => None,
             })
             .collect();
@@ -421,6 +512,18 @@ fn number_cell(row: usize, column: String) -> RowError {
         code: "number_cell".into(),
         message: "Kolom ini tersimpan sebagai angka di Excel sehingga digit terakhir bisa hilang. Format kolom sebagai Teks lalu isi ulang.".into(),
         message_en: "This column is stored as a number in Excel, which loses the last digits. Format the column as Text and enter it again.".into(),
+    }
+}
+
+/// A cell holding a character loket refuses (`crate::text`), located like every other problem.
+fn refused_cell(row: usize, column: String, c: char) -> RowError {
+    let refused = crate::text::refused_field(&column, c);
+    RowError {
+        row,
+        column,
+        code: refused.code,
+        message: refused.message,
+        message_en: refused.message_en,
     }
 }
 
@@ -495,6 +598,39 @@ pub fn map_rows(
     }
 }
 
+/// A text cell as loket writes it to CSV. A spreadsheet runs a cell that starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return as a formula, so a name such as
+/// `=HYPERLINK(...)` typed at the counter (or as a username at the login form, which the
+/// audit export carries) would run on the desk of whoever opens the export. Such a cell gets
+/// a leading `'`, which spreadsheets show as text and do not display.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A cell read from CSV without the `'` that [`csv_cell`] put in front of it, so that
+/// loket's own exports read back as they were.
+fn csv_cell_read(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if csv_cell(rest).len() != rest.len() => rest,
+        _ => text,
+    }
+}
+
+/// Writes one CSV record with every cell as [`csv_cell`] makes it: how every CSV export of
+/// loket writes its rows.
+pub fn write_csv_record<W: std::io::Write, S: AsRef<str>>(
+    writer: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    let cells: Vec<S> = cells.into_iter().collect();
+    let cells: Vec<Cow<'_, str>> = cells.iter().map(|c| csv_cell(c.as_ref())).collect();
+    writer.write_record(cells.iter().map(|c| c.as_bytes()))
+}
+
 /// Writes a table (header and text rows) as CSV or XLSX, row by row, so a large export
 /// streams a page at a time. CSV starts with a BOM so Excel reads the names as UTF-8; in XLSX
 /// every cell is text, because a NIK or an id such as "00123" written as a number loses digits.
@@ -547,9 +683,7 @@ impl TableWriter {
 
     pub fn write_row<S: AsRef<str>>(&mut self, values: &[S]) -> Result<(), ImportError> {
         match &mut self.target {
-            Target::Csv(writer) => writer
-                .write_record(values.iter().map(AsRef::as_ref))
-                .map_err(unwritable)?,
+            Target::Csv(writer) => write_csv_record(writer, values).map_err(unwritable)?,
             Target::Xlsx { workbook, .. } => {
                 let sheet = workbook.worksheet_from_index(0).map_err(unwritable)?;
                 let row = (self.written + 1) as u32;
@@ -730,11 +864,26 @@ mod tests {
     }
 
     #[test]
+    fn cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_as_they_were() {
+        for live in ["=1+1", "+62812", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_cell(live), format!("'{live}"));
+            assert_eq!(csv_cell_read(&csv_cell(live)), live);
+        }
+        for plain in ["Siti", "'kutip", "3201014505900001", ""] {
+            assert_eq!(csv_cell(plain), plain);
+            assert_eq!(csv_cell_read(plain), plain);
+        }
+    }
+
+    #[test]
     fn a_written_table_reads_back_the_same_in_both_formats() {
         let dir = tempfile::tempdir().unwrap();
         let rows = vec![
             vec!["0012".to_string(), "Siti Aminah".to_string()],
-            vec!["3201014505900001".to_string(), String::new()],
+            vec![
+                "3201014505900001".to_string(),
+                "=cmd|' /C calc'!A0".to_string(),
+            ],
         ];
         for name in ["t.csv", "t.xlsx"] {
             let path = dir.path().join(name);
@@ -754,6 +903,7 @@ mod tests {
                 "{name}"
             );
             assert_eq!(texts[1][0].as_deref(), Some("3201014505900001"), "{name}");
+            assert_eq!(texts[1][1].as_deref(), Some("=cmd|' /C calc'!A0"), "{name}");
         }
     }
 }

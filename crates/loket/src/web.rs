@@ -193,14 +193,50 @@ async fn switch_language(
     jar: CookieJar,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    let target = back
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/".to_string());
+    let target = back.back.as_deref().and_then(same_site_path).unwrap_or("/");
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
         .same_site(SameSite::Lax)
         .permanent()
         .build();
-    (jar.add(cookie), Redirect::to(&target)).into_response()
+    (jar.add(cookie), Redirect::to(target)).into_response()
+}
+
+/// A redirect target from a request (`back=`, `next=`), or none when it might leave this
+/// site: only a path of this site (`/` then not `/` or `\`) made of the characters a URL
+/// path and query carry as they are. Browsers drop tabs and newlines and read `\` as `/`,
+/// so `/\t/evil.example` would become `//evil.example`, another site; a newline in a
+/// `Location` header cannot even be sent.
+pub fn same_site_path(candidate: &str) -> Option<&str> {
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b);
+    let rest = candidate.strip_prefix('/')?;
+    let ok = !rest.starts_with('/') && candidate.bytes().all(safe);
+    ok.then_some(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_plain_paths_of_this_site_are_redirect_targets() {
+        for ok in ["/", "/participants/3?q=siti%20aminah&page=2", "/%2F/x"] {
+            assert_eq!(same_site_path(ok), Some(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\n/x",
+            "https://evil.example",
+            "evil.example",
+            "/ x",
+            "/é",
+            "",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //! text catalogues, and the server lifecycle.
 
 pub mod api_doc;
+mod edge;
 
 use std::time::Duration;
 
@@ -89,6 +90,24 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::plain_text,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::same_origin,
+        ))
+        // Pages and answers show personal data: no copy stays in a browser's or proxy's cache
+        // (Back after signing out showed the record). The stylesheet sets its own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(&state.config),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -118,6 +137,14 @@ pub fn router(state: AppState) -> Router {
             crate::telemetry::assign_request_id,
         ))
         .with_state(state)
+}
+
+/// HSTS when the site is served over HTTPS (`--secure-cookies` says it is): a browser then
+/// never tries plain HTTP again, where the session cookie could be stripped or read.
+fn hsts(config: &Config) -> Option<HeaderValue> {
+    config
+        .secure_cookies
+        .then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -269,6 +296,7 @@ pub const LAYERS: &[&str] = &[
     "config",
     "db",
     "error",
+    "text",
     "i18n",
     "codes",
     "format",

@@ -264,7 +264,7 @@ fn to_csv(rows: &[AuditRow]) -> Result<Vec<u8>> {
     let err = |e: csv::Error| AppError::Internal(e.into());
     w.write_record(EXPORT_COLUMNS).map_err(err)?;
     for r in rows {
-        w.write_record(export_values(r)).map_err(err)?;
+        crate::sheet::write_csv_record(&mut w, export_values(r)).map_err(err)?;
     }
     w.into_inner()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))

@@ -15,9 +15,10 @@ use axum_extra::extract::CookieJar;
 
 pub use crate::identity::{request_meta, Role, User};
 pub use store::{
-    account_id, check_password_rules, create_token, create_user, insert_account, revoke_token,
-    set_account_place, set_password, tokens_of, unusable_password_hash, user_by_id,
-    user_by_username, users_by_id, NewAccount, NewUser, SESSION_IDLE_MINUTES,
+    account_id, change_account, check_password_rules, create_token, create_user, deactivate,
+    insert_account, revoke_token, set_account_place, set_password, tokens_of,
+    unusable_password_hash, user_by_id, user_by_username, users_by_id, NewAccount, NewUser,
+    SESSION_IDLE_MINUTES,
 };
 
 use crate::error::AppError;
@@ -160,7 +161,7 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<AppState> for Si
     }
 }
 
-mod subtle_eq {
+pub(crate) mod subtle_eq {
     /// Compares secrets without an early exit that would leak their common prefix by timing.
     pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

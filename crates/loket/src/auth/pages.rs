@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::{service, NoFields, SignedForm, SESSION_COOKIE};
+use super::{service, subtle_eq::constant_time_eq, NoFields, SignedForm, SESSION_COOKIE};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -26,6 +26,9 @@ pub fn router() -> Router<AppState> {
 #[template(path = "login.html")]
 struct LoginPage {
     chrome: Chrome,
+    /// The login form's own token (login CSRF): another site cannot sign a person in to an
+    /// account of its choosing, because it cannot read this token or set its cookie.
+    csrf: String,
     next: String,
     username: String,
     error: Option<String>,
@@ -36,21 +39,48 @@ struct NextQuery {
     next: Option<String>,
 }
 
-/// Only same-site paths, so the login page cannot bounce a user to another site.
+/// The cookie that carries the login form's token (double submit: the form and the cookie
+/// must agree, and only this site can set the cookie).
+const LOGIN_CSRF_COOKIE: &str = "loket_login_csrf";
+
+/// Where to go after signing in: a path of this site, or `/`.
 fn safe_next(next: Option<&str>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or("/participants")
+    next.and_then(crate::web::same_site_path)
+        .unwrap_or("/")
         .to_string()
 }
 
-async fn login_form(lang: Lang, Query(q): Query<NextQuery>) -> Response {
+/// The login form's token: the browser's own (so two open tabs both work), or a fresh one;
+/// its cookie is set again either way.
+fn login_token(state: &AppState, jar: CookieJar) -> (CookieJar, String) {
+    let token = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_else(super::store::random_secret);
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies)
+        .build();
+    (jar.add(cookie), token)
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let (jar, csrf) = login_token(&state, jar);
     let page = LoginPage {
         chrome: Chrome::anonymous(lang, "/login"),
+        csrf,
         next: safe_next(q.next.as_deref()),
         username: String::new(),
         error: None,
     };
-    render(StatusCode::OK, &page)
+    (jar, render(StatusCode::OK, &page)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -58,6 +88,14 @@ struct LoginForm {
     username: String,
     password: String,
     next: Option<String>,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Whether the posted form carries the token of this browser's login cookie.
+fn login_token_matches(jar: &CookieJar, form: &LoginForm) -> bool {
+    jar.get(LOGIN_CSRF_COOKIE)
+        .is_some_and(|c| constant_time_eq(c.value().as_bytes(), form.csrf.as_bytes()))
 }
 
 async fn login(
@@ -67,12 +105,16 @@ async fn login(
     meta: crate::identity::RequestMeta,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    if !login_token_matches(&jar, &form) {
+        return error_page(lang, &AppError::CsrfInvalid);
+    }
     match sign_in(&state, jar, meta, &form).await {
         Ok(response) => response,
         Err(e @ (AppError::LoginFailed | AppError::TooManyAttempts)) => {
             let (id, en) = e.messages();
             let page = LoginPage {
                 chrome: Chrome::anonymous(lang, "/login"),
+                csrf: form.csrf,
                 next: safe_next(form.next.as_deref()),
                 username: form.username,
                 error: Some(lang.pick(&id, &en).to_string()),
@@ -131,8 +173,9 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/participants/3")), "/participants/3");
-        assert_eq!(safe_next(Some("//evil.example")), "/participants");
-        assert_eq!(safe_next(Some("https://evil.example")), "/participants");
-        assert_eq!(safe_next(None), "/participants");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
     }
 }

@@ -6,8 +6,8 @@ use crate::db::Db;
 use crate::error::{AppError, Result};
 use crate::identity::{Actor, RequestMeta};
 
-/// Checks the throttle and the password, then starts a fresh session (a new id at every
-/// sign-in, so a planted cookie cannot be fixed; the old one is dropped).
+/// Counts the attempt against the throttle, checks the password, then starts a fresh session
+/// (a new id at every sign-in, so a planted cookie cannot be fixed; the old one is dropped).
 pub async fn sign_in(
     db: &Db,
     meta: RequestMeta,
@@ -17,7 +17,7 @@ pub async fn sign_in(
 ) -> Result<NewSession> {
     let username = username.trim().to_ascii_lowercase();
     let client = meta.client_addr.clone().unwrap_or_else(|| "unknown".into());
-    if store::login_blocked(db, &username, &client).await? {
+    if !store::count_login_attempt(db, &username, &client).await? {
         let entry = Entry::new("login", "user", &username)
             .outcome(Outcome::Denied)
             .reason("throttled");
@@ -27,7 +27,6 @@ pub async fn sign_in(
     let user = match store::authenticate(db, &username, password).await {
         Ok(user) => user,
         Err(AppError::LoginFailed) => {
-            store::record_login_failure(db, &username, &client).await?;
             let entry = Entry::new("login", "user", &username).outcome(Outcome::Denied);
             audit::record(db, None, Some(&username), entry).await?;
             return Err(AppError::LoginFailed);

@@ -15,7 +15,7 @@ use crate::with_db;
 pub const SESSION_LIFETIME_HOURS: i64 = 12;
 const TOKEN_PREFIX: &str = "lkt_";
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -185,15 +185,82 @@ pub async fn authenticate(db: &Db, username: &str, password: &str) -> Result<Use
     user_by_id(db, id).await?.ok_or(AppError::LoginFailed)
 }
 
+/// Sets a new password and ends every session of the account: whoever held the old one
+/// is signed out.
 pub async fn set_password(db: &Db, user_id: i64, password: &str) -> Result<()> {
     let hash = hash_password(password)?;
     with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash)
             .bind(user_id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+        end_sessions(&mut *tx, user_id).await?;
+        tx.commit().await?;
     });
+    Ok(())
+}
+
+/// Gives an account another role and place, and ends its sessions: a session carries what
+/// its person may do, so it must not outlive a change of it.
+pub async fn change_account(
+    db: &Db,
+    user_id: i64,
+    role: Role,
+    office_id: Option<i64>,
+    counter_id: Option<i64>,
+) -> Result<()> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET role = $1, office_id = $2, counter_id = $3 WHERE id = $4")
+            .bind(role.code())
+            .bind(office_id)
+            .bind(counter_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        end_sessions(&mut *tx, user_id).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Deactivates an account: its sessions end and its API tokens are revoked, so that turning
+/// it on again later does not bring back a forgotten token.
+pub async fn deactivate(db: &Db, user_id: i64) -> Result<()> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(false)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(Utc::now())
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        end_sessions(&mut *tx, user_id).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Ends every session of an account (on any connection or transaction).
+async fn end_sessions<'c, E, DB>(conn: E, user_id: i64) -> Result<()>
+where
+    DB: sqlx::Database,
+    E: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -399,9 +466,24 @@ pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
 pub const THROTTLE_MINUTES: i64 = 15;
 
-/// Whether sign-in is currently blocked for this account or this client address.
-pub async fn login_blocked(db: &Db, username: &str, client: &str) -> Result<bool> {
-    let since = Utc::now() - Duration::minutes(THROTTLE_MINUTES);
+/// Counts a sign-in attempt before its password is checked, and says whether it may be
+/// judged. Counting first is what makes the throttle hold under concurrent attempts: each
+/// attempt sees every attempt stored before it, so at most [`MAX_FAILURES_PER_ACCOUNT`] are
+/// ever judged within the window. The row stays as a failure unless the password turns out
+/// right ([`clear_login_failures`]), refused attempts included (taking theirs back would let
+/// 60 attempts that all saw each other leave no trace), so a block lasts until
+/// [`THROTTLE_MINUTES`] pass without an attempt.
+pub async fn count_login_attempt(db: &Db, username: &str, client: &str) -> Result<bool> {
+    let now = Utc::now();
+    with_db!(db, |pool| {
+        sqlx::query("INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)")
+            .bind(username)
+            .bind(client)
+            .bind(now)
+            .execute(pool)
+            .await?;
+    });
+    let since = now - Duration::minutes(THROTTLE_MINUTES);
     let (by_account, by_client): (i64, i64) = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT CAST((SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at > $3) AS BIGINT), \
@@ -413,19 +495,7 @@ pub async fn login_blocked(db: &Db, username: &str, client: &str) -> Result<bool
         .fetch_one(pool)
         .await?
     });
-    Ok(by_account >= MAX_FAILURES_PER_ACCOUNT || by_client >= MAX_FAILURES_PER_CLIENT)
-}
-
-pub async fn record_login_failure(db: &Db, username: &str, client: &str) -> Result<()> {
-    with_db!(db, |pool| {
-        sqlx::query("INSERT INTO login_failures (username, client_addr, at) VALUES ($1, $2, $3)")
-            .bind(username)
-            .bind(client)
-            .bind(Utc::now())
-            .execute(pool)
-            .await?;
-    });
-    Ok(())
+    Ok(by_account <= MAX_FAILURES_PER_ACCOUNT && by_client <= MAX_FAILURES_PER_CLIENT)
 }
 
 /// A successful sign-in clears the account's failures (the client's stay counted).
@@ -515,26 +585,34 @@ where
     Ok(id)
 }
 
-/// Moves an account to an office and counter (or none).
-pub async fn set_account_place<'c, E, DB>(
-    conn: E,
+/// Moves an account to an office and counter (or none); when that changes its place, its
+/// sessions end (what it may see depends on its place).
+pub async fn set_account_place<C, DB>(
+    conn: &mut C,
     user_id: i64,
     office_id: Option<i64>,
     counter_id: Option<i64>,
 ) -> Result<()>
 where
     DB: sqlx::Database,
-    E: sqlx::Executor<'c, Database = DB>,
+    for<'e> &'e mut C: sqlx::Executor<'e, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
 {
-    sqlx::query("UPDATE users SET office_id = $1, counter_id = $2 WHERE id = $3")
-        .bind(office_id)
-        .bind(counter_id)
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    let moved: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET office_id = $1, counter_id = $2 \
+         WHERE id = $3 AND (office_id IS DISTINCT FROM $1 OR counter_id IS DISTINCT FROM $2) RETURNING id",
+    )
+    .bind(office_id)
+    .bind(counter_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if moved.is_some() {
+        end_sessions(&mut *conn, user_id).await?;
+    }
     Ok(())
 }
 

@@ -36,10 +36,66 @@ pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
                 Entry::new("user.password_reset", "user", user.id),
             )
             .await?;
-            println!("password of {username} changed");
+            println!("password of {username} changed; their sessions ended");
+            Ok(())
+        }
+        UserAction::Change {
+            username,
+            role,
+            counter,
+        } => change_user(&state, &username, role, counter).await,
+        UserAction::Deactivate { username } => {
+            let user = find_user(&state, &username).await?;
+            users::deactivate(&state.db, user.id).await?;
+            audit_cli(&state.db, Entry::new("user.deactivate", "user", user.id)).await?;
+            println!("{username} deactivated; their sessions ended and API tokens were revoked");
             Ok(())
         }
     }
+}
+
+async fn find_user(state: &AppState, username: &str) -> anyhow::Result<users::User> {
+    users::user_by_username(&state.db, username)
+        .await?
+        .with_context(|| format!("no user {username}"))
+}
+
+async fn change_user(
+    state: &AppState,
+    username: &str,
+    role: Option<String>,
+    counter: Option<String>,
+) -> anyhow::Result<()> {
+    let user = find_user(state, username).await?;
+    let role = match role {
+        Some(code) => Role::parse(&code)
+            .with_context(|| format!("unknown role {code}; use one of {}", Role::codes()))?,
+        None => user.role,
+    };
+    let (office_id, counter_id) = match counter {
+        Some(code) => {
+            let counter = find_counter(state, &code).await?;
+            (Some(counter.office_id), Some(counter.id))
+        }
+        None => (user.office_id, user.counter_id),
+    };
+    if role == Role::Petugas && counter_id.is_none() {
+        bail!("a petugas works at a counter: pass --counter CODE");
+    }
+    users::change_account(&state.db, user.id, role, office_id, counter_id).await?;
+    audit_cli(
+        &state.db,
+        Entry::new("user.change", "user", user.id).fields(vec!["role".into(), "counter".into()]),
+    )
+    .await?;
+    println!("{username} is now {}; their sessions ended", role.code());
+    Ok(())
+}
+
+async fn find_counter(state: &AppState, code: &str) -> anyhow::Result<loket::counters::Counter> {
+    loket::counters::counter_by_code(&state.db, code)
+        .await?
+        .with_context(|| format!("no counter with code {code}"))
 }
 
 async fn add_user(
@@ -54,11 +110,7 @@ async fn add_user(
     let username = loket::auth::model::parse_username(username)
         .context("username: 3–40 of a-z, 0-9, . _ -")?;
     let counter = match counter {
-        Some(code) => Some(
-            loket::counters::counter_by_code(&state.db, &code)
-                .await?
-                .with_context(|| format!("no counter with code {code}"))?,
-        ),
+        Some(code) => Some(find_counter(state, &code).await?),
         None => None,
     };
     if role == Role::Petugas && counter.is_none() {

@@ -231,12 +231,28 @@ pub enum UserAction {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Set a new password, read from standard input.
+    /// Set a new password, read from standard input (the user's sessions end).
     ResetPassword {
         #[arg(long)]
         username: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Give a user another role or counter (the user's sessions end).
+    Change {
+        #[arg(long)]
+        username: String,
+        /// admin, koordinator, petugas, mitra or auditor (default: unchanged)
+        #[arg(long)]
+        role: Option<String>,
+        /// Counter code (its office is taken from it); default: unchanged
+        #[arg(long)]
+        counter: Option<String>,
+    },
+    /// Deactivate a user: sessions end and API tokens are revoked.
+    Deactivate {
+        #[arg(long)]
+        username: String,
     },
 }
 

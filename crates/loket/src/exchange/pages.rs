@@ -713,16 +713,19 @@ fn outreach_csv(items: &[OutreachItem]) -> Response {
             "loket",
         ])?;
         for i in items {
-            out.write_record([
-                i.nik.clone(),
-                i.full_name.clone(),
-                i.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                i.region.clone(),
-                i.furthest_stage.clone().unwrap_or_default(),
-                if i.on_master_list { "ya" } else { "tidak" }.to_string(),
-                i.phone.clone().unwrap_or_default(),
-                i.counter_name.clone().unwrap_or_default(),
-            ])?;
+            crate::sheet::write_csv_record(
+                &mut out,
+                [
+                    i.nik.clone(),
+                    i.full_name.clone(),
+                    i.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                    i.region.clone(),
+                    i.furthest_stage.clone().unwrap_or_default(),
+                    if i.on_master_list { "ya" } else { "tidak" }.to_string(),
+                    i.phone.clone().unwrap_or_default(),
+                    i.counter_name.clone().unwrap_or_default(),
+                ],
+            )?;
         }
         out.flush()?;
         Ok(out.get_ref().clone())

@@ -57,19 +57,22 @@ pub async fn status_export(
         for r in rows {
             let nik = open_nik(&state.vault, &r.nik_enc, "participant", r.participant_id)?;
             let changed = r.changed_at();
-            out.write_record([
-                nik,
-                r.full_name,
-                r.stage
-                    .unwrap_or_else(|| Stage::NotRegistered.code().to_string()),
-                day(r.stage_day),
-                r.batch_number.map(|b| b.to_string()).unwrap_or_default(),
-                r.incentives_paid.unwrap_or(0).to_string(),
-                r.surveys_paid.unwrap_or(0).to_string(),
-                r.counter_code.unwrap_or_default(),
-                day(r.last_contact_day),
-                changed.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            ])
+            crate::sheet::write_csv_record(
+                &mut out,
+                [
+                    nik,
+                    r.full_name,
+                    r.stage
+                        .unwrap_or_else(|| Stage::NotRegistered.code().to_string()),
+                    day(r.stage_day),
+                    r.batch_number.map(|b| b.to_string()).unwrap_or_default(),
+                    r.incentives_paid.unwrap_or(0).to_string(),
+                    r.surveys_paid.unwrap_or(0).to_string(),
+                    r.counter_code.unwrap_or_default(),
+                    day(r.last_contact_day),
+                    changed.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                ],
+            )
             .map_err(fail)?;
             count += 1;
         }

@@ -598,8 +598,9 @@ pub fn validate(
     });
     let has_smartphone = c.optional(&fields.has_smartphone, |t| yes_no("has_smartphone", t));
     let consent = check_consent(&mut c, fields);
-    let training_interests =
-        non_empty(&fields.training_interests).map(|t| t.chars().take(500).collect());
+    let training_interests = c.optional(&fields.training_interests, |t| {
+        crate::text::within("training_interests", t, 500)
+    });
 
     match (nik, full_name, sex, birth_date, consent) {
         (Some(nik), Some(full_name), Some(sex), Some(birth_date), Some(consent))
@@ -675,7 +676,7 @@ fn check_address(c: &mut Checker, fields: &ParticipantFields) -> Address {
             .map(|r| r.code.to_string())
             .ok_or_else(|| region_error("district_code"))
     });
-    let street = non_empty(&fields.address).map(|t| t.chars().take(300).collect());
+    let street = c.optional(&fields.address, |t| crate::text::within("address", t, 300));
     Address {
         province_code,
         regency_code,

@@ -156,7 +156,7 @@ fn reason_required(reason: &str) -> Result<String> {
             "Give the reason (at least 5 characters).",
         ));
     }
-    Ok(reason.chars().take(500).collect())
+    crate::text::within("reason", reason, 500).map_err(|e| AppError::Validation(vec![e]))
 }
 
 /// Moves a case to another counter. A coordinator moves cases within their office only.

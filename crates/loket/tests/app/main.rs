@@ -17,6 +17,7 @@ mod api;
 mod audit;
 mod catalog;
 mod counters;
+mod doors;
 mod exchange;
 mod journey;
 mod linkcli;

@@ -10,6 +10,9 @@ use loket::{AppState, Application, Config};
 
 pub const PASSWORD: &str = "sawah-hijau-2021";
 
+/// The data key of every test app (hex), for a test that runs the `loket` binary on its database.
+pub const DATA_KEY: &str = "4242424242424242424242424242424242424242424242424242424242424242";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -106,6 +109,11 @@ fn rand_suffix() -> String {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `adjust` (e.g. `secure_cookies`).
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (
@@ -117,15 +125,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             (url, Some(name))
         }
     };
-    let config = Config {
+    let mut config = Config {
         database_url,
         bind: "127.0.0.1:0".parse().expect("addr"),
-        data_key: Some("42".repeat(32)),
+        data_key: Some(DATA_KEY.to_string()),
         key_file: dir.path().join("unused.key"),
         // Many tests run at once against one PostgreSQL server (max_connections = 100).
         db_max_connections: 4,
         ..Config::default()
     };
+    adjust(&mut config);
     let app = Application::build(config).await.expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
@@ -277,16 +286,7 @@ macro_rules! on_each_backend {
 /// the sign-out form every signed-in page carries).
 pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
     let client = cookie_client();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/participants"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&client, app, username, PASSWORD).await;
     assert_eq!(
         response.status(),
         reqwest::StatusCode::SEE_OTHER,
@@ -295,6 +295,18 @@ pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String)
     let page = page_text(&client, app, "/participants").await;
     let csrf = csrf_in(&page).unwrap();
     (client, csrf)
+}
+
+/// The login form as a browser gets it: its cookie (`name=value`) and the token in the form.
+pub async fn login_form(client: &reqwest::Client, app: &TestApp) -> (String, String) {
+    let response = client.get(app.url("/login")).send().await.unwrap();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_string())
+        .unwrap_or_default();
+    let token = csrf_in(&response.text().await.unwrap()).unwrap();
+    (cookie, token)
 }
 
 /// Gives `user_id` a valid ToT certificate (officer profile, a central batch, a certificate), as
@@ -345,16 +357,25 @@ pub fn cookie_client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Posts the login form (username and password only) with `client`; the caller judges the answer.
+/// Opens the login form and posts it (username and password) with `client`, as a browser
+/// does; the caller judges the answer. The form's cookie goes along by hand, so a client
+/// that keeps no cookies signs in too.
 pub async fn post_login(
     client: &reqwest::Client,
     app: &TestApp,
     username: &str,
     password: &str,
 ) -> reqwest::Response {
+    let (cookie, token) = login_form(client, app).await;
     client
         .post(app.url("/login"))
-        .form(&[("username", username), ("password", password)])
+        .header("cookie", cookie)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", token.as_str()),
+            ("next", "/participants"),
+        ])
         .send()
         .await
         .unwrap()

@@ -70,7 +70,7 @@ const ROWS: &[Row] = &[
     ("POST", "/api/v1/exchange/uploads/{uid}/retry", Body::None, [401, 409, 403, 403, 403, 403, 403, 403]),
     ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/login", Body::Form("bad_login"), [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/login", Body::Form("bad_login"), [403, 403, 403, 403, 403, 403, 403, 403]),
     ("POST", "/logout", Body::Form("csrf"), [303, 303, 303, 303, 303, 303, 303, 403]),
     ("GET", "/lang/{lang}", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
     ("GET", "/static/app.css", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),

@@ -7,7 +7,7 @@ use loket::auth::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{person_json, TestApp, PASSWORD};
+use crate::common::{person_json, TestApp};
 use crate::on_each_backend;
 
 const NIK: &str = "3201014505900001";
@@ -787,39 +787,7 @@ async fn journeys_respect_scope_and_schemes_are_data() {
 
 /// A cookie-keeping client signed in as `username`, with the session's CSRF token.
 async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let r = client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("next", "/participants"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = client
-        .get(app.url("/participants"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    (client, csrf)
+    crate::common::sign_in(app, username).await
 }
 
 async fn pages_work_without_javascript(app: &TestApp) {

@@ -262,3 +262,39 @@ async fn in_chromium_an_admin_takes_a_programme_office_file_from_upload_to_appli
     }
     c.clone().close().await.unwrap();
 }
+
+/// Chromium drops tabs and newlines from a URL and reads `\` as `/`, so a redirect to
+/// `/\t/evil.example` would land on evil.example: the language switch and the login form
+/// must keep the browser on this site whatever `back` or `next` says.
+#[tokio::test]
+async fn in_chromium_redirect_targets_never_leave_the_site() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer_a().await;
+    let c = &browser.client;
+    let here = url::Url::parse(&app.base).unwrap();
+    for back in [
+        "/%09/evil.example",
+        "/%5C/evil.example",
+        "/%0a/evil.example",
+    ] {
+        c.goto(&app.url(&format!("/lang/en?back={back}")))
+            .await
+            .unwrap();
+        let landed = c.current_url().await.unwrap();
+        assert_eq!(landed.host(), here.host(), "back={back}: {landed}");
+    }
+    c.goto(&app.url("/login?next=/%09/evil.example"))
+        .await
+        .unwrap();
+    type_into(c, Locator::Id("username"), "petugas.a").await;
+    type_into(c, Locator::Id("password"), PASSWORD).await;
+    press(c, Locator::Css("form.card button[type=submit]")).await;
+    c.wait().for_element(Locator::Id("q")).await.unwrap();
+    let landed = c.current_url().await.unwrap();
+    assert_eq!(landed.host(), here.host(), "{landed}");
+    c.clone().close().await.unwrap();
+    app.cleanup().await;
+}
