@@ -136,8 +136,7 @@ async fn run(name: &str, url: &str, participants: i64) {
     loket::counters::demo::seed_rollout(&db, &network)
         .await
         .unwrap();
-    let vault =
-        loket::vault::Vault::load(Some(&"42".repeat(32)), std::path::Path::new("unused")).unwrap();
+    let vault = loket::vault::Vault::from_master(&[0x42; 32]);
     let (rate, sample) = import_rate(&db, &vault).await;
     let start = Instant::now();
     bulk_load(&db, participants).await;

@@ -166,7 +166,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         register_texts();
         let listener = TcpListener::bind(config.bind).await?;
-        let state = AppState::open(config).await?;
+        let state = AppState::open_or_initialise(config).await?;
         Ok(Application { listener, state })
     }
 

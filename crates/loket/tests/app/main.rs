@@ -17,6 +17,7 @@ mod api;
 mod catalog;
 mod counters;
 mod exchange;
+mod integrity;
 mod journey;
 mod linkcli;
 mod web;

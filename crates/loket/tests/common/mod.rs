@@ -84,7 +84,8 @@ async fn drop_stale_databases(url: &str) {
     pool.close().await;
 }
 
-async fn fresh_pg_database() -> (String, String) {
+/// A new, empty PostgreSQL database: (its URL, its name).
+pub async fn fresh_pg_database() -> (String, String) {
     let base = std::env::var("LOKET_TEST_POSTGRES_URL").expect("LOKET_TEST_POSTGRES_URL");
     PG_CLEANUP.get_or_init(|| drop_stale_databases(&base)).await;
     let name = format!("loket_test_{}_{}", std::process::id(), rand_suffix());
@@ -105,7 +106,15 @@ fn rand_suffix() -> String {
     format!("{n:016x}")
 }
 
+/// The data key every test app is started with (key id 1).
+pub const DATA_KEY: [u8; 32] = [0x42; 32];
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with_key(backend, &hex::encode(DATA_KEY)).await
+}
+
+/// As [`spawn_app`], with `data_key` (a key or a ring `"1:KEY,2:KEY"`) as `LOKET_DATA_KEY`.
+pub async fn spawn_app_with_key(backend: Backend, data_key: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (
@@ -120,7 +129,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let config = Config {
         database_url,
         bind: "127.0.0.1:0".parse().expect("addr"),
-        data_key: Some("42".repeat(32)),
+        data_key: Some(data_key.to_string()),
         key_file: dir.path().join("unused.key"),
         // Many tests run at once against one PostgreSQL server (max_connections = 100).
         db_max_connections: 4,
