@@ -214,7 +214,7 @@ pub async fn import(
     let resumed = match &run {
         Some(run) if !taken.is_empty() => {
             let taken: Vec<Vec<u8>> = taken.iter().cloned().collect();
-            store::nik_indexes_registered_at(db, &taken, run.registered_at).await?
+            store::nik_indexes_among(db, &taken, Some(run.registered_at)).await?
         }
         _ => Default::default(),
     };

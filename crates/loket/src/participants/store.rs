@@ -722,6 +722,16 @@ pub async fn existing_nik_indexes(
     db: &Db,
     indexes: &[Vec<u8>],
 ) -> Result<std::collections::HashSet<Vec<u8>>> {
+    nik_indexes_among(db, indexes, None).await
+}
+
+/// Which of these blind indexes are taken, by rows registered at `registered_at` when given
+/// (the rows of one import run).
+pub async fn nik_indexes_among(
+    db: &Db,
+    indexes: &[Vec<u8>],
+    registered_at: Option<DateTime<Utc>>,
+) -> Result<std::collections::HashSet<Vec<u8>>> {
     let mut found = std::collections::HashSet::new();
     for chunk in indexes.chunks(500) {
         let rows: Vec<Vec<u8>> = with_db_typed!(db, |pool, DB| {
@@ -733,6 +743,10 @@ pub async fn existing_nik_indexes(
                 list.push_bind(index.clone());
             }
             qb.push(")");
+            if let Some(at) = registered_at {
+                qb.push(" AND created_at = ");
+                qb.push_bind(at);
+            }
             qb.build_query_scalar().fetch_all(pool).await?
         });
         found.extend(rows);
@@ -802,32 +816,6 @@ pub async fn finish_import(db: &Db, run: i64) -> Result<()> {
             .await?;
     });
     Ok(())
-}
-
-/// Which of these blind indexes belong to rows registered at `at` (by one import run).
-pub async fn nik_indexes_registered_at(
-    db: &Db,
-    indexes: &[Vec<u8>],
-    at: DateTime<Utc>,
-) -> Result<std::collections::HashSet<Vec<u8>>> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in indexes.chunks(500) {
-        let rows: Vec<Vec<u8>> = with_db_typed!(db, |pool, DB| {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT nik_index FROM participants WHERE created_at = ",
-            );
-            qb.push_bind(at);
-            qb.push(" AND nik_index IN (");
-            let mut list = qb.separated(", ");
-            for index in chunk {
-                list.push_bind(index.clone());
-            }
-            qb.push(")");
-            qb.build_query_scalar().fetch_all(pool).await?
-        });
-        found.extend(rows);
-    }
-    Ok(found)
 }
 
 /// The columns a bulk insert fills, in order.
