@@ -146,8 +146,7 @@ async fn run(name: &str, url: &str, participants: i64) {
     loket::counters::demo::seed_rollout(&db, &network)
         .await
         .unwrap();
-    let vault =
-        loket::vault::Vault::load(Some(&"42".repeat(32)), std::path::Path::new("unused")).unwrap();
+    let vault = loket::vault::Vault::from_master(&[0x42; 32]);
     let key = loket::audit::ChainKey::new(vault.audit_key());
     loket::audit::open_chain(&db, key).await.unwrap();
     let (rate, sample) = import_rate(&db, &vault).await;

@@ -97,6 +97,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// See [`Db::pause_for_others`].
+const BULK_PAUSE: Duration = Duration::from_millis(100);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 /// Migrations whose version changed when every version took the 14-digit `YYYYMMDDhhmmss`
 /// form: release 0.1 mixed 14 and 15 digits, so a new 14-digit migration would have sorted
@@ -234,6 +237,17 @@ impl Db {
         Ok(())
     }
 
+    /// Bulk work (an import, a key rotation) calls this between its transactions, with how
+    /// long the last one `held` the database. SQLite has one write lock, and a request waiting
+    /// for it retries at most every 100 ms: a pause at least that long, and as long as the
+    /// work held the lock (so a slow, loaded machine pauses longer), lets waiting requests in
+    /// before the next chunk. PostgreSQL locks rows, not the database: nobody waits there.
+    pub async fn pause_for_others(&self, held: Duration) {
+        if let Db::Sqlite(_) = self {
+            tokio::time::sleep(held.max(BULK_PAUSE)).await;
+        }
+    }
+
     pub async fn close(&self) {
         with_db!(self, |pool| pool.close().await);
     }
@@ -250,6 +264,31 @@ impl Db {
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
     let versions = |m: &sqlx::migrate::Migrator| m.iter().map(|m| m.version).collect();
     (versions(&SQLITE_MIGRATIONS), versions(&POSTGRES_MIGRATIONS))
+}
+
+/// True when `err` says the database stayed locked by another connection's work (SQLite's
+/// BUSY or LOCKED after the busy timeout, PostgreSQL's lock_not_available, or no pooled
+/// connection came free): a moment later the same request may well succeed.
+pub fn is_busy(err: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    const SQLITE_LOCKED: i32 = 6;
+    match err {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db_err) => {
+            let code = db_err.code();
+            if db_err
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // Extended result codes keep the primary code in their low byte.
+                let primary = code.and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
+                matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED))
+            } else {
+                code.as_deref() == Some("55P03")
+            }
+        }
+        _ => false,
+    }
 }
 
 /// True when `err` is a unique-constraint violation on an index whose name contains `index`.

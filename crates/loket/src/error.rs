@@ -81,11 +81,28 @@ pub enum AppError {
         message: String,
         message_en: String,
     },
+    /// The database stayed locked by other work (a bulk import, a key rotation) for longer
+    /// than a request waits: the client may retry, it is nobody's mistake.
+    #[error("database busy: {0}")]
+    Busy(sqlx::Error),
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        if crate::db::is_busy(&err) {
+            AppError::Busy(err)
+        } else {
+            AppError::Database(err)
+        }
+    }
+}
+
+/// How long a client is asked to wait before retrying a busy database, in seconds.
+pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
 
 impl From<crate::db::DbError> for AppError {
     fn from(err: crate::db::DbError) -> Self {
@@ -139,6 +156,7 @@ impl AppError {
             AppError::CsrfInvalid => "csrf_invalid",
             AppError::CrossOrigin => "cross_origin",
             AppError::Refused { code, .. } => code,
+            AppError::Busy(_) => "database_busy",
             AppError::Database(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -159,6 +177,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::VersionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -213,6 +232,10 @@ impl AppError {
                 message_en,
                 ..
             } => (message.clone(), message_en.clone()),
+            AppError::Busy(_) => pair(
+                "Basis data sedang sibuk mengerjakan pekerjaan besar (impor atau rotasi kunci). Coba lagi beberapa detik lagi.",
+                "The database is busy with a large job (an import or a key rotation). Try again in a few seconds.",
+            ),
             AppError::Database(_) | AppError::Internal(_) => pair(
                 "Terjadi kesalahan pada sistem. Silakan coba lagi atau hubungi admin.",
                 "Something went wrong on our side. Try again or contact the administrator.",
@@ -254,6 +277,12 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), Json(self.body())).into_response();
+        if let AppError::Busy(_) = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            );
+        }
         if let AppError::VersionConflict { current } = self {
             if let Ok(etag) = format!("\"{current}\"").parse() {
                 response
@@ -298,6 +327,7 @@ pub const CODES: &[&str] = &[
     "country_invalid",
     "cross_origin",
     "csrf_invalid",
+    "database_busy",
     "date_invalid",
     "date_order",
     "effective_on_invalid",
@@ -557,6 +587,7 @@ mod tests {
             AppError::PayloadTooLarge,
             AppError::CsrfInvalid,
             AppError::CrossOrigin,
+            AppError::Busy(sqlx::Error::PoolTimedOut),
             AppError::Internal(anyhow::anyhow!("x")),
         ];
         let own: Vec<&str> = variants.iter().map(AppError::code).collect();
@@ -592,5 +623,46 @@ mod tests {
             codes_in(source),
             ["nik_odd", "name_odd", "stage_odd", "row_odd", "refused_odd"]
         );
+    }
+
+    /// A second connection holds SQLite's write lock past the busy timeout (here none).
+    async fn locked_sqlite_error() -> sqlx::Error {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("busy.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut holder = options.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let mut waiter = options.connect().await.unwrap();
+        sqlx::query("INSERT INTO t (x) VALUES (1)")
+            .execute(&mut waiter)
+            .await
+            .unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn a_still_busy_database_is_a_503_with_retry_after_never_a_500() {
+        let err = AppError::from(locked_sqlite_error().await);
+        assert_eq!(err.code(), "database_busy");
+        let (id, en) = err.messages();
+        assert!(id.contains("Coba lagi"), "{id}");
+        assert!(en.contains("Try again"), "{en}");
+        let response = err.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()["retry-after"], "5");
+        // Other database failures stay server faults.
+        let other = AppError::from(sqlx::Error::RowNotFound);
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::keys::{self, NewKey};
 use crate::vault::Vault;
 
 #[derive(Clone)]
@@ -23,11 +24,28 @@ pub struct AppState {
 struct Caches(Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);
 
 impl AppState {
-    /// Connects, migrates and loads the data key.
+    /// Connects, migrates and reads the data key, refusing one that did not seal this
+    /// database; never makes a key (see [`AppState::open_or_initialise`]).
     pub async fn open(config: Config) -> anyhow::Result<AppState> {
+        AppState::open_with(config, NewKey::Never).await
+    }
+
+    /// As [`AppState::open`], and makes the key file when the database is new and empty: the
+    /// first `loket migrate` or `loket serve`.
+    pub async fn open_or_initialise(config: Config) -> anyhow::Result<AppState> {
+        AppState::open_with(config, NewKey::MayCreate).await
+    }
+
+    async fn open_with(config: Config, new_key: NewKey) -> anyhow::Result<AppState> {
         let db = Db::connect_with(&config.database_url, config.db_max_connections).await?;
         db.migrate().await?;
-        let vault = Vault::load(config.data_key.as_deref(), &config.key_file)?;
+        let vault = match keys::open_vault(&db, &config, new_key).await {
+            Ok(vault) => vault,
+            Err(e) => {
+                db.close().await;
+                return Err(e.into());
+            }
+        };
         crate::audit::open_chain(&db, crate::audit::ChainKey::new(vault.audit_key())).await?;
         Ok(AppState {
             db,

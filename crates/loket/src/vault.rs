@@ -45,12 +45,13 @@ impl IndexKind {
     }
 }
 
-/// The two keys derived from one master key.
+/// The two keys derived from one master key, and its fingerprint.
 #[derive(Clone)]
 struct KeyPair {
     aead: XChaCha20Poly1305,
     index_key: [u8; 32],
     audit_key: [u8; 32],
+    fingerprint: String,
 }
 
 impl KeyPair {
@@ -60,6 +61,9 @@ impl KeyPair {
             aead: XChaCha20Poly1305::new(&seal_key.into()),
             index_key: derive(master, b"loket/blind-index/v1"),
             audit_key: derive(master, b"loket/audit-chain/v1"),
+            // A third derived value: it names the key to an operator and reveals nothing of
+            // the other two.
+            fingerprint: hex::encode(&derive(master, b"loket/key-check/v1")[..8]),
         }
     }
 }
@@ -161,20 +165,36 @@ impl Vault {
         bytes.try_into().map_err(|_| VaultError::BadKey)
     }
 
-    /// The ring from `LOKET_DATA_KEY` when given, else from `key_file`, created (mode 0600)
-    /// with a fresh random key on first run.
-    pub fn load(env_key: Option<&str>, key_file: &Path) -> Result<Vault, VaultError> {
+    /// Each key's fingerprint by id: what the database records to know its keys again.
+    pub fn fingerprints(&self) -> Vec<(u8, String)> {
+        self.keys
+            .iter()
+            .map(|(id, pair)| (*id, pair.fingerprint.clone()))
+            .collect()
+    }
+
+    /// The ring from `LOKET_DATA_KEY` when given, else from `key_file`; `None` when neither
+    /// exists. It never creates a key: see [`Vault::create_key_file`].
+    pub fn read(env_key: Option<&str>, key_file: &Path) -> Result<Option<Vault>, VaultError> {
         if let Some(text) = env_key.filter(|t| !t.trim().is_empty()) {
-            return Vault::from_ring(&parse_ring(text)?);
+            return Vault::from_ring(&parse_ring(text)?).map(Some);
         }
+        if !key_file.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(key_file).map_err(|source| VaultError::KeyFile {
+            path: key_file.display().to_string(),
+            source,
+        })?;
+        Vault::from_ring(&parse_ring(&text)?).map(Some)
+    }
+
+    /// Writes a fresh random key to `key_file` (mode 0600; never over an existing file).
+    pub fn create_key_file(key_file: &Path) -> Result<Vault, VaultError> {
         let io_err = |source| VaultError::KeyFile {
             path: key_file.display().to_string(),
             source,
         };
-        if key_file.exists() {
-            let text = std::fs::read_to_string(key_file).map_err(io_err)?;
-            return Vault::from_ring(&parse_ring(&text)?);
-        }
         let master = Vault::generate_master();
         write_private_file(
             key_file,
@@ -368,6 +388,18 @@ mod tests {
     }
 
     #[test]
+    fn a_fingerprint_names_one_key_and_shows_none_of_it() {
+        let prints = Vault::from_ring(&[(1, [7u8; 32]), (2, [9u8; 32])])
+            .unwrap()
+            .fingerprints();
+        assert_eq!(prints.len(), 2);
+        assert_eq!(prints[0], vault().fingerprints()[0]);
+        assert_ne!(prints[0].1, prints[1].1);
+        assert_eq!(prints[0].1.len(), 16);
+        assert!(!prints[0].1.contains(&hex::encode([7u8; 8])));
+    }
+
+    #[test]
     fn master_key_parses_from_hex_or_base64_only() {
         let hex_key = "11".repeat(32);
         assert_eq!(Vault::parse_master(&hex_key).unwrap(), [0x11; 32]);
@@ -415,10 +447,10 @@ mod tests {
     fn a_key_added_to_the_file_becomes_current_and_the_old_one_stays() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("loket.key");
-        let first = Vault::load(None, &path).unwrap();
+        let first = Vault::create_key_file(&path).unwrap();
         let sealed = first.seal(IndexKind::Kk, "3201010101010001");
         assert_eq!(Vault::add_key_to_file(&path).unwrap(), 2);
-        let ring = Vault::load(None, &path).unwrap();
+        let ring = Vault::read(None, &path).unwrap().unwrap();
         assert_eq!(ring.key_ids(), [1, 2]);
         assert_eq!(
             ring.open(IndexKind::Kk, &sealed).unwrap(),
@@ -427,13 +459,17 @@ mod tests {
     }
 
     #[test]
-    fn key_file_is_created_private_and_reused() {
+    fn key_file_is_created_private_and_reused_never_made_by_reading() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/loket.key");
-        let first = Vault::load(None, &path).unwrap();
+        assert!(Vault::read(None, &path).unwrap().is_none());
+        assert!(!path.exists());
+        let first = Vault::create_key_file(&path).unwrap();
         let sealed = first.seal(IndexKind::Kk, "x");
-        let second = Vault::load(None, &path).unwrap();
+        let second = Vault::read(None, &path).unwrap().unwrap();
         assert_eq!(second.open(IndexKind::Kk, &sealed).unwrap(), "x");
+        assert_eq!(second.fingerprints(), first.fingerprints());
+        assert!(Vault::create_key_file(&path).is_err(), "never over a key");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

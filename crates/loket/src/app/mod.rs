@@ -193,7 +193,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         register_texts();
         let listener = TcpListener::bind(config.bind).await?;
-        let state = AppState::open(config).await?;
+        let state = AppState::open_or_initialise(config).await?;
         // Jobs a stopped server left running are shown failed, with a retry, not as running.
         crate::exchange::service::recover_interrupted(&state).await?;
         Ok(Application { listener, state })

@@ -1,5 +1,6 @@
 //! `loket import` and `loket export`: participants and the training catalogue as CSV or XLSX.
-//! Imports are all rows or none; exports of people need a reason, which the audit log keeps.
+//! A bad file imports nothing; a participant import that stops midway is finished by running
+//! the same file again. Exports of people need a reason, which the audit log keeps.
 
 use std::path::{Path, PathBuf};
 
@@ -97,9 +98,19 @@ async fn import_participants(
             audit_rejected(&state.db, "participant.import", &source, errors.len()).await?;
             return rejected(&errors, true);
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => {
+            bar.abandon();
+            explain_stopped_import(&state).await;
+            return Err(e.into());
+        }
     };
     bar.finish_and_clear();
+    if summary.already_imported > 0 {
+        println!(
+            "Impor #{} dilanjutkan: {} baris sudah tersimpan oleh percobaan sebelumnya yang terhenti / import #{} resumed: {} rows were stored by an earlier, interrupted attempt",
+            summary.run, summary.already_imported, summary.run, summary.already_imported
+        );
+    }
     if summary.dry_run {
         println!(
             "{} baris valid, tidak ada yang disimpan (--dry-run) / {} rows valid, nothing written",
@@ -112,6 +123,16 @@ async fn import_participants(
         summary.imported, summary.imported
     );
     Ok(())
+}
+
+/// After a failed import: how far it got and how to finish it.
+async fn explain_stopped_import(state: &AppState) {
+    if let Ok(Some(run)) = loket::participants::store::unfinished_import(&state.db).await {
+        eprintln!(
+            "Impor #{} terhenti setelah {} dari {} baris; baris itu tetap tersimpan. Jalankan berkas yang sama lagi untuk menyelesaikannya. / Import #{} stopped after {} of {} rows; those rows stay stored. Run the same file again to finish it.",
+            run.id, run.rows_done, run.rows_total, run.id, run.rows_done, run.rows_total
+        );
+    }
 }
 
 async fn import_catalog(config: Config, path: &Path, dry_run: bool) -> anyhow::Result<()> {

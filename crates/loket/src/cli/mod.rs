@@ -79,7 +79,8 @@ pub enum Command {
         #[arg(long)]
         csv: Option<PathBuf>,
     },
-    /// Import a file (CSV or XLSX); all rows or none.
+    /// Import a file (CSV or XLSX). A bad file imports nothing; an interrupted participant
+    /// import is finished by running the same file again.
     Import {
         #[command(subcommand)]
         what: ImportWhat,

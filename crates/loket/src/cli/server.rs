@@ -47,9 +47,10 @@ async fn write_checkpoints(db: loket::db::Db, file: PathBuf, every: std::time::D
     }
 }
 
-/// `loket migrate`: opening the app applies the pending migrations.
+/// `loket migrate`: opening the app applies the pending migrations (and makes the data key of
+/// a new database).
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
-    AppState::open(config).await?;
+    AppState::open_or_initialise(config).await?;
     println!("migrations applied");
     Ok(())
 }

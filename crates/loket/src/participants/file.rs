@@ -1,10 +1,11 @@
 //! Participant files: CSV (`,` or `;`, UTF-8 with or without BOM) and Excel (.xlsx), in and out.
-//! An import checks the whole file first and writes all rows in one transaction, or nothing.
+//! An import checks the whole file first (a bad file writes nothing), then writes the rows a
+//! chunk at a time; an interrupted import is finished by importing the same file again.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, SubsecRound};
 
 use super::model::{validate, ParticipantData, ParticipantFields, FIELD_NAMES};
 use super::store::{self, Registration, Sealed};
@@ -17,8 +18,13 @@ use crate::vault::Vault;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub rows: usize,
+    /// Rows written by this call.
     pub imported: usize,
     pub dry_run: bool,
+    /// The import run (0 for a dry run).
+    pub run: i64,
+    /// Rows an earlier, interrupted call of the same run had stored: this call resumed it.
+    pub already_imported: usize,
 }
 
 /// Header names offices actually use, by loket's field name.
@@ -176,9 +182,10 @@ fn import_entry(action: &'static str, id: impl ToString, reason: &str) -> crate:
     crate::audit::Entry::new(action, "participant", id).reason(reason)
 }
 
-/// Imports a file: all rows or none. With `dry_run`, checks only. Each person gets a
-/// `participant.create` audit entry naming `source`, and the import one `participant.import`
-/// entry, all by `who`, in the rows' own transaction.
+/// Imports a file: a bad file writes nothing; a good one is written in chunks and, if stopped,
+/// resumed by the next import of it. With `dry_run`, checks only. Each chunk commits with its
+/// people's `participant.create` audit entries (naming `source`, by `who`); the last chunk also
+/// carries the import's one `participant.import` entry.
 pub async fn import(
     db: &Db,
     vault: &Vault,
@@ -200,38 +207,30 @@ pub async fn import(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: sealed"
     );
-    // Every key of the ring: during a key rotation older rows still carry old-key indexes.
     let indexes: Vec<Vec<u8>> = sealed
         .iter()
-        .flat_map(|(d, s)| {
-            let mut all = vec![s.nik_index.clone()];
-            if vault.key_ids().len() > 1 {
-                all.extend(
-                    vault
-                        .blind_indexes(crate::vault::IndexKind::Nik, d.nik.as_str())
-                        .into_iter()
-                        .skip(1),
-                );
-            }
-            all
-        })
+        .flat_map(|(d, s)| ring_indexes(vault, d, s))
         .collect();
-    let taken = store::existing_nik_indexes(db, &indexes).await?;
+    let mut taken = store::existing_nik_indexes(db, &indexes).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: duplicates checked"
     );
+    // Rows that an interrupted run of this import stored are not duplicates: they are skipped.
+    let run = store::unfinished_import(db).await?;
+    let resumed = match &run {
+        Some(run) if !taken.is_empty() => {
+            let taken: Vec<Vec<u8>> = taken.iter().cloned().collect();
+            store::nik_indexes_among(db, &taken, Some(run.registered_at)).await?
+        }
+        _ => Default::default(),
+    };
+    taken.retain(|i| !resumed.contains(i));
     if !taken.is_empty() {
         let errors = sealed
             .iter()
             .enumerate()
-            .filter(|(_, (d, s))| {
-                taken.contains(&s.nik_index)
-                    || vault
-                        .blind_indexes(crate::vault::IndexKind::Nik, d.nik.as_str())
-                        .iter()
-                        .any(|i| taken.contains(i))
-            })
+            .filter(|(_, (d, s))| ring_indexes(vault, d, s).iter().any(|i| taken.contains(i)))
             .map(|(i, _)| RowError {
                 row: i + 2,
                 column: "nik".into(),
@@ -246,12 +245,35 @@ pub async fn import(
     if dry_run {
         return Ok(ImportSummary {
             rows,
-            imported: 0,
             dry_run: true,
+            ..Default::default()
         });
     }
+    let (todo, done): (Vec<_>, Vec<_>) = sealed.into_iter().partition(|(d, s)| {
+        !ring_indexes(vault, d, s)
+            .iter()
+            .any(|i| resumed.contains(i))
+    });
+    let (run, reg) = match run.filter(|_| !done.is_empty()) {
+        Some(run) => (
+            run.id,
+            Registration {
+                at: run.registered_at,
+                ..reg
+            },
+        ),
+        None => {
+            // Stored at microseconds, as PostgreSQL keeps them, so the run finds its rows again.
+            let reg = Registration {
+                at: reg.at.trunc_subsecs(6),
+                ..reg
+            };
+            (store::start_import(db, rows, reg.at).await?, reg)
+        }
+    };
     let empty = crate::audit::Batch::new(db)?;
-    let audited = |ids: &[i64]| {
+    let total = todo.len();
+    let audited = |ids: &[i64], last: bool| {
         let mut batch = empty.clone();
         for id in ids {
             batch.add(
@@ -260,24 +282,75 @@ pub async fn import(
                 import_entry("participant.create", id, source),
             );
         }
-        let summary = crate::audit::Entry {
-            entity_id: None,
-            ..import_entry("participant.import", "", source)
+        if last {
+            let summary = crate::audit::Entry {
+                entity_id: None,
+                ..import_entry("participant.import", "", source)
+            }
+            .reason(format!("{total} baris/rows: {source}"));
+            batch.add(None, Some(who), summary);
         }
-        .reason(format!("{} baris/rows: {source}", ids.len()));
-        batch.add(None, Some(who), summary);
         batch
     };
-    store::insert_many(db, &sealed, reg, audited, progress).await?;
+    write_in_chunks(db, run, &todo, reg, audited, progress).await?;
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "import: written"
     );
     Ok(ImportSummary {
         rows,
-        imported: rows,
+        imported: todo.len(),
         dry_run: false,
+        run,
+        already_imported: done.len(),
     })
+}
+
+/// Rows a chunk: a chunk is one transaction, short enough that requests to a live SQLite
+/// server get through between chunks.
+pub const CHUNK_ROWS: usize = 2000;
+
+/// Writes the rows a chunk at a time, then closes the run; a stop leaves whole chunks, and
+/// running the same file again writes the rest.
+async fn write_in_chunks(
+    db: &Db,
+    run: i64,
+    records: &[(ParticipantData, Sealed)],
+    reg: Registration,
+    mut audited: impl FnMut(&[i64], bool) -> crate::audit::Batch,
+    mut progress: impl FnMut(usize),
+) -> Result<(), ImportError> {
+    let chunks = records.len().div_ceil(CHUNK_ROWS);
+    for (i, chunk) in records.chunks(CHUNK_ROWS).enumerate() {
+        let started = std::time::Instant::now();
+        let last = i + 1 == chunks;
+        store::insert_many(
+            db,
+            chunk,
+            reg,
+            |ids: &[i64]| audited(ids, last),
+            &mut progress,
+        )
+        .await?;
+        db.pause_for_others(started.elapsed()).await;
+    }
+    store::finish_import(db, run).await?;
+    Ok(())
+}
+
+/// A record's NIK index under every key of the ring: during a key rotation older rows still
+/// carry old-key indexes.
+fn ring_indexes(vault: &Vault, data: &ParticipantData, sealed: &Sealed) -> Vec<Vec<u8>> {
+    let mut all = vec![sealed.nik_index.clone()];
+    if vault.key_ids().len() > 1 {
+        all.extend(
+            vault
+                .blind_indexes(crate::vault::IndexKind::Nik, data.nik.as_str())
+                .into_iter()
+                .skip(1),
+        );
+    }
+    all
 }
 
 /// Writes every participant in scope to `out` as CSV or XLSX, a page at a time.

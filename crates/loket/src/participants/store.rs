@@ -750,6 +750,16 @@ pub async fn existing_nik_indexes(
     db: &Db,
     indexes: &[Vec<u8>],
 ) -> Result<std::collections::HashSet<Vec<u8>>> {
+    nik_indexes_among(db, indexes, None).await
+}
+
+/// Which of these blind indexes are taken, by rows registered at `registered_at` when given
+/// (the rows of one import run).
+pub async fn nik_indexes_among(
+    db: &Db,
+    indexes: &[Vec<u8>],
+    registered_at: Option<DateTime<Utc>>,
+) -> Result<std::collections::HashSet<Vec<u8>>> {
     let mut found = std::collections::HashSet::new();
     for chunk in indexes.chunks(500) {
         let rows: Vec<Vec<u8>> = with_db_typed!(db, |pool, DB| {
@@ -761,11 +771,79 @@ pub async fn existing_nik_indexes(
                 list.push_bind(index.clone());
             }
             qb.push(")");
+            if let Some(at) = registered_at {
+                qb.push(" AND created_at = ");
+                qb.push_bind(at);
+            }
             qb.build_query_scalar().fetch_all(pool).await?
         });
         found.extend(rows);
     }
     Ok(found)
+}
+
+/// A participant import that committed some chunks of its file and has not finished.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ImportRun {
+    pub id: i64,
+    pub rows_total: i64,
+    /// Counted from the rows themselves, so a stop between two statements cannot skew it.
+    pub rows_done: i64,
+    /// The registration time of every row it writes: how its rows are known again.
+    pub registered_at: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The latest import that stopped before its end, if any, with the rows it stored.
+pub async fn unfinished_import(db: &Db) -> Result<Option<ImportRun>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT r.id, r.rows_total, r.registered_at, r.started_at, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM participants p WHERE p.created_at = r.registered_at) AS rows_done \
+             FROM import_runs r WHERE r.kind = $1 AND r.finished_at IS NULL ORDER BY r.id DESC LIMIT 1",
+        )
+        .bind("participants")
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// Starts an import run of `rows_total` rows registered at `registered_at`. Runs that stopped
+/// before storing anything are closed: there is nothing of theirs to resume.
+pub async fn start_import(db: &Db, rows_total: usize, registered_at: DateTime<Utc>) -> Result<i64> {
+    let now = Utc::now();
+    Ok(with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE import_runs SET finished_at = $1 WHERE kind = $2 AND finished_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.created_at = import_runs.registered_at)",
+        )
+        .bind(now)
+        .bind("participants")
+        .execute(pool)
+        .await?;
+        sqlx::query_scalar(
+            "INSERT INTO import_runs (kind, rows_total, registered_at, started_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind("participants")
+        .bind(rows_total as i64)
+        .bind(registered_at)
+        .bind(now)
+        .fetch_one(pool)
+        .await?
+    }))
+}
+
+/// Closes an import run: every row of its file is stored.
+pub async fn finish_import(db: &Db, run: i64) -> Result<()> {
+    with_db!(db, |pool| {
+        sqlx::query("UPDATE import_runs SET finished_at = $1 WHERE id = $2")
+            .bind(Utc::now())
+            .bind(run)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }
 
 /// The columns a bulk insert fills, in order.

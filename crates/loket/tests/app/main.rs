@@ -19,6 +19,7 @@ mod catalog;
 mod counters;
 mod doors;
 mod exchange;
+mod integrity;
 mod journey;
 mod linkcli;
 mod upgrade;

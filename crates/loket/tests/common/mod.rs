@@ -11,7 +11,8 @@ use loket::{AppState, Application, Config};
 pub const PASSWORD: &str = "sawah-hijau-2021";
 
 /// The data key of every test app (hex), for a test that runs the `loket` binary on its database.
-pub const DATA_KEY: &str = "4242424242424242424242424242424242424242424242424242424242424242";
+/// [`DATA_KEY`] as an operator gives it (`LOKET_DATA_KEY`, hex).
+pub const DATA_KEY_HEX: &str = "4242424242424242424242424242424242424242424242424242424242424242";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -87,7 +88,8 @@ async fn drop_stale_databases(url: &str) {
     pool.close().await;
 }
 
-async fn fresh_pg_database() -> (String, String) {
+/// A new, empty PostgreSQL database: (its URL, its name).
+pub async fn fresh_pg_database() -> (String, String) {
     let base = std::env::var("LOKET_TEST_POSTGRES_URL").expect("LOKET_TEST_POSTGRES_URL");
     PG_CLEANUP.get_or_init(|| drop_stale_databases(&base)).await;
     let name = format!("loket_test_{}_{}", std::process::id(), rand_suffix());
@@ -108,12 +110,28 @@ fn rand_suffix() -> String {
     format!("{n:016x}")
 }
 
+/// The data key every test app is started with (key id 1).
+pub const DATA_KEY: [u8; 32] = [0x42; 32];
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
 /// [`spawn_app`] with settings changed by `adjust` (e.g. `secure_cookies`).
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_keyed(backend, DATA_KEY_HEX, adjust).await
+}
+
+/// As [`spawn_app`], with `data_key` (a key or a ring `"1:KEY,2:KEY"`) as `LOKET_DATA_KEY`.
+pub async fn spawn_app_with_key(backend: Backend, data_key: &str) -> TestApp {
+    spawn_app_keyed(backend, data_key, |_| {}).await
+}
+
+async fn spawn_app_keyed(
+    backend: Backend,
+    data_key: &str,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (
@@ -128,7 +146,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     let mut config = Config {
         database_url,
         bind: "127.0.0.1:0".parse().expect("addr"),
-        data_key: Some(DATA_KEY.to_string()),
+        data_key: Some(data_key.to_string()),
         key_file: dir.path().join("unused.key"),
         // Many tests run at once against one PostgreSQL server (max_connections = 100).
         db_max_connections: 4,

@@ -11,7 +11,7 @@ mod text;
 
 use std::process::Output;
 
-use crate::common::{TestApp, DATA_KEY};
+use crate::common::{TestApp, DATA_KEY_HEX};
 
 /// Runs the `loket` binary on the test app's database, with `stdin` as standard input.
 pub fn loket_cli(app: &TestApp, args: &[&str], stdin: &str) -> Output {
@@ -20,7 +20,7 @@ pub fn loket_cli(app: &TestApp, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_loket"))
         .args(args)
         .env("LOKET_DATABASE_URL", &app.state.config.database_url)
-        .env("LOKET_DATA_KEY", DATA_KEY)
+        .env("LOKET_DATA_KEY", DATA_KEY_HEX)
         .env("LOKET_LOG", "warn")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
