@@ -62,6 +62,19 @@ macro_rules! code_enum {
             }
         }
 
+        /// In the OpenAPI document: a string, one of the stable codes (labels are accepted too,
+        /// as in files, but codes are what a system should send).
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                ::utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(::utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .into()
+            }
+        }
+
+        impl ::utoipa::ToSchema for $name {}
+
         $crate::code_enum_sqlx!($name, ::sqlx::Sqlite);
         $crate::code_enum_sqlx!($name, ::sqlx::Postgres);
     };

@@ -2,7 +2,10 @@
 //! and the stylesheet.
 
 use askama::Template;
-use axum::extract::Query;
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams};
+use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -11,7 +14,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
 
 use crate::codes::Choice;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::i18n::{Lang, LANG_COOKIE};
 use crate::identity::Actor;
 use crate::state::AppState;
@@ -101,21 +104,106 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
-                StatusCode::UNPROCESSABLE_ENTITY => {
-                    AppError::Validation(vec![crate::error::FieldError::new(
-                        "body",
-                        "json_shape",
-                        format!("Isi JSON tidak sesuai: {}", rejection.body_text()),
-                        format!(
-                            "The JSON does not have the expected shape: {}",
-                            rejection.body_text()
-                        ),
-                    )])
-                }
+                StatusCode::UNPROCESSABLE_ENTITY => AppError::Validation(vec![FieldError::new(
+                    "body",
+                    "json_shape",
+                    format!("Isi JSON tidak sesuai: {}", rejection.body_text()),
+                    format!(
+                        "The JSON does not have the expected shape: {}",
+                        rejection.body_text()
+                    ),
+                )]),
                 _ => AppError::BadRequest(rejection.body_text()),
             }),
         }
     }
+}
+
+/// Path parameters whose rejections speak the API's error format: a value that does not fit
+/// (`/api/v1/participants/abc`) is a 422 naming the parameter, not framework text.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_error(parts, state, &rejection).await),
+        }
+    }
+}
+
+async fn path_error<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    rejection: &PathRejection,
+) -> AppError {
+    let PathRejection::FailedToDeserializePathParams(failed) = rejection else {
+        // Only a route without the parameters its handler names gets here: our fault.
+        return AppError::Internal(anyhow::anyhow!("path: {}", rejection.body_text()));
+    };
+    let name = match failed.kind() {
+        ErrorKind::ParseErrorAtKey { key, .. }
+        | ErrorKind::DeserializeError { key, .. }
+        | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
+        // A single value or a tuple is named by position; the route knows the names.
+        ErrorKind::ParseErrorAtIndex { index, .. } => path_name(parts, state, *index).await,
+        ErrorKind::ParseError { .. } => path_name(parts, state, 0).await,
+        _ => "path".to_string(),
+    };
+    let (id, en) = parameter_messages("error.path_invalid", &name, &failed.kind().to_string());
+    AppError::Validation(vec![FieldError::new(&name, "path_invalid", id, en)])
+}
+
+/// The name of the `index`-th path parameter of the route.
+async fn path_name<S: Send + Sync>(parts: &mut Parts, state: &S, index: usize) -> String {
+    RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|raw| raw.iter().nth(index).map(|(key, _)| key.to_string()))
+        .unwrap_or_else(|| "path".to_string())
+}
+
+/// Query parameters whose rejections speak the API's error format: a value that does not fit
+/// (`?limit=abc`) is a 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        // The path to the error names the parameter, which the plain decoder's message does not.
+        serde_path_to_error::deserialize(pairs)
+            .map(ApiQuery)
+            .map_err(|e| {
+                // A missing parameter is an error of the whole query (its path is `.`).
+                let name = match e.path().to_string() {
+                    root if root == "." => "query".to_string(),
+                    name => name,
+                };
+                let detail = e.inner().to_string();
+                let (id, en) = parameter_messages("error.query_invalid", &name, &detail);
+                AppError::Validation(vec![FieldError::new(&name, "query_invalid", id, en)])
+            })
+    }
+}
+
+/// The two messages for a parameter that could not be read: the catalogue's text, the
+/// parameter's name and what the decoder said.
+fn parameter_messages(text: &str, name: &str, detail: &str) -> (String, String) {
+    let say = |lang: Lang| format!("{} `{name}` ({detail})", lang.t(text));
+    (say(Lang::Id), say(Lang::En))
 }
 
 pub enum FieldKind {

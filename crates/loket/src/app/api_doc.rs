@@ -2,7 +2,9 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
@@ -49,7 +51,7 @@ use crate::state::AppState;
         crate::journey::api::add_scheme,
         crate::journey::api::add_batch,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedAnswers),
     tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "system"))
 )]
 pub struct ApiDoc;
@@ -64,6 +66,82 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// The answers the shared layers give whatever the handler does, added to every operation
+/// that can meet them (a handler's own description of a status is kept): sign-in and access
+/// (401, 403), a path value that is not a number or names nothing (422, 404), a query value
+/// that does not decode (422), and a body that is unreadable or not JSON, too large, or of the
+/// wrong shape (400, 413, 422).
+struct SharedAnswers;
+
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item) {
+                for (status, codes) in shared_answers(operation) {
+                    let response = ResponseBuilder::new()
+                        .description(codes)
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build();
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert(response.into());
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// (status, the error codes it carries) that `operation` can meet outside its handler.
+fn shared_answers(operation: &Operation) -> Vec<(u16, &'static str)> {
+    let takes = |place: ParameterIn| {
+        operation
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    let mut answers = Vec::new();
+    if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        answers.push((401, "unauthorized"));
+        answers.push((403, "forbidden"));
+    }
+    if takes(ParameterIn::Path) {
+        answers.push((404, "not_found"));
+        answers.push((422, "validation_failed (path_invalid)"));
+    }
+    if takes(ParameterIn::Query) {
+        answers.push((422, "validation_failed (query_invalid)"));
+    }
+    if operation.request_body.is_some() {
+        answers.push((
+            400,
+            "bad_request (the body is not JSON, or not sent as application/json)",
+        ));
+        answers.push((413, "payload_too_large"));
+        answers.push((422, "validation_failed (json_shape)"));
+    }
+    answers
 }
 
 pub fn router() -> Router<AppState> {

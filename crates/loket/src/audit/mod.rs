@@ -677,6 +677,7 @@ pub fn read_checkpoint(path: &std::path::Path) -> std::io::Result<Checkpoint> {
 }
 
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// Entries about this participant.
     pub participant_id: Option<i64>,

@@ -15,7 +15,7 @@ use crate::audit::{non_empty, record, search, AuditFilter, AuditRow, Entry};
 use crate::auth::{ApiUser, PageUser, SignedIn};
 use crate::error::{AppError, ErrorBody, Result};
 use crate::state::AppState;
-use crate::web::{error_page, render, Chrome};
+use crate::web::{error_page, render, ApiQuery, Chrome};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -77,7 +77,7 @@ impl From<AuditRow> for AuditEntryOut {
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(filter): Query<AuditFilter>,
+    ApiQuery(filter): ApiQuery<AuditFilter>,
 ) -> Result<Json<Vec<AuditEntryOut>>> {
     access::require(&state.db, &actor, Action::ViewAudit).await?;
     let rows = search(&state.db, &filter).await?;

@@ -1,7 +1,7 @@
 //! `/api/v1/catalog/...` and `/api/v1/participants/{id}/recommendations`: JSON for partner
 //! systems and scripts.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use super::service::{self, SearchParams};
 use crate::auth::ApiUser;
 use crate::error::{ErrorBody, Result};
 use crate::state::AppState;
+use crate::web::{ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -178,7 +179,7 @@ pub struct SearchOut {
 pub async fn search(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(params): Query<SearchParams>,
+    ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<SearchOut>> {
     let results = service::search(&state, &actor, &params).await?;
     Ok(Json(SearchOut {
@@ -204,13 +205,14 @@ pub async fn search(
 pub async fn read(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TrainingOut>> {
     let training = service::training(&state, &actor, id).await?;
     Ok(Json(TrainingOut::from(&training)))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BalanceQuery {
     /// Training balance to plan with, in rupiah (default: what the person has left under
     /// their scheme).
@@ -246,8 +248,8 @@ pub struct RecommendationsOut {
 pub async fn recommendations(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
-    Query(query): Query<BalanceQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<BalanceQuery>,
 ) -> Result<Json<RecommendationsOut>> {
     let balance = service::balance(query.balance.as_deref())?;
     let (participant, plan, suggestions) = service::recommend(&state, &actor, id, balance).await?;

@@ -23,6 +23,7 @@ const ENTITY: &str = "training";
 
 /// Search parameters as they arrive from a form or a query string; empty means "any".
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct SearchParams {
     /// Words in Indonesian; affixed forms, everyday words and one typo are understood.

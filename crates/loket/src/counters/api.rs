@@ -1,7 +1,7 @@
 //! `/api/v1/dashboard`, `/api/v1/counters`, `/api/v1/officers`, `/api/v1/tot`, `/api/v1/targets`:
 //! JSON for scripts and partner systems, the same figures as the pages.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -16,7 +16,7 @@ use crate::auth::ApiUser;
 use crate::clock;
 use crate::error::{AppError, ErrorBody, FieldError, Result};
 use crate::state::AppState;
-use crate::web::ApiJson;
+use crate::web::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DashboardQuery {
     /// `national` (default), `province:35`, `office:UPT-JATIM` or `counter:UPT-JATIM-01`.
     pub scope: Option<String>,
@@ -90,7 +91,7 @@ fn parse_code<T>(
 pub async fn dashboard(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(q): Query<DashboardQuery>,
+    ApiQuery(q): ApiQuery<DashboardQuery>,
 ) -> Result<Json<Dashboard>> {
     service::view_allowed(&state.db, &actor).await?;
     let (scope, as_of) = dashboard_params(q.scope.as_deref(), q.as_of.as_deref())?;
@@ -149,9 +150,10 @@ pub async fn list_counters(
 
 #[derive(Deserialize, ToSchema)]
 pub struct StatusChange {
-    /// planned, preparing, operating, paused or closed
+    #[schema(value_type = CounterStatus)]
     pub status: String,
     /// The day the change takes effect (default today).
+    #[schema(format = Date)]
     pub effective_on: Option<String>,
     pub note: Option<String>,
     /// The counter's current version (from the list); a stale one is a conflict.
@@ -167,7 +169,7 @@ pub struct StatusChange {
 pub async fn change_status(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<StatusChange>,
 ) -> Result<Json<CounterOut>> {
     let status = parse_code(
@@ -197,7 +199,7 @@ pub async fn change_status(
 pub struct NewOfficer {
     pub user_id: i64,
     pub full_name: String,
-    /// central_trainer or counter_officer
+    #[schema(value_type = CascadeRole)]
     pub cascade_role: String,
 }
 
@@ -256,7 +258,7 @@ pub struct OfficerOut {
 pub async fn read_officer(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<OfficerOut>> {
     service::view_allowed(&state.db, &actor).await?;
     let o = store::officer_row(&state.db, id)
@@ -289,11 +291,13 @@ pub async fn read_officer(
 #[derive(Deserialize, ToSchema)]
 pub struct NewBatchIn {
     pub code: String,
-    /// central or counter
+    #[schema(value_type = TotLevel)]
     pub level: String,
-    /// online or offline
+    #[schema(value_type = TotMode)]
     pub mode: String,
+    #[schema(format = Date)]
     pub start_date: String,
+    #[schema(format = Date)]
     pub end_date: String,
     /// The central trainer teaching a counter-level batch.
     pub trainer_officer_id: Option<i64>,
@@ -345,7 +349,7 @@ pub struct ResultOut {
 pub async fn record_result(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<ResultIn>,
 ) -> Result<Json<ResultOut>> {
     let passed =
@@ -355,10 +359,11 @@ pub async fn record_result(
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct TargetIn {
-    /// counters_operating, officers_certified, reached or card_received
+    #[schema(value_type = Metric)]
     pub metric: String,
     /// `national`, `province:35`, `office:UPT-JATIM`, `counter:UPT-JATIM-01`
     pub scope: String,
+    #[schema(format = Date)]
     pub period_end: String,
     pub value: i64,
 }
@@ -413,7 +418,7 @@ pub struct SettingIn {
 pub async fn set_setting(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(s): ApiJson<SettingIn>,
 ) -> Result<axum::http::StatusCode> {
     service::set_setting(&state.db, &actor, &key, &s.value).await?;

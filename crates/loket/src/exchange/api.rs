@@ -1,7 +1,7 @@
 //! The exchange's JSON API for the admin's systems: where an upload's background job stands,
 //! and the retry of one that failed (or that a restart interrupted).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,6 +14,7 @@ use super::store::Upload;
 use crate::auth::ApiUser;
 use crate::error::{ErrorBody, Result};
 use crate::state::AppState;
+use crate::web::ApiPath;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -60,7 +61,7 @@ impl From<Upload> for UploadOut {
 pub async fn read(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UploadOut>> {
     Ok(Json(
         service::upload_state(&state, &actor, id).await?.into(),
@@ -77,7 +78,7 @@ pub async fn read(
 pub async fn retry(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<(StatusCode, Json<UploadOut>)> {
     service::retry(&state, &actor, id).await?;
     let upload = service::upload_state(&state, &actor, id).await?;

@@ -1,7 +1,7 @@
 //! Data exchange with partner systems (the Prakerja programme office): only what the partner's
 //! token is granted, and only people who consented to sharing.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -14,12 +14,14 @@ use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::participants;
 use crate::state::AppState;
+use crate::web::ApiQuery;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/exchange/participants", get(participants))
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExchangeQuery {
     /// Continue after this id (the last `id` of the previous page).
     pub after_id: Option<i64>,
@@ -54,7 +56,7 @@ pub struct SharedPage {
 pub async fn participants(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(q): Query<ExchangeQuery>,
+    ApiQuery(q): ApiQuery<ExchangeQuery>,
 ) -> Result<Json<SharedPage>> {
     if !access::allows(&actor.user, Action::ExchangeParticipants)
         || !access::allows_grant(&actor.grants, GRANT_EXCHANGE)

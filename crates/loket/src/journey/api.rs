@@ -1,7 +1,7 @@
 //! `/api/v1/participants/{id}/journey…` and `/api/v1/journey/…`: JSON for partner systems,
 //! scripts and the pages' data.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -18,7 +18,7 @@ use crate::clock;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::ApiJson;
+use crate::web::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -265,7 +265,7 @@ async fn journey_out(
 pub async fn read(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<JourneyOut>> {
     Ok(Json(journey_out(&state, &actor, id).await?))
 }
@@ -291,7 +291,7 @@ pub struct Recorded {
 pub async fn record(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
     let event = super::record_event(&state, &actor, id, &input, Source::Api).await?;
@@ -308,7 +308,7 @@ pub async fn record(
 pub async fn correct(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path((id, event_id)): Path<(i64, i64)>,
+    ApiPath((id, event_id)): ApiPath<(i64, i64)>,
     ApiJson(input): ApiJson<CorrectionInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
     let event = super::correct_event(&state, &actor, id, event_id, &input).await?;
@@ -317,6 +317,7 @@ pub async fn correct(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EligibilityQuery {
     /// Batch (gelombang) number.
     pub batch: i64,
@@ -338,8 +339,8 @@ pub struct EligibilityOut {
 pub async fn eligibility(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
-    Query(q): Query<EligibilityQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<EligibilityQuery>,
 ) -> Result<Json<EligibilityOut>> {
     let advice = super::eligibility_advice(&state, &actor, id, q.batch, &q.occupation).await?;
     Ok(Json(EligibilityOut {
@@ -357,7 +358,7 @@ pub async fn eligibility(
 pub async fn session(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<SessionInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
     let session = super::record_session(&state, &actor, id, &input).await?;
@@ -380,7 +381,7 @@ pub async fn session(
 pub async fn contact(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> Result<(StatusCode, Json<Recorded>)> {
     let contact = super::log_contact(&state, &actor, id, &input).await?;
@@ -395,6 +396,7 @@ pub async fn contact(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
     /// Counter id (default: the caller's counter).
     pub counter: Option<i64>,
@@ -421,12 +423,12 @@ fn counter_of(actor: &crate::identity::Actor, counter: Option<i64>) -> Result<i6
 
 /// The daily follow-up list of a counter or an officer, each row with why and what to do.
 #[utoipa::path(get, path = "/api/v1/journey/follow-up", tag = "journey", params(FollowUpQuery),
-    responses((status = 200, body = super::FollowUpList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = super::FollowUpList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such counter"), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn follow_up(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(q): Query<FollowUpQuery>,
+    ApiQuery(q): ApiQuery<FollowUpQuery>,
 ) -> Result<Json<super::FollowUpList>> {
     let counter = counter_of(&actor, q.counter)?;
     let list = super::follow_up(
@@ -444,6 +446,7 @@ pub async fn follow_up(
 }
 
 #[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct FunnelQuery {
     /// `nation` (default), `office`, `counter` or `province`.
     pub scope: Option<String>,
@@ -498,7 +501,7 @@ pub fn funnel_range(q: &FunnelQuery) -> (NaiveDate, NaiveDate) {
 pub async fn funnel(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(q): Query<FunnelQuery>,
+    ApiQuery(q): ApiQuery<FunnelQuery>,
 ) -> Result<Json<super::Funnel>> {
     let scope = parse_scope(&q)?;
     let (from, to) = funnel_range(&q);

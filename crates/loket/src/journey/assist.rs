@@ -80,13 +80,14 @@ pub struct SessionInput {
     /// For forms: the day and the length in minutes instead of start and end.
     pub on: Option<NaiveDate>,
     pub minutes: Option<i64>,
-    /// `walk_in`, `phone`, `whatsapp`, `home_visit`, `outreach`.
+    #[schema(value_type = SessionChannel)]
     pub channel: String,
     /// Checklist codes: `email_account`, `prakerja_account`, `ktp_kk_data`, `otp`, `basic_test`,
     /// `join_batch`, `link_payout`, `choose_training`, `redeem_voucher`, `finish_training`,
     /// `rating`, `check_incentive`.
+    #[schema(value_type = Vec<Step>)]
     pub steps: Vec<String>,
-    /// `done`, `partly`, `blocked`, `referred`.
+    #[schema(value_type = SessionOutcome)]
     pub outcome: String,
     pub next_follow_up: Option<NaiveDate>,
     pub notes: Option<String>,
@@ -268,9 +269,9 @@ async fn write_audited(
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(default)]
 pub struct ContactInput {
-    /// `phone`, `whatsapp`, `home_visit`, …
+    #[schema(value_type = SessionChannel)]
     pub channel: String,
-    /// `reached`, `will_come`, `no_answer`, `wrong_number`.
+    #[schema(value_type = ContactResult)]
     pub result: String,
     pub note: Option<String>,
     pub at: Option<DateTime<Utc>>,

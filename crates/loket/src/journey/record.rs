@@ -26,6 +26,7 @@ use crate::vault::IndexKind;
 #[serde(default)]
 pub struct EventInput {
     /// Stage code, e.g. `accepted`, `training_bought`, `incentive_paid`, `survey_paid`.
+    #[schema(value_type = Stage)]
     pub stage: String,
     /// When it happened (default: now). Or give `occurred_on` (a date).
     pub occurred_at: Option<DateTime<Utc>>,

@@ -1,6 +1,6 @@
 //! `/api/v1/participants`: JSON for partner systems and scripts.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,7 +16,7 @@ use super::service;
 use crate::auth::ApiUser;
 use crate::error::{AppError, ErrorBody, FieldError, Result};
 use crate::state::AppState;
-use crate::web::ApiJson;
+use crate::web::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -162,7 +162,7 @@ pub async fn create(
 pub async fn read(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response> {
     let participant = service::view(&state, &actor, id).await?;
     Ok(with_etag(StatusCode::OK, &participant))
@@ -190,6 +190,7 @@ fn expected_version(headers: &HeaderMap, query: &VersionQuery) -> Result<i64> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// Alternative to the `If-Match` header.
     pub version: Option<i64>,
@@ -197,16 +198,16 @@ pub struct VersionQuery {
 
 /// Change some fields; only the fields present are changed. Requires the current version.
 #[utoipa::path(patch, path = "/api/v1/participants/{id}", tag = "participants",
-    params(("id" = i64, Path, description = "participant id"), ("If-Match" = String, Header, description = "current version, from ETag"), VersionQuery),
+    params(("id" = i64, Path, description = "participant id"), ("If-Match" = Option<String>, Header, description = "current version, from ETag (or `?version=`)"), VersionQuery),
     request_body = ParticipantFields,
     responses((status = 200, body = ParticipantOut), (status = 409, body = ErrorBody, description = "version_conflict or nik_duplicate"),
-        (status = 428, body = ErrorBody, description = "version_required"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 428, body = ErrorBody, description = "version_required: neither If-Match nor `?version=`"), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
-    Query(query): Query<VersionQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<ParticipantFields>,
 ) -> Result<Response> {
@@ -216,6 +217,7 @@ pub async fn update(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Exact NIK (16 digits).
     pub nik: Option<String>,
@@ -237,7 +239,7 @@ pub struct ParticipantList {
 pub async fn search(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Query(query): Query<SearchQuery>,
+    ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<ParticipantList>> {
     let found = match (query.nik.as_deref(), query.name.as_deref()) {
         (Some(nik), _) => {
@@ -281,15 +283,16 @@ pub struct ReassignRequest {
 
 /// Move a case to another counter (koordinator within their office, admin anywhere). Needs `If-Match`.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/reassign", tag = "participants",
-    params(("id" = i64, Path, description = "participant id"), ("If-Match" = String, Header, description = "current version"), VersionQuery),
+    params(("id" = i64, Path, description = "participant id"), ("If-Match" = Option<String>, Header, description = "current version, from ETag (or `?version=`)"), VersionQuery),
     request_body = ReassignRequest,
-    responses((status = 200, body = ParticipantOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = ParticipantOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 428, body = ErrorBody, description = "version_required: neither If-Match nor `?version=`")),
     security(("bearer" = [])))]
 pub async fn reassign(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
-    Query(query): Query<VersionQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ReassignRequest>,
 ) -> Result<Response> {
@@ -314,7 +317,7 @@ pub struct ReferralRequest {
 pub async fn refer(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReferralRequest>,
 ) -> Result<StatusCode> {
     service::refer(&state, &actor, id, body.counter_id, &body.reason).await?;
@@ -339,7 +342,7 @@ pub struct ConsentEventOut {
 pub async fn consents(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<ConsentEventOut>>> {
     let history = service::consent_history(&state, &actor, id).await?;
     Ok(Json(
@@ -361,7 +364,7 @@ pub async fn consents(
 pub struct ConsentRequest {
     pub processing: bool,
     pub sharing: bool,
-    /// paper_form, verbal, digital
+    #[schema(value_type = ConsentMethod)]
     pub method: String,
     pub note: Option<String>,
 }
@@ -374,7 +377,7 @@ pub struct ConsentRequest {
 pub async fn change_consent(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ConsentRequest>,
 ) -> Result<Response> {
     let method = ConsentMethod::parse(&body.method).ok_or_else(|| {

@@ -308,7 +308,7 @@ pub struct ParticipantFields {
     pub full_name: Option<String>,
     /// `male` or `female`
     pub sex: Option<String>,
-    /// `YYYY-MM-DD`
+    #[schema(format = Date)]
     pub birth_date: Option<String>,
     pub kk: Option<String>,
     pub phone: Option<String>,
@@ -317,20 +317,22 @@ pub struct ParticipantFields {
     pub regency_code: Option<String>,
     pub district_code: Option<String>,
     pub address: Option<String>,
-    /// none, sd, smp, sma, diploma, s1, s2
+    #[schema(value_type = Option<Education>)]
     pub education: Option<String>,
-    /// single, married, divorced, widowed
+    #[schema(value_type = Option<MaritalStatus>)]
     pub marital_status: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. MY, TW, HK, SA, SG, KR, JP, BN
     pub destination_country: Option<String>,
-    /// domestic_worker, caregiver, manufacturing, plantation, construction, fishing, hospitality, other
+    #[schema(value_type = Option<JobSector>)]
     pub job_sector: Option<String>,
+    #[schema(format = Date)]
     pub departure_date: Option<String>,
+    #[schema(format = Date)]
     pub return_date: Option<String>,
-    /// contract_ended, repatriated, deported, other
+    #[schema(value_type = Option<ReturnReason>)]
     pub return_reason: Option<String>,
     pub training_interests: Option<String>,
-    /// needs_full_help, needs_some_help, independent
+    #[schema(value_type = Option<DigitalLiteracy>)]
     pub digital_literacy: Option<String>,
     #[serde(deserialize_with = "bool_or_text", serialize_with = "text_as_bool")]
     #[schema(value_type = Option<bool>)]
@@ -341,7 +343,7 @@ pub struct ParticipantFields {
     #[serde(deserialize_with = "bool_or_text", serialize_with = "text_as_bool")]
     #[schema(value_type = Option<bool>)]
     pub consent_sharing: Option<String>,
-    /// paper_form, verbal, digital, import
+    #[schema(value_type = Option<ConsentMethod>)]
     pub consent_method: Option<String>,
 }
 
