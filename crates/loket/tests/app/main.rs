@@ -15,6 +15,7 @@ mod common;
 mod access;
 mod api;
 mod catalog;
+mod cli;
 mod counters;
 mod exchange;
 mod journey;
