@@ -271,6 +271,8 @@ async fn screenshots(
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("../test-output/crawl")
         .join(username);
+    // Only this run's pages: an earlier run may have walked others.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/login")).await.unwrap();
