@@ -209,6 +209,8 @@ pub struct DemoLogin {
     pub username: String,
     pub password: String,
     pub role: Role,
+    /// An API token, for the partner system (which uses the API, not the pages).
+    pub token: Option<String>,
 }
 
 pub struct DemoSummary {
@@ -462,8 +464,9 @@ pub async fn seed_network(db: &Db) -> Result<Vec<(i64, &'static str)>> {
 }
 
 /// Registers `participants` synthetic people over the counters that opened, each on a day
-/// between the counter's opening and the end of 2021, more of them later as word spreads
-/// (so reach over time tells a story). Counters that never opened register nobody.
+/// between the counter's opening and today, more of them later as word spreads (so reach over
+/// time tells a story and the newest journeys are under way). Counters that never opened
+/// register nobody.
 pub async fn seed_people(
     db: &Db,
     vault: &Vault,
@@ -473,28 +476,27 @@ pub async fn seed_people(
     let empty = audit::Batch::new(db)?;
     let mut rng = ChaCha8Rng::seed_from_u64(20_210_630);
     let opened = counters::demo::opened_on(db).await?;
-    let end = NaiveDate::from_ymd_opt(2021, 12, 31).unwrap_or(NaiveDate::MAX);
-    // Without a rollout (opened empty) every counter registers from today.
-    let open: Vec<(i64, &str, Option<NaiveDate>)> = network
+    let end = crate::clock::today();
+    // Without a rollout (opened empty) every counter registers from the programme's start.
+    let first_day = NaiveDate::from_ymd_opt(2021, 6, 15).unwrap_or(end);
+    let open: Vec<(i64, &str, NaiveDate)> = network
         .iter()
         .filter(|(id, _)| opened.is_empty() || opened.contains_key(id))
-        .map(|(id, p)| (*id, *p, opened.get(id).copied()))
+        .map(|(id, p)| (*id, *p, opened.get(id).copied().unwrap_or(first_day)))
         .collect();
     let per_counter = participants.div_ceil(open.len().max(1));
     let mut serial: u16 = 1;
     let mut made = 0;
     for (counter_id, province, opened_on) in open {
-        let mut by_day: std::collections::BTreeMap<Option<NaiveDate>, Vec<ParticipantData>> =
+        let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<ParticipantData>> =
             std::collections::BTreeMap::new();
         let mut in_counter = 0;
         while in_counter < per_counter && made < participants {
             serial = if serial >= 9999 { 1 } else { serial + 1 };
             if let Some(p) = person(&mut rng, province, serial) {
                 // sqrt of a uniform draw: density grows linearly from the opening day.
-                let day = opened_on.map(|o| {
-                    let span = (end - o).num_days().max(0) as f64;
-                    o + Duration::days((span * rng.gen::<f64>().sqrt()) as i64)
-                });
+                let span = (end - opened_on).num_days().max(0) as f64;
+                let day = opened_on + Duration::days((span * rng.gen::<f64>().sqrt()) as i64);
                 by_day.entry(day).or_default().push(p);
                 made += 1;
                 in_counter += 1;
@@ -503,9 +505,8 @@ pub async fn seed_people(
         for (day, batch) in by_day {
             // Office hours in WIB (UTC+7): 02:00–09:00 UTC.
             let at = day
-                .and_then(|d| d.and_hms_opt(rng.gen_range(2..9), rng.gen_range(0..60), 0))
-                .map(|t| t.and_utc())
-                .unwrap_or_else(Utc::now);
+                .and_hms_opt(rng.gen_range(2..9), rng.gen_range(0..60), 0)
+                .map_or_else(Utc::now, |t| t.and_utc());
             let reg = Registration {
                 counter_id: Some(counter_id),
                 officer_id: None,
@@ -527,57 +528,70 @@ pub async fn seed_people(
 }
 
 /// Seeds the demo network and people once; on a seeded database only resets the demo
-/// passwords (and returns them to print).
+/// passwords (and returns them to print). Every role has an account that can do its whole
+/// day: the officer is certified, the partner has a token for the exchange.
 pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSummary> {
-    let mut logins = Vec::new();
+    let mut refresher = None;
     if counters::counter_by_code(db, "UPT-JATIM-01")
         .await?
         .is_none()
     {
         let network = seed_network(db).await?;
         counters::demo::seed_rollout(db, &network).await?;
+        refresher = Some(counters::demo::seed_refresher(db, crate::clock::today()).await?);
         seed_people(db, vault, &network, participants).await?;
         crate::journey::demo::seed(db).await?;
     }
     crate::catalog::demo::seed(db).await?;
     let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;
+    let office = first_counter.as_ref().map(|c| c.office_id);
     let accounts = [
         ("admin", Role::Admin, None, None),
-        (
-            "koordinator",
-            Role::Koordinator,
-            first_counter.as_ref().map(|c| c.office_id),
-            None,
-        ),
+        ("koordinator", Role::Koordinator, office, None),
         (
             "petugas",
             Role::Petugas,
-            first_counter.as_ref().map(|c| c.office_id),
+            office,
             first_counter.as_ref().map(|c| c.id),
         ),
+        ("auditor", Role::Auditor, None, None),
+        ("mitra", Role::Mitra, None, None),
     ];
+    let mut logins = Vec::new();
     for (username, role, office_id, counter_id) in accounts {
         let password = random_password();
-        match users::user_by_username(db, username).await? {
-            Some(user) => users::set_password(db, user.id, &password).await?,
-            None => {
-                users::create_user(
-                    db,
-                    NewUser {
-                        username,
-                        password: &password,
-                        role,
-                        office_id,
-                        counter_id,
-                    },
-                )
-                .await?;
+        let user_id = match users::user_by_username(db, username).await? {
+            Some(user) => {
+                users::set_password(db, user.id, &password).await?;
+                user.id
             }
-        }
+            None => {
+                let new = NewUser {
+                    username,
+                    password: &password,
+                    role,
+                    office_id,
+                    counter_id,
+                };
+                let id = users::create_user(db, new).await?;
+                if let (Role::Petugas, Some(certified)) = (role, refresher) {
+                    counters::demo::enrol_officer(db, id, "Petugas Demo", certified).await?;
+                }
+                id
+            }
+        };
+        let token = match role {
+            Role::Mitra => {
+                let grants = [crate::access::GRANT_EXCHANGE.to_string()];
+                Some(users::create_token(db, user_id, "demo", &grants, None).await?)
+            }
+            _ => None,
+        };
         logins.push(DemoLogin {
             username: username.to_string(),
             password,
             role,
+            token,
         });
     }
     Ok(DemoSummary {

@@ -39,6 +39,12 @@ impl Lang {
         }
     }
 
+    /// The catalogue's text for `key`, if it has one (for codes that may be newer than the
+    /// catalogue, such as audit actions, which then show as they are).
+    pub fn find(self, key: &str) -> Option<&'static str> {
+        lookup(key).map(|(id, en)| self.pick(id, en))
+    }
+
     /// Catalogue lookup; an unknown key shows "??" so a missing text is visible, not blank.
     pub fn t(self, key: &str) -> &'static str {
         match lookup(key) {

@@ -44,6 +44,7 @@ pub struct Chrome {
     pub can_audit: bool,
     pub can_exchange: bool,
     pub can_outreach: bool,
+    pub can_follow_up: bool,
 }
 
 impl Chrome {
@@ -58,6 +59,7 @@ impl Chrome {
             can_audit: false,
             can_exchange: false,
             can_outreach: false,
+            can_follow_up: false,
         }
     }
 
@@ -75,6 +77,7 @@ impl Chrome {
             can_audit: allows(Action::ViewAudit),
             can_exchange: allows(Action::ManageExchange),
             can_outreach: allows(Action::ViewOutreach),
+            can_follow_up: allows(Action::ViewFollowUp),
         }
     }
 
@@ -87,6 +90,29 @@ fn other(lang: Lang) -> &'static str {
     match lang {
         Lang::Id => "en",
         Lang::En => "id",
+    }
+}
+
+/// A record's id in a page's path; anything that is not a number gets the error page of a
+/// record not found (in the person's language), not the framework's plain-text answer.
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PathId {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PathId(id)),
+            Err(_) => {
+                let lang = Lang::from_request_parts(parts, state)
+                    .await
+                    .unwrap_or_default();
+                Err(error_page(lang, &AppError::NotFound))
+            }
+        }
     }
 }
 

@@ -108,6 +108,8 @@ pub fn router(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             hsts(&state.config),
         ))
+        // Inside the header layers, so every response keeps its headers whether compressed.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),

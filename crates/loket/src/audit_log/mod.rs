@@ -14,6 +14,7 @@ use crate::access::{self, Action};
 use crate::audit::{non_empty, record, search, AuditFilter, AuditRow, Entry};
 use crate::auth::{ApiUser, PageUser, SignedIn};
 use crate::error::{AppError, ErrorBody, Result};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::{error_page, render, ApiQuery, Chrome};
 
@@ -117,7 +118,14 @@ struct AuditPage {
     rows: Vec<RowView>,
 }
 
-fn view(r: &AuditRow) -> RowView {
+/// An audit code in words, or as it is when the catalogue does not know it yet.
+fn in_words(lang: Lang, kind: &str, code: &str) -> String {
+    lang.find(&format!("audit.{kind}.{code}"))
+        .unwrap_or(code)
+        .to_string()
+}
+
+fn view(r: &AuditRow, lang: Lang) -> RowView {
     RowView {
         at: crate::format::time(r.at),
         who: format!(
@@ -125,11 +133,15 @@ fn view(r: &AuditRow) -> RowView {
             r.username.as_deref().unwrap_or("—"),
             r.role.as_deref().unwrap_or("—")
         ),
-        action: r.action.clone(),
-        entity: format!("{} {}", r.entity, r.entity_id.as_deref().unwrap_or("")),
+        action: in_words(lang, "do", &r.action),
+        entity: format!(
+            "{} {}",
+            in_words(lang, "entity", &r.entity),
+            r.entity_id.as_deref().unwrap_or("")
+        ),
         fields: r.fields.clone().unwrap_or_default(),
         reason: r.reason.clone().unwrap_or_default(),
-        outcome: r.outcome.clone(),
+        outcome: in_words(lang, "do", &format!("outcome.{}", r.outcome)),
         request: format!(
             "{} {}",
             r.request_id.as_deref().unwrap_or(""),
@@ -172,7 +184,7 @@ async fn page(
         action: filter.action.clone().unwrap_or_default(),
         from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
         to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
-        rows: rows.iter().map(view).collect(),
+        rows: rows.iter().map(|r| view(r, lang)).collect(),
     };
     render(StatusCode::OK, &page)
 }

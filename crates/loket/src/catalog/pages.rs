@@ -2,7 +2,7 @@
 //! printable list of suggestions to hand to a participant.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use crate::auth::{PageUser, SignedForm, SignedIn};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::PathId;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {
@@ -394,7 +395,7 @@ fn detail_page(
 
 async fn detail(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<SavedQuery>,
 ) -> Response {
     match service::training(&state, &user.actor, id).await {
@@ -415,7 +416,7 @@ struct StatusForm {
 async fn change_status(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, form): SignedForm<StatusForm>,
 ) -> Response {
     let (Ok(version), Some(status)) = (
@@ -456,7 +457,7 @@ struct InstitutionPage {
     rows: Vec<Row>,
 }
 
-async fn institution(SignedIn { state, lang, user }: SignedIn, Path(id): Path<i64>) -> Response {
+async fn institution(SignedIn { state, lang, user }: SignedIn, PathId(id): PathId) -> Response {
     match service::institution(&state, &user.actor, id).await {
         Ok((inst, trainings)) => render(
             StatusCode::OK,
@@ -502,7 +503,7 @@ struct BalanceQuery {
 
 async fn recommendations(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<BalanceQuery>,
 ) -> Response {
     // A balance that cannot be read is said, and the person's own is planned with.

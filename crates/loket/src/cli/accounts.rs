@@ -20,8 +20,9 @@ pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
             username,
             role,
             counter,
+            office,
             password_stdin,
-        } => add_user(&state, &username, &role, counter, password_stdin).await,
+        } => add_user(&state, &username, &role, (counter, office), password_stdin).await,
         UserAction::ResetPassword {
             username,
             password_stdin,
@@ -102,20 +103,20 @@ async fn add_user(
     state: &AppState,
     username: &str,
     role: &str,
-    counter: Option<String>,
+    (counter, office): (Option<String>, Option<String>),
     password_stdin: bool,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role)
         .with_context(|| format!("unknown role {role}; use one of {}", Role::codes()))?;
     let username = loket::auth::model::parse_username(username)
         .context("username: 3–40 of a-z, 0-9, . _ -")?;
-    let counter = match counter {
-        Some(code) => Some(find_counter(state, &code).await?),
-        None => None,
-    };
-    if role == Role::Petugas && counter.is_none() {
-        bail!("a petugas works at a counter: pass --counter CODE");
+    if users::user_by_username(&state.db, &username)
+        .await?
+        .is_some()
+    {
+        bail!("username {username} is already taken: choose another");
     }
+    let (office_id, counter_id) = place(state, role, counter, office).await?;
     let password = read_password(password_stdin)?;
     let id = users::create_user(
         &state.db,
@@ -123,8 +124,8 @@ async fn add_user(
             username: &username,
             password: &password,
             role,
-            office_id: counter.as_ref().map(|c| c.office_id),
-            counter_id: counter.as_ref().map(|c| c.id),
+            office_id,
+            counter_id,
         },
     )
     .await?;
@@ -134,6 +135,40 @@ async fn add_user(
     audit_cli(&state.db, entry).await?;
     println!("user {username} ({}) created with id {id}", role.code());
     Ok(())
+}
+
+/// The office and counter a new account works at: a petugas needs a counter and a koordinator
+/// an office (without one they would see nobody).
+async fn place(
+    state: &AppState,
+    role: Role,
+    counter: Option<String>,
+    office: Option<String>,
+) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    let counter = match counter {
+        Some(code) => Some(find_counter(state, &code).await?),
+        None => None,
+    };
+    let office = match office {
+        Some(code) => Some(
+            loket::counters::offices(&state.db)
+                .await?
+                .into_iter()
+                .find(|o| o.code == code)
+                .with_context(|| format!("no office with code {code}"))?
+                .id,
+        ),
+        None => counter.as_ref().map(|c| c.office_id),
+    };
+    match role {
+        Role::Petugas if counter.is_none() => {
+            bail!("a petugas works at a counter: pass --counter CODE")
+        }
+        Role::Koordinator if office.is_none() => {
+            bail!("a koordinator supervises an office: pass --office CODE (e.g. UPT-JATIM)")
+        }
+        _ => Ok((office, counter.map(|c| c.id))),
+    }
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

@@ -53,6 +53,7 @@ pub struct Global {
 pub enum Command {
     /// Run the web server.
     Serve {
+        /// Address and port to listen on (0.0.0.0:8080 to serve the office network).
         #[arg(long, env = "LOKET_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
         /// Seed demo data when the database is empty and print the demo logins.
@@ -73,6 +74,7 @@ pub enum Command {
     Migrate,
     /// Seed deterministic demo data (offices, 92 counters, Purna PMI, demo accounts).
     Demo {
+        /// How many synthetic Purna PMI to register.
         #[arg(long, default_value_t = 5000)]
         participants: usize,
         /// Write the synthetic participants to this CSV file instead of the database.
@@ -221,6 +223,7 @@ pub enum ExportWhat {
 pub enum UserAction {
     /// Create a user; the password is read from standard input.
     Add {
+        /// The sign-in name: 3–40 of a-z, 0-9, . _ -
         #[arg(long)]
         username: String,
         /// admin, koordinator, petugas, mitra or auditor
@@ -229,6 +232,10 @@ pub enum UserAction {
         /// Counter code for a petugas (its office is taken from it).
         #[arg(long)]
         counter: Option<String>,
+        /// Office code for a koordinator (e.g. UPT-JATIM): the office whose people they see.
+        #[arg(long)]
+        office: Option<String>,
+        /// Read the password from standard input (it never goes on the command line).
         #[arg(long)]
         password_stdin: bool,
     },

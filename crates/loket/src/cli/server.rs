@@ -86,6 +86,9 @@ async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()>
         .parent()
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
+    // With LOKET_DATA_KEY set nothing has made the key file's folder yet.
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating {} for the sample file", dir.display()))?;
     let sample = dir.join("contoh-penerima-prakerja.csv");
     let maker = loket::demo::stranger_maker();
     let rows =
@@ -101,6 +104,9 @@ async fn print_demo(state: &AppState, participants: usize) -> anyhow::Result<()>
             login.password,
             login.role.code()
         );
+        if let Some(token) = &login.token {
+            println!("         API token: {token}");
+        }
     }
     Ok(())
 }

@@ -49,6 +49,28 @@ pub fn group(n: i64) -> String {
     }
 }
 
+/// A series' name in `lang` (the code stays in the CSV and the API).
+pub fn column_label(code: &str, lang: Lang) -> &'static str {
+    lang.t(&format!("chart.{code}"))
+}
+
+/// A period end as pages write dates (31-12-2025); the CSV keeps ISO dates.
+pub fn period_label(label: &str) -> String {
+    label
+        .parse::<chrono::NaiveDate>()
+        .map_or_else(|_| label.to_string(), crate::format::date)
+}
+
+/// The short axis label: months as MM-YYYY, weeks (which end on any day) as DD-MM.
+fn axis_label(label: &str, weekly: bool) -> String {
+    let part = |range: std::ops::Range<usize>| label.get(range).unwrap_or(label);
+    if weekly {
+        format!("{}-{}", part(8..10), part(5..7))
+    } else {
+        format!("{}-{}", part(5..7), part(0..4))
+    }
+}
+
 /// A one-sentence summary for screen readers: the last value of each series.
 pub fn summary(chart: &Chart, lang: Lang) -> String {
     let Some(last) = chart.rows.last() else {
@@ -58,12 +80,12 @@ pub fn summary(chart: &Chart, lang: Lang) -> String {
         .columns
         .iter()
         .zip(&last.values)
-        .filter_map(|(c, v)| v.map(|v| format!("{c} {}", group(v))))
+        .filter_map(|(c, v)| v.map(|v| format!("{} {}", column_label(c, lang), group(v))))
         .collect();
     format!(
         "{} {}: {}",
         lang.pick("Per", "On"),
-        last.label,
+        period_label(&last.label),
         parts.join(", ")
     )
 }
@@ -116,7 +138,7 @@ pub fn svg(chart: &Chart, lang: Lang) -> String {
                 y(*v),
                 slot * 0.7,
                 (TOP + plot_h - y(*v)).max(0.0),
-                escape(&row.label),
+                escape(&period_label(&row.label)),
                 group(*v)
             );
         }
@@ -124,12 +146,13 @@ pub fn svg(chart: &Chart, lang: Lang) -> String {
             let (cx, cy) = (x + slot * 0.5, y(*t));
             let _ = write!(
                 s,
-                "<path d=\"M{cx:.1} {:.1} L{:.1} {cy:.1} L{cx:.1} {:.1} L{:.1} {cy:.1} Z\" fill=\"#c77c00\" stroke=\"#fff\"><title>target {} {}</title></path>",
+                "<path d=\"M{cx:.1} {:.1} L{:.1} {cy:.1} L{cx:.1} {:.1} L{:.1} {cy:.1} Z\" fill=\"#c77c00\" stroke=\"#fff\"><title>{} {} {}</title></path>",
                 cy - 7.0,
                 cx + 7.0,
                 cy + 7.0,
                 cx - 7.0,
-                escape(&row.label),
+                column_label("target", lang),
+                escape(&period_label(&row.label)),
                 group(*t)
             );
         }
@@ -139,12 +162,7 @@ pub fn svg(chart: &Chart, lang: Lang) -> String {
                 "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\" fill=\"#1b1b1b\">{}</text>",
                 x + slot * 0.5,
                 HEIGHT - BOTTOM + 14.0,
-                // Months show as YYYY-MM, weeks (which end on any day) as MM-DD.
-                escape(if chart.key == "weekly" {
-                    row.label.get(5..).unwrap_or(&row.label)
-                } else {
-                    row.label.get(..7).unwrap_or(&row.label)
-                })
+                escape(&axis_label(&row.label, chart.key == "weekly"))
             );
         }
     }
@@ -231,9 +249,11 @@ mod tests {
 
     #[test]
     fn the_svg_has_a_title_a_description_and_escapes_text() {
+        crate::app::register_texts();
         let svg = svg(&chart(), Lang::Id);
         assert!(svg.contains("<title id=\"c-reach-t\">Judul &lt;x&gt;</title>"));
-        assert!(svg.contains("Per 2021-07-31: reached 5.400, target 110.000"));
+        assert!(svg.contains("Per 31-07-2021: terjangkau 5.400, target 110.000"));
+        assert!(svg.contains(">07-2021</text>"));
         assert_eq!(svg.matches("<rect").count(), 2);
         assert_eq!(svg.matches("<path").count(), 1);
     }

@@ -130,6 +130,8 @@ pub struct Dashboard {
     pub reach: Reach,
     pub targets: Vec<TargetCheck>,
     pub charts: Vec<Chart>,
+    /// The levels above, widest first (nation, province, office): the way up from a counter.
+    pub parents: Vec<Parent>,
     /// The next level down: provinces, offices or counters.
     pub children: Vec<Child>,
     pub laggards: Vec<Laggard>,
@@ -271,9 +273,40 @@ fn in_scope(c: &CounterRow, scope: &ScopeRef) -> bool {
     }
 }
 
+/// A level above the dashboard's scope, by name.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Parent {
+    pub scope: ScopeRef,
+    pub name: String,
+}
+
+fn parents(scope: &ScopeRef, counters: &[&CounterRow]) -> Vec<Parent> {
+    let Some(first) = counters.first() else {
+        return Vec::new();
+    };
+    let province = || Parent {
+        scope: ScopeRef::Province(first.province_code.clone()),
+        name: scope_name(&ScopeRef::Province(first.province_code.clone()), counters),
+    };
+    let office = || Parent {
+        scope: ScopeRef::Office(first.office_code.clone()),
+        name: first.office_name.clone(),
+    };
+    let nation = Parent {
+        scope: ScopeRef::National,
+        name: scope_name(&ScopeRef::National, counters),
+    };
+    match scope {
+        ScopeRef::National => Vec::new(),
+        ScopeRef::Province(_) => vec![nation],
+        ScopeRef::Office(_) => vec![nation, province()],
+        ScopeRef::Counter(_) => vec![nation, province(), office()],
+    }
+}
+
 fn scope_name(scope: &ScopeRef, counters: &[&CounterRow]) -> String {
     match scope {
-        ScopeRef::National => "Nasional / National".into(),
+        ScopeRef::National => "Nasional".into(),
         ScopeRef::Province(p) => nik::regions::province(p)
             .map(|r| r.name.to_string())
             .unwrap_or_else(|| p.clone()),
@@ -350,6 +383,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         reach,
         targets,
         charts,
+        parents: parents(scope, &counters),
         children: children(f, scope, as_of),
         laggards: laggards(f, as_of),
     }
@@ -532,8 +566,8 @@ fn reach(
     if reached >= t.value {
         out.met_on = f.met_on(counters, t.value);
         out.on_track = out.met_on.map(|d| d <= t.period_end);
-    } else if last > 0 {
-        // Days needed at the four-week daily rate, rounded up: remaining × 28 / last.
+    } else if out.weekly_rate > 0 {
+        // Without one person a week no projection can be made. Days needed at the four-week daily rate, rounded up: remaining × 28 / last.
         let remaining = t.value - reached;
         let days = (remaining * window + last - 1) / last;
         out.projected_date = as_of.checked_add_signed(Duration::days(days));

@@ -312,3 +312,81 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
     });
     Ok(())
 }
+
+/// The refresher ToT of `today`'s year, held 45 days ago, which renews every counter officer's
+/// certificate from 2021 (those expired after two years): the demo's officers can serve today.
+/// Returns the batch and the day its certificates start.
+pub async fn seed_refresher(db: &Db, today: NaiveDate) -> Result<(i64, NaiveDate)> {
+    let start = today - Duration::days(45);
+    let certified_on = start + Duration::days(1);
+    let (batch, officers) = with_db!(db, |pool| {
+        let batch: i64 = sqlx::query_scalar(
+            "INSERT INTO tot_batches (code, level, mode, start_date, end_date, trainer_officer_id, trainer_name, topics, created_at) \
+             VALUES ($1, 'counter', 'online', $2, $3, NULL, $4, $5, $6) RETURNING id",
+        )
+        .bind(format!("TOT-LOKET-PENYEGARAN-{}", chrono::Datelike::year(&start)))
+        .bind(start)
+        .bind(certified_on)
+        .bind(PROGRAMME_TRAINER)
+        .bind(TOPICS_COUNTER)
+        .bind(Utc::now())
+        .fetch_one(pool)
+        .await?;
+        let officers: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT c.officer_id FROM certifications c JOIN officers o ON o.id = c.officer_id \
+             WHERE o.cascade_role = 'counter_officer' ORDER BY c.officer_id",
+        )
+        .fetch_all(pool)
+        .await?;
+        (batch, officers)
+    });
+    certify(db, &officers, batch, certified_on).await?;
+    Ok((batch, certified_on))
+}
+
+/// Makes `user_id` a counter officer named `full_name`, certified in `batch` on `on`.
+pub async fn enrol_officer(
+    db: &Db,
+    user_id: i64,
+    full_name: &str,
+    (batch, on): (i64, NaiveDate),
+) -> Result<()> {
+    let officer: i64 = with_db!(db, |pool| {
+        sqlx::query_scalar(
+        "INSERT INTO officers (user_id, full_name, cascade_role, created_at) VALUES ($1, $2, 'counter_officer', $3) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(full_name)
+    .bind(Utc::now())
+    .fetch_one(pool)
+    .await?
+    });
+    certify(db, &[officer], batch, on).await
+}
+
+/// A pass in `batch` and a two-year certificate from `on` for each of `officers`.
+async fn certify(db: &Db, officers: &[i64], batch: i64, on: NaiveDate) -> Result<()> {
+    with_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        for officer in officers {
+            sqlx::query("INSERT INTO tot_results (batch_id, officer_id, attended, score, passed, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(batch)
+                .bind(officer)
+                .bind(true)
+                .bind(85i64)
+                .bind(true)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO certifications (officer_id, batch_id, certified_on, valid_until) VALUES ($1, $2, $3, $4)")
+                .bind(officer)
+                .bind(batch)
+                .bind(on)
+                .bind(certificate_valid_until(on))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}

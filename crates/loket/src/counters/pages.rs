@@ -22,6 +22,7 @@ use crate::codes::{choices, Choice};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::PathId;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {
@@ -68,6 +69,10 @@ struct DashboardPage {
     chrome: Chrome,
     d: Dashboard,
     scope_key: String,
+    /// The scope's name in the page's language.
+    scope_name: String,
+    /// (link scope, name) of each level above, widest first.
+    parents: Vec<(String, String)>,
     as_of: String,
     status_line: String,
     cards: Vec<Card>,
@@ -82,11 +87,11 @@ fn cards(d: &Dashboard, lang: Lang) -> Vec<Card> {
     let t = |k| lang.t(k);
     let r = &d.reach;
     let projection = if let Some(day) = r.met_on {
-        format!("{} {day}", t("dash.met_on"))
+        format!("{} {}", t("dash.met_on"), crate::format::date(day))
     } else if r.target.is_none() {
         t("dash.no_target").to_string()
     } else if let Some(day) = r.projected_date {
-        day.to_string()
+        crate::format::date(day)
     } else {
         t("dash.not_at_rate").to_string()
     };
@@ -141,7 +146,7 @@ fn target_views(d: &Dashboard, lang: Lang) -> Vec<TargetView> {
                 metric: Metric::parse(&t.metric)
                     .map(|m| m.label(lang))
                     .unwrap_or("?"),
-                period_end: t.period_end.to_string(),
+                period_end: crate::format::date(t.period_end),
                 target: group(t.target),
                 actual: t.actual.map(group).unwrap_or_else(|| "—".into()),
                 state,
@@ -149,6 +154,11 @@ fn target_views(d: &Dashboard, lang: Lang) -> Vec<TargetView> {
             }
         })
         .collect()
+}
+
+/// A scope as a query value for a link.
+fn scope_link(scope: &ScopeRef) -> String {
+    url::form_urlencoded::byte_serialize(scope.key().as_bytes()).collect()
 }
 
 async fn dashboard_page(
@@ -173,7 +183,11 @@ async fn dashboard_page(
             key: c.key.clone(),
             title: lang.pick(&c.title, &c.title_en).to_string(),
             svg: chart::svg(c, lang),
-            columns: c.columns.clone(),
+            columns: c
+                .columns
+                .iter()
+                .map(|code| chart::column_label(code, lang).to_string())
+                .collect(),
             rows: c
                 .rows
                 .iter()
@@ -183,7 +197,7 @@ async fn dashboard_page(
                         .iter()
                         .map(|v| v.map(group).unwrap_or_else(|| "—".into()))
                         .collect();
-                    (r.label.clone(), values)
+                    (chart::period_label(&r.label), values)
                 })
                 .collect(),
         })
@@ -207,12 +221,8 @@ async fn dashboard_page(
         .laggards
         .iter()
         .map(|l| {
-            let link = url::form_urlencoded::byte_serialize(
-                ScopeRef::Office(l.office_code.clone()).key().as_bytes(),
-            )
-            .collect();
             (
-                link,
+                scope_link(&ScopeRef::Office(l.office_code.clone())),
                 l.office_name.clone(),
                 l.planned_by_now,
                 l.operating,
@@ -233,8 +243,19 @@ async fn dashboard_page(
     .map(|(s, n)| format!("{} {n}", s.label(lang)))
     .collect::<Vec<_>>()
     .join(" · ");
+    let name_of = |scope: &ScopeRef, name: &str| match scope {
+        ScopeRef::National => lang.t("dash.national").to_string(),
+        _ => name.to_string(),
+    };
+    let parents = d
+        .parents
+        .iter()
+        .map(|p| (scope_link(&p.scope), name_of(&p.scope, &p.name)))
+        .collect();
     let page = DashboardPage {
         chrome: Chrome::for_user(lang, &user, "/dashboard"),
+        scope_name: name_of(&d.scope, &d.scope_name),
+        parents,
         status_line,
         cards: cards(&d, lang),
         targets: target_views(&d, lang),
@@ -342,7 +363,7 @@ async fn counter_list(State(state): State<AppState>, lang: Lang, user: PageUser)
                     status: c.status().label(lang),
                     planned_open: c
                         .planned_open
-                        .map(|d| d.to_string())
+                        .map(crate::format::date)
                         .unwrap_or_else(|| "—".into()),
                     id: c.id,
                     code: c.code,
@@ -372,6 +393,7 @@ struct DetailPage {
     c: store::CounterRow,
     status: &'static str,
     location: &'static str,
+    planned_open: String,
     history: Vec<(String, &'static str, String)>,
     officers: Vec<(String, String, bool)>,
     can_manage: bool,
@@ -419,6 +441,9 @@ async fn detail_page(
     let page = DetailPage {
         chrome: Chrome::for_user(lang, user, &format!("/counters/{id}")),
         status: current.label(lang),
+        planned_open: c
+            .planned_open
+            .map_or_else(|| "—".to_string(), crate::format::date),
         location: LocationType::parse(&c.location_type)
             .map(|l| l.label(lang))
             .unwrap_or("—"),
@@ -427,7 +452,7 @@ async fn detail_page(
             .rev()
             .map(|e| {
                 (
-                    e.effective_on.to_string(),
+                    crate::format::date(e.effective_on),
                     CounterStatus::parse(&e.status)
                         .map(|s| s.label(lang))
                         .unwrap_or("?"),
@@ -452,7 +477,7 @@ async fn detail_page(
 
 async fn counter_detail(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<SavedQuery>,
 ) -> Response {
     detail_page(
@@ -478,7 +503,7 @@ struct StatusForm {
 async fn save_status(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, form): SignedForm<StatusForm>,
 ) -> Response {
     let result = async {
@@ -562,7 +587,7 @@ async fn officer_list(State(state): State<AppState>, lang: Lang, user: PageUser)
                             .iter()
                             .any(|c| c.officer_id == o.id && c.valid_on(today)),
                         valid_until: latest
-                            .map(|c| c.valid_until.to_string())
+                            .map(|c| crate::format::date(c.valid_until))
                             .unwrap_or_else(|| "—".into()),
                         trained_by: batch
                             .map(|b| format!("{} ({})", b.trainer_name, b.code))

@@ -23,6 +23,7 @@ use crate::i18n::Lang;
 use crate::sheet::{ImportError, RowError};
 use crate::state::AppState;
 use crate::vault::Vault;
+use crate::web::PathId;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router(upload_limit: usize) -> Router<AppState> {
@@ -517,7 +518,7 @@ fn alert_status(alert: bool) -> StatusCode {
 
 async fn detail(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<DetailQuery>,
 ) -> Response {
     match detail_page(&state, lang, &user, id, q, None).await {
@@ -560,7 +561,7 @@ async fn review(
 async fn apply(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
     after(

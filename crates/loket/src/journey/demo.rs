@@ -314,39 +314,39 @@ pub fn projection(
     Some(project(seat.participant_id, &state, &ctx))
 }
 
-async fn seats(db: &Db) -> Result<Vec<Seat>> {
+/// Each participant without a journey and the day (WIB) they were registered.
+async fn seats(db: &Db) -> Result<Vec<(Seat, NaiveDate)>> {
     let rows = store::participants_without_journey(db).await?;
     Ok(rows
         .into_iter()
         .map(
-            |(participant_id, counter_id, office_id, province_code)| Seat {
-                participant_id,
-                counter_id,
-                office_id,
-                province_code,
+            |(participant_id, counter_id, office_id, province_code, registered)| {
+                let seat = Seat {
+                    participant_id,
+                    counter_id,
+                    office_id,
+                    province_code,
+                };
+                (seat, registered.with_timezone(&clock::wib()).date_naive())
             },
         )
         .collect())
 }
 
-/// Gives every demo participant without a journey one: a fifth from 2020–2021, the rest
-/// started over the last 150 days, so deadlines and payments fall around today.
+/// Gives every demo participant without a journey one, starting within three weeks of their
+/// registration: registrations run from the counters' opening up to today, so journeys are
+/// spread over those years and the recent ones have deadlines and payments around today.
 pub async fn seed(db: &Db) -> Result<usize> {
     let today = clock::today();
     seed_batches(db, today).await?;
     let rules = store::rules(db).await?;
     let mut rng = ChaCha8Rng::seed_from_u64(20_211_231);
-    let old_start = NaiveDate::from_ymd_opt(2020, 4, 1).unwrap_or_default();
     let mut made = 0;
     for chunk in seats(db).await?.chunks(2000) {
         let mut events = Vec::new();
         let mut progress = Vec::new();
-        for seat in chunk {
-            let start = if rng.gen_bool(0.2) {
-                old_start + Duration::days(rng.gen_range(0..600))
-            } else {
-                today - Duration::days(rng.gen_range(0..150))
-            };
+        for (seat, registered) in chunk {
+            let start = (*registered + Duration::days(rng.gen_range(0..21))).min(today);
             let journey = synthesize(&mut rng, seat, start, today, &rules);
             if journey.is_empty() {
                 continue;

@@ -25,6 +25,7 @@ pub mod funnel;
 pub mod machine;
 pub mod next_step;
 pub mod pages;
+mod picker;
 pub mod projection;
 pub mod record;
 pub mod scheme;

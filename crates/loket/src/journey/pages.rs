@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::api::{funnel_range, parse_scope, FunnelQuery, JourneyOut};
 use super::event::EventFields;
+use super::picker;
 use super::service;
 use super::*;
 use crate::auth::{PageUser, SignedIn};
@@ -20,6 +21,7 @@ use crate::codes::{choices, Choice};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::PathId;
 use crate::web::{error_page, render, Chrome};
 
 pub fn router() -> Router<AppState> {
@@ -310,7 +312,7 @@ async fn timeline_page(
 
 async fn timeline(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<SavedQuery>,
 ) -> Response {
     timeline_page(&state, lang, &user, id, q.saved.is_some(), None, q.prefill).await
@@ -340,7 +342,7 @@ async fn after(
 
 async fn record(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let form = FormCheck {
@@ -404,7 +406,7 @@ async fn correct(
 
 async fn session(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let form = FormCheck {
@@ -435,7 +437,7 @@ async fn session(
 
 async fn contact(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Form(pairs): Form<Pairs>,
 ) -> Response {
     let form = FormCheck {
@@ -459,8 +461,12 @@ async fn contact(
 #[template(path = "journey_follow_up.html")]
 struct FollowUpPage {
     chrome: Chrome,
-    list: super::FollowUpList,
-    counter: String,
+    /// `None` until a counter is chosen (a coordinator or head office with several).
+    list: Option<super::FollowUpList>,
+    counters: Vec<picker::Group>,
+    days: i64,
+    /// The day as the date input takes it (ISO) and as a person reads it.
+    as_of: NaiveDate,
     mine: bool,
     back: String,
     channels: Vec<Choice>,
@@ -468,6 +474,10 @@ struct FollowUpPage {
 }
 
 impl FollowUpPage {
+    fn day(&self) -> String {
+        crate::format::date(self.as_of)
+    }
+
     fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
         self.chrome.lang.pick(id, en)
     }
@@ -481,51 +491,64 @@ struct FollowUpQuery {
     as_of: Option<String>,
 }
 
+/// The follow-up list of the chosen counter, or of the person's own; with several counters to
+/// choose from and none chosen, the page asks which.
 async fn follow_up(
     SignedIn { state, lang, user }: SignedIn,
     Query(q): Query<FollowUpQuery>,
 ) -> Response {
     let u = &user.actor.user;
-    let counter = q
+    let chosen = q
         .counter
         .as_deref()
         .and_then(|c| c.trim().parse::<i64>().ok())
         .or(u.counter_id);
-    let Some(counter) = counter else {
-        let e = AppError::field(
-            "counter",
-            "counter_required",
-            "Pilih loket (id).",
-            "Choose a counter (id).",
-        );
-        return error_page(lang, &e);
+    let mut counters = match picker::counters(&state, u).await {
+        Ok(groups) => groups,
+        Err(e) => return error_page(lang, &e),
     };
+    let counter = chosen.or_else(|| picker::first_of_one_office(&counters));
+    if let Some(counter) = counter {
+        picker::choose(&mut counters, counter);
+    }
     let mine = q.mine.is_some();
     let days = q.days.as_deref().and_then(|d| d.parse().ok()).unwrap_or(7);
     let as_of = q.as_of.as_deref().and_then(|d| d.parse().ok());
-    let list = match super::follow_up(
-        &state,
-        &user.actor,
-        counter,
-        mine.then_some(u.id),
-        as_of,
-        days,
-        300,
-        lang,
-    )
-    .await
-    {
-        Ok(list) => list,
-        Err(e) => return error_page(lang, &e),
+    let list = match counter {
+        Some(counter) => {
+            let found = super::follow_up(
+                &state,
+                &user.actor,
+                counter,
+                mine.then_some(u.id),
+                as_of,
+                days,
+                300,
+                lang,
+            )
+            .await;
+            match found {
+                Ok(list) => Some(list),
+                Err(e) => return error_page(lang, &e),
+            }
+        }
+        None => None,
     };
     let back = format!(
-        "/journey/follow-up?counter={counter}&days={days}{}",
+        "/journey/follow-up?counter={}&days={days}{}",
+        counter.map(|c| c.to_string()).unwrap_or_default(),
         if mine { "&mine=1" } else { "" }
     );
     let page = FollowUpPage {
         chrome: Chrome::for_user(lang, &user, &back),
+        as_of: list
+            .as_ref()
+            .map(|l| l.as_of)
+            .or(as_of)
+            .unwrap_or_else(clock::today),
         list,
-        counter: counter.to_string(),
+        counters,
+        days,
         mine,
         back,
         channels: choices(
@@ -564,16 +587,34 @@ struct FunnelPage {
     bars: Vec<Bar>,
     side: Vec<(&'static str, i64)>,
     height: i64,
-    scope: String,
-    id: String,
+    scopes: Vec<picker::Group>,
     from: String,
     to: String,
 }
 
+/// The funnel of the chosen scope (`office:3`, or `scope=office&id=3` as the API takes it),
+/// opening on the person's own: their counter, office or the nation.
 async fn funnel(
     SignedIn { state, lang, user }: SignedIn,
-    Query(q): Query<FunnelQuery>,
+    Query(mut q): Query<FunnelQuery>,
 ) -> Response {
+    let chosen = q
+        .scope
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| picker::own_scope(&user.actor.user));
+    if let Some((kind, id)) = chosen.split_once(':') {
+        q.scope = Some(kind.to_string());
+        q.id = Some(id.to_string());
+    }
+    let chosen = match (&q.scope, &q.id) {
+        (Some(kind), Some(id)) if kind != "nation" => format!("{kind}:{id}"),
+        _ => "nation".to_string(),
+    };
+    let scopes = match picker::funnel_scopes(&state, &user.actor.user, lang, &chosen).await {
+        Ok(groups) => groups,
+        Err(e) => return error_page(lang, &e),
+    };
     let scope = match parse_scope(&q) {
         Ok(s) => s,
         Err(e) => return error_page(lang, &e),
@@ -618,8 +659,7 @@ async fn funnel(
             (Stage::Withdrawn.label(lang), funnel.withdrawn),
         ],
         bars,
-        scope: q.scope.clone().unwrap_or_else(|| "nation".into()),
-        id: q.id.clone().unwrap_or_default(),
+        scopes,
         from: from.to_string(),
         to: to.to_string(),
         funnel,

@@ -671,13 +671,19 @@ pub async fn refill_rollup(db: &Db) -> Result<()> {
 }
 
 /// (participant, counter, office, province)
-pub type SeatRow = (i64, Option<i64>, Option<i64>, Option<String>);
+pub type SeatRow = (
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    chrono::DateTime<chrono::Utc>,
+);
 
 /// Participants who have no journey yet, with where they are served (for the demo data).
 pub async fn participants_without_journey(db: &Db) -> Result<Vec<SeatRow>> {
     Ok(with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT p.id, p.counter_id, c.office_id, o.province_code FROM participants p \
+            "SELECT p.id, p.counter_id, c.office_id, o.province_code, p.created_at FROM participants p \
              LEFT JOIN counters c ON c.id = p.counter_id LEFT JOIN offices o ON o.id = c.office_id \
              WHERE NOT EXISTS (SELECT 1 FROM journey_progress j WHERE j.participant_id = p.id) ORDER BY p.id",
         )

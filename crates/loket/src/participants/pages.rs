@@ -1,7 +1,7 @@
 //! Officer pages: search, register, view and edit a Purna PMI.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -16,6 +16,7 @@ use crate::codes::{choices, Choice};
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
 use crate::state::AppState;
+use crate::web::PathId;
 use crate::web::{error_page, render, Chrome, FieldKind, FormField, FormSection};
 
 pub fn router() -> Router<AppState> {
@@ -562,7 +563,7 @@ fn detail_sections(
 
 async fn detail(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Query(q): Query<SavedQuery>,
 ) -> Response {
     match detail_page(&state, lang, &user, id, q.saved.is_some()).await {
@@ -669,7 +670,7 @@ fn edit_page(
     render(status, &page)
 }
 
-async fn edit_form(SignedIn { state, lang, user }: SignedIn, Path(id): Path<i64>) -> Response {
+async fn edit_form(SignedIn { state, lang, user }: SignedIn, PathId(id): PathId) -> Response {
     if !access::allows(&user.actor.user, Action::EditParticipant) {
         return error_page(lang, &AppError::Forbidden);
     }
@@ -689,7 +690,7 @@ async fn edit_form(SignedIn { state, lang, user }: SignedIn, Path(id): Path<i64>
 
 async fn save_edit(
     SignedIn { state, lang, user }: SignedIn,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (fields, csrf, version) = read_form(pairs);
@@ -767,7 +768,7 @@ struct ConsentForm {
 async fn save_consent(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, form): SignedForm<ConsentForm>,
 ) -> Response {
     let Some(method) = ConsentMethod::parse(&form.method) else {
@@ -807,7 +808,7 @@ struct MoveForm {
 async fn save_reassign(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, form): SignedForm<MoveForm>,
 ) -> Response {
     let Some(version) = form.version else {
@@ -832,7 +833,7 @@ async fn save_reassign(
 async fn save_referral(
     State(state): State<AppState>,
     lang: Lang,
-    Path(id): Path<i64>,
+    PathId(id): PathId,
     SignedForm(user, form): SignedForm<MoveForm>,
 ) -> Response {
     match service::refer(&state, &user.actor, id, form.counter_id, &form.reason).await {

@@ -16,6 +16,7 @@ mod access;
 mod api;
 mod audit;
 mod catalog;
+mod cli;
 mod counters;
 mod doors;
 mod exchange;

@@ -129,7 +129,9 @@ const ROWS: &[Row] = &[
     ("POST", "/participants/{id}/journey/sessions", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
     ("POST", "/participants/{id}/journey/contacts", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
     ("GET", "/journey/follow-up?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("GET", "/journey/funnel", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    // The page opens on the person's own scope; the nation stays head office's and auditors'.
+    ("GET", "/journey/funnel", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/journey/funnel?scope=nation", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
     // Exchange with the programme office (issue 7): head office only; the outreach list is
     // every counter's own (upload 1 is still linking, so reviewing or applying it is refused).
     ("GET", "/exchange", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),

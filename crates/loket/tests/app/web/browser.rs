@@ -34,13 +34,13 @@ fn free_port() -> u16 {
 
 /// chromedriver with a headless chromium, or `None` (with a notice) when they are not
 /// installed and the browser part is not required.
-struct Browser {
-    client: fantoccini::Client,
+pub(super) struct Browser {
+    pub(super) client: fantoccini::Client,
     _driver: Driver,
     _profile: tempfile::TempDir,
 }
 
-async fn browser() -> Option<Browser> {
+pub(super) async fn browser() -> Option<Browser> {
     let (Some(driver_bin), Some(chromium)) = (
         find_program(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]),
         find_program(&["/usr/bin/chromium", "/usr/lib/chromium/chromium"]),

@@ -2,4 +2,6 @@
 //! (Debian's chromium through chromedriver).
 
 mod browser;
+mod crawl;
+mod days;
 mod forms;
