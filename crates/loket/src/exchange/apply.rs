@@ -138,18 +138,13 @@ pub(super) async fn apply_all(state: &AppState, actor: &Actor, upload_id: i64) -
             joined(Some(done))?;
         }
     }
-    store::finish_apply(&state.db, upload_id, actor.user.id).await?;
     let upload = store::upload(&state.db, upload_id).await?;
-    audit::record(
-        &state.db,
-        Some(actor),
-        None,
-        Entry::new("exchange.applied", ENTITY, upload_id).fields(vec![format!(
-            "events={}",
-            upload.map_or(0, |u| u.events_created)
-        )]),
-    )
-    .await?;
+    let entry = Entry::new("exchange.applied", ENTITY, upload_id).fields(vec![format!(
+        "events={}",
+        upload.map_or(0, |u| u.events_created)
+    )]);
+    let audited = audit::Batch::of(&state.db, Some(actor), None, entry)?;
+    store::finish_apply(&state.db, upload_id, actor.user.id, audited).await?;
     Ok(())
 }
 

@@ -517,21 +517,36 @@ pub async fn mark_applied(
     Ok(())
 }
 
-pub async fn finish_apply(db: &Db, upload_id: i64, user_id: i64) -> Result<()> {
-    with_db!(db, |pool| {
-        sqlx::query(
-        "UPDATE exchange_uploads SET status = $1, applied_by = $2, applied_at = $3, version = version + 1 \
-         WHERE id = $4 AND status = $5"
-    )
-    .bind(UploadStatus::Applied.code())
-    .bind(user_id)
-    .bind(Utc::now())
-    .bind(upload_id)
-    .bind(UploadStatus::Applying.code())
-    .execute(pool)
-    .await
-    .map(|_| ())?;
+pub async fn finish_apply(
+    db: &Db,
+    upload_id: i64,
+    user_id: i64,
+    audited: crate::audit::Batch,
+) -> Result<()> {
+    // The status and its audit entry commit together: whoever sees "applied" finds the entry.
+    let done: std::result::Result<(), sqlx::Error> = with_db!(db, |pool| {
+        async {
+            let mut tx = pool.begin_with(db.begin_for_write()).await?;
+            let changed = sqlx::query(
+                "UPDATE exchange_uploads SET status = $1, applied_by = $2, applied_at = $3, version = version + 1 \
+                 WHERE id = $4 AND status = $5",
+            )
+            .bind(UploadStatus::Applied.code())
+            .bind(user_id)
+            .bind(Utc::now())
+            .bind(upload_id)
+            .bind(UploadStatus::Applying.code())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed > 0 {
+                crate::audit::append(&mut *tx, audited).await?;
+            }
+            tx.commit().await
+        }
+        .await
     });
+    done?;
     Ok(())
 }
 
