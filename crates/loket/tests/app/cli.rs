@@ -2,29 +2,19 @@
 //! do their job, and messages a person can act on. (The built binary on a SQLite file: the
 //! commands are the same on PostgreSQL, whose stories are in the other areas.)
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// `loket args…` run in `dir` with a fixed data key, `stdin` written to it.
 fn loket_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loket"))
-        .args(args)
-        .current_dir(dir)
-        .env("LOKET_LOG", "warn")
-        .env("LOKET_DATA_KEY", "42".repeat(32))
-        .env("LOKET_DATABASE_URL", "sqlite://loket.db")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    crate::common::run_with_input(
+        Command::new(env!("CARGO_BIN_EXE_loket"))
+            .args(args)
+            .current_dir(dir)
+            .env("LOKET_LOG", "warn")
+            .env("LOKET_DATA_KEY", "42".repeat(32))
+            .env("LOKET_DATABASE_URL", "sqlite://loket.db"),
+        stdin,
+    )
 }
 
 fn said(out: &Output) -> String {

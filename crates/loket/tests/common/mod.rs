@@ -630,3 +630,23 @@ impl Session<'_> {
             .unwrap()
     }
 }
+
+/// Runs `command` (e.g. the `loket` binary) to its end with `stdin` written to its standard
+/// input, and returns what it said.
+pub fn run_with_input(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the command");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

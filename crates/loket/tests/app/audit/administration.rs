@@ -1,8 +1,7 @@
 //! Administration on the server is in the audit log, passwords are not guessable, the SQLite
 //! file is private, and a coordinator cannot take a case that was only referred to them.
 
-use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use loket::audit::{self, AuditFilter, AuditRow};
 use loket::auth::Role;
@@ -15,20 +14,7 @@ use crate::on_each_backend;
 
 /// Runs `loket ARGS` with `stdin` written to its standard input.
 fn cli_with_input(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    let mut child = loket_cli(app)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    crate::common::run_with_input(loket_cli(app).args(args), stdin)
 }
 
 async fn entries(app: &TestApp, action: &str) -> Vec<AuditRow> {

@@ -15,25 +15,14 @@ use crate::common::{TestApp, DATA_KEY_HEX};
 
 /// Runs the `loket` binary on the test app's database, with `stdin` as standard input.
 pub fn loket_cli(app: &TestApp, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_loket"))
-        .args(args)
-        .env("LOKET_DATABASE_URL", &app.state.config.database_url)
-        .env("LOKET_DATA_KEY", DATA_KEY_HEX)
-        .env("LOKET_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run loket");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::common::run_with_input(
+        std::process::Command::new(env!("CARGO_BIN_EXE_loket"))
+            .args(args)
+            .env("LOKET_DATABASE_URL", &app.state.config.database_url)
+            .env("LOKET_DATA_KEY", DATA_KEY_HEX)
+            .env("LOKET_LOG", "warn"),
+        stdin,
+    );
     assert!(
         out.status.success(),
         "loket {args:?} failed: {}",
