@@ -284,7 +284,10 @@ pub fn is_busy(err: &sqlx::Error) -> bool {
                 let primary = code.and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
                 matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED))
             } else {
-                code.as_deref() == Some("55P03")
+                // lock_not_available, and the two answers PostgreSQL gives a transaction it
+                // chose to abort so others go on (deadlock_detected, serialization_failure):
+                // each means "try again", not a fault.
+                matches!(code.as_deref(), Some("55P03" | "40P01" | "40001"))
             }
         }
         _ => false,

@@ -443,7 +443,7 @@ impl Pass<'_> {
                 return Ok(true);
             };
             let started = std::time::Instant::now();
-            let rewritten = self.reseal_rows(table, rows).await?;
+            let rewritten = self.reseal_batch(table, &select, after, rows).await?;
             // Recorded after the batch's rows: a stop in between re-reads the batch, whose
             // rows under the new key are skipped.
             if let Some(rotation_id) = rotation {
@@ -454,6 +454,34 @@ impl Pass<'_> {
             after = last;
             progress(rewritten);
             self.db.pause_for_others(started.elapsed()).await;
+        }
+    }
+
+    /// [`Pass::reseal_rows`], read again and retried when the database aborted the batch so a
+    /// concurrent edit could go on (a deadlock on PostgreSQL, a busy SQLite).
+    async fn reseal_batch(
+        &self,
+        table: &SealedTable,
+        select: &str,
+        after: i64,
+        mut rows: Vec<SealedRow>,
+    ) -> Result<usize> {
+        let mut tries = 0;
+        loop {
+            match self.reseal_rows(table, rows).await {
+                Err(AppError::Busy(_)) if tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    rows = with_db!(self.db, |pool| {
+                        sqlx::query_as(select)
+                            .bind(after)
+                            .bind(BATCH)
+                            .fetch_all(pool)
+                            .await?
+                    });
+                }
+                done => return done,
+            }
         }
     }
 
