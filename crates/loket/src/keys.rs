@@ -432,13 +432,7 @@ impl Pass<'_> {
             if self.max_batches.is_some_and(|m| self.report.batches >= m) {
                 return Ok(false);
             }
-            let rows: Vec<SealedRow> = with_db!(self.db, |pool| {
-                sqlx::query_as(&select)
-                    .bind(after)
-                    .bind(BATCH)
-                    .fetch_all(pool)
-                    .await?
-            });
+            let rows = self.read_batch(&select, after).await?;
             let Some(last) = rows.last().map(|r| r.id) else {
                 return Ok(true);
             };
@@ -457,6 +451,17 @@ impl Pass<'_> {
         }
     }
 
+    /// The batch of rows after id `after`.
+    async fn read_batch(&self, select: &str, after: i64) -> Result<Vec<SealedRow>> {
+        Ok(with_db!(self.db, |pool| {
+            sqlx::query_as(select)
+                .bind(after)
+                .bind(BATCH)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// [`Pass::reseal_rows`], read again and retried when the database aborted the batch so a
     /// concurrent edit could go on (a deadlock on PostgreSQL, a busy SQLite).
     async fn reseal_batch(
@@ -472,13 +477,7 @@ impl Pass<'_> {
                 Err(AppError::Busy(_)) if tries < 5 => {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    rows = with_db!(self.db, |pool| {
-                        sqlx::query_as(select)
-                            .bind(after)
-                            .bind(BATCH)
-                            .fetch_all(pool)
-                            .await?
-                    });
+                    rows = self.read_batch(select, after).await?;
                 }
                 done => return done,
             }

@@ -258,16 +258,20 @@ impl TestApp {
 
     pub async fn cleanup(self) {
         self.state.db.close().await;
-        if let Some(name) = &self.pg_database {
-            if let Ok(base) = std::env::var("LOKET_TEST_POSTGRES_URL") {
-                let pool = admin_pool(&base).await;
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
-        }
+        drop_pg_database(self.pg_database).await;
     }
+}
+
+/// Drops a database made by [`fresh_pg_database`] (none: nothing to drop).
+pub async fn drop_pg_database(name: Option<String>) {
+    let (Some(name), Ok(base)) = (name, std::env::var("LOKET_TEST_POSTGRES_URL")) else {
+        return;
+    };
+    let pool = admin_pool(&base).await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&pool)
+        .await;
+    pool.close().await;
 }
 
 /// A valid registration body for a woman born 1990-05-05 in Kabupaten Bogor.

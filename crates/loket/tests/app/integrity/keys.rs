@@ -7,7 +7,7 @@ use std::path::Path;
 use loket::vault::Vault;
 
 use super::{loket, loket_ok, run, said};
-use crate::common::{backends, fresh_pg_database, Backend, TestApp, DATA_KEY};
+use crate::common::{backends, drop_pg_database, fresh_pg_database, Backend, TestApp, DATA_KEY};
 use crate::on_each_backend;
 
 fn fingerprint_of_app_key() -> String {
@@ -88,17 +88,6 @@ async fn new_database(backend: Backend, dir: &Path) -> (String, Option<String>) 
             (url, Some(name))
         }
     }
-}
-
-async fn drop_pg_database(name: Option<String>) {
-    let (Some(name), Ok(base)) = (name, std::env::var("LOKET_TEST_POSTGRES_URL")) else {
-        return;
-    };
-    let pool = sqlx::PgPool::connect(&base).await.unwrap();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&pool)
-        .await;
-    pool.close().await;
 }
 
 #[tokio::test]

@@ -25,19 +25,7 @@ async fn empty_database(backend: Backend, dir: &Path, label: &str) -> (Db, Strin
             (Db::connect(&url).await.unwrap(), url, None)
         }
         Backend::Postgres => {
-            let base = std::env::var("LOKET_TEST_POSTGRES_URL").unwrap();
-            let name = format!("loket_test_{}_upgrade_{label}", std::process::id());
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            for sql in [
-                format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
-                format!("CREATE DATABASE \"{name}\""),
-            ] {
-                sqlx::query(&sql).execute(&admin).await.unwrap();
-            }
-            admin.close().await;
-            let mut url = url::Url::parse(&base).unwrap();
-            url.set_path(&format!("/{name}"));
-            let url = url.to_string();
+            let (url, name) = crate::common::fresh_pg_database().await;
             (Db::connect_with(&url, 2).await.unwrap(), url, Some(name))
         }
     }
@@ -45,12 +33,5 @@ async fn empty_database(backend: Backend, dir: &Path, label: &str) -> (Db, Strin
 
 async fn drop_database(db: Db, name: Option<String>) {
     db.close().await;
-    let (Some(name), Ok(base)) = (name, std::env::var("LOKET_TEST_POSTGRES_URL")) else {
-        return;
-    };
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await;
-    admin.close().await;
+    crate::common::drop_pg_database(name).await;
 }
