@@ -685,9 +685,9 @@ pub struct AuditFilter {
     pub user: Option<String>,
     /// e.g. participant.view, participant.update, login, consent.change, audit.export
     pub action: Option<String>,
-    /// From this date (inclusive, UTC).
+    /// From this date (inclusive, a WIB day).
     pub from: Option<NaiveDate>,
-    /// Up to this date (inclusive, UTC).
+    /// Up to this date (inclusive, a WIB day).
     pub to: Option<NaiveDate>,
     /// At most this many, newest first (1–5000, default 200).
     pub limit: Option<i64>,
@@ -695,12 +695,6 @@ pub struct AuditFilter {
 
 pub fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or_default()
 }
 
 /// Entries matching the filter, newest first.
@@ -723,10 +717,11 @@ pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
             qb.push(" AND action = ").push_bind(action.to_string());
         }
         if let Some(from) = f.from {
-            qb.push(" AND at >= ").push_bind(day_start(from));
+            qb.push(" AND at >= ")
+                .push_bind(crate::clock::day_start(from));
         }
         if let Some(to) = f.to.and_then(|d| d.succ_opt()) {
-            qb.push(" AND at < ").push_bind(day_start(to));
+            qb.push(" AND at < ").push_bind(crate::clock::day_start(to));
         }
         qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
         qb.build_query_as::<AuditRow>().fetch_all(pool).await?

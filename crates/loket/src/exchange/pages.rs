@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::agreement::{parse_explanation, Sides};
@@ -623,7 +623,7 @@ async fn status_export(
     {
         None => None,
         Some(text) => match text.parse::<NaiveDate>() {
-            Ok(d) => d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t)),
+            Ok(d) => Some(crate::clock::day_start(d)),
             Err(_) => {
                 return error_page(
                     lang,
