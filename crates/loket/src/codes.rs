@@ -164,6 +164,52 @@ impl Country {
     }
 }
 
+/// A country as people read it: ISO code, Indonesian and English name, and its place among
+/// the common PMI destinations (listed first in a picker), from the embedded `negara.csv`.
+pub struct CountryName {
+    pub code: String,
+    pub name_id: String,
+    pub name_en: String,
+    pub common: bool,
+}
+
+impl CountryName {
+    pub fn name(&self, lang: Lang) -> &str {
+        lang.pick(&self.name_id, &self.name_en)
+    }
+}
+
+/// Every country, the common PMI destinations first (in their order), then the others by
+/// Indonesian name, as the file lists them.
+pub fn countries() -> &'static [CountryName] {
+    static LIST: std::sync::OnceLock<Vec<CountryName>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut reader = csv::Reader::from_reader(include_str!("../data/negara.csv").as_bytes());
+        reader
+            .records()
+            .filter_map(Result::ok)
+            .filter_map(|r| {
+                Some(CountryName {
+                    code: r.get(0)?.to_string(),
+                    name_id: r.get(3)?.to_string(),
+                    name_en: r.get(4)?.to_string(),
+                    common: !r.get(5)?.is_empty(),
+                })
+            })
+            .collect()
+    })
+}
+
+impl Country {
+    /// The country's name in `lang` (its code when the list does not name it).
+    pub fn name(&self, lang: Lang) -> &str {
+        countries()
+            .iter()
+            .find(|c| c.code == self.as_str())
+            .map_or_else(|| self.as_str(), |c| c.name(lang))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,5 +298,19 @@ mod tests {
         assert!(Country::parse("XX").is_none());
         assert!(Country::parse("MYS").is_none());
         assert_eq!(ISO_COUNTRIES.split(' ').count(), 249);
+        assert_eq!(countries().len(), 249);
+        assert!(countries()
+            .iter()
+            .all(|c| Country::parse(&c.code).is_some()));
+        let common: Vec<&str> = countries()
+            .iter()
+            .take_while(|c| c.common)
+            .map(|c| c.name_id.as_str())
+            .collect();
+        assert_eq!(&common[..3], ["Malaysia", "Taiwan", "Hong Kong"]);
+        assert_eq!(
+            Country::parse("kr").unwrap().name(Lang::Id),
+            "Korea Selatan"
+        );
     }
 }

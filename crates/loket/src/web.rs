@@ -237,7 +237,14 @@ pub enum FieldKind {
     Text(&'static str),
     Date,
     Select(Vec<Choice>),
+    /// A select in groups (`<optgroup>`): the common choices first, then the rest.
+    Grouped(Vec<ChoiceGroup>),
     Checkbox,
+}
+
+pub struct ChoiceGroup {
+    pub label: &'static str,
+    pub choices: Vec<Choice>,
 }
 
 pub struct FormField {
@@ -246,6 +253,27 @@ pub struct FormField {
     pub kind: FieldKind,
     pub value: String,
     pub error: Option<String>,
+    /// Marked as required (visibly and for assistive technology); the server still checks.
+    pub required: bool,
+    /// A remark under the field that is not an error (e.g. a NIK's unknown district).
+    pub note: Option<String>,
+    /// A button after the field that reloads the form without saving (no JavaScript needed),
+    /// e.g. to list the regencies of the chosen province; its label.
+    pub refresh: Option<&'static str>,
+}
+
+impl FormField {
+    /// The ids of the texts that describe the field: its note and its error.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if self.note.is_some() {
+            ids.push(format!("{}-note", self.name));
+        }
+        if self.error.is_some() {
+            ids.push(format!("{}-error", self.name));
+        }
+        ids.join(" ")
+    }
 }
 
 pub struct FormSection {
@@ -263,25 +291,64 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
 
 #[derive(Template)]
 #[template(path = "error.html")]
-struct ErrorPage {
+struct ErrorPage<'a> {
     chrome: Chrome,
-    message: String,
-    code: &'static str,
+    shown: &'a ErrorShown,
+    /// "Kembali": the page of this site the person came from, else their role's home.
+    back: &'a str,
+}
+
+/// What an error page tells: kept on the response, so the app (which knows the session) can
+/// show the same page with the person's navigation and a real way back (`error_page_for`).
+#[derive(Clone)]
+pub struct ErrorShown {
+    pub lang: Lang,
+    pub message: String,
+    pub code: &'static str,
     /// Shown so that a person reporting the problem can name the request in the logs.
-    request_id: Option<String>,
+    pub request_id: Option<String>,
 }
 
 /// The page shown for an error on the HTML side: the message in the user's language.
 pub fn error_page(lang: Lang, err: &AppError) -> Response {
     err.log();
     let (id, en) = err.messages();
-    let page = ErrorPage {
-        chrome: Chrome::anonymous(lang, "/"),
+    let shown = ErrorShown {
+        lang,
         message: lang.pick(&id, &en).to_string(),
         code: err.code(),
         request_id: crate::telemetry::current_request_id(),
     };
-    render(err.status(), &page)
+    let mut response = error_page_for(Chrome::anonymous(lang, "/"), "/", &shown, err.status());
+    response.extensions_mut().insert(shown);
+    response
+}
+
+/// The error page with `chrome` (the person's navigation) and `back` as "Kembali".
+pub fn error_page_for(
+    chrome: Chrome,
+    back: &str,
+    shown: &ErrorShown,
+    status: StatusCode,
+) -> Response {
+    render(
+        status,
+        &ErrorPage {
+            chrome,
+            shown,
+            back,
+        },
+    )
+}
+
+/// Where a role's day starts: the page "Kembali" leads to when no page of this site referred.
+pub fn home(role: crate::identity::Role) -> &'static str {
+    use crate::identity::Role;
+    match role {
+        Role::Admin | Role::Koordinator => "/dashboard",
+        Role::Auditor => "/audit",
+        Role::Petugas | Role::Mitra => "/participants",
+    }
 }
 
 async fn stylesheet() -> Response {

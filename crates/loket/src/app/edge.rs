@@ -124,3 +124,64 @@ async fn refuse(parts: &mut Parts, state: &AppState, err: AppError) -> Response 
     let Ok(lang) = crate::i18n::Lang::from_request_parts(parts, state).await;
     crate::web::error_page(lang, &err)
 }
+
+/// An error page dressed for the person who met it: their navigation, and "Kembali" to the
+/// page of this site they came from (else their role's home), never a bare `/`. Features show
+/// errors with `web::error_page`, which knows no session; the page's words stay theirs.
+pub async fn dressed_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    let Some(shown) = response
+        .extensions()
+        .get::<crate::web::ErrorShown>()
+        .cloned()
+    else {
+        return response;
+    };
+    let mut parts = Request::new(Body::empty()).into_parts().0;
+    parts.headers = headers;
+    parts.uri = uri;
+    let user = crate::auth::PageUser::from_request_parts(&mut parts, &state)
+        .await
+        .ok();
+    let here = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let referred = referring_page(&parts).filter(|page| page != here);
+    let (chrome, back) = match &user {
+        Some(user) => (
+            crate::web::Chrome::for_user(shown.lang, user, here),
+            referred.unwrap_or_else(|| crate::web::home(user.actor.user.role).to_string()),
+        ),
+        None => (
+            crate::web::Chrome::anonymous(shown.lang, here),
+            referred.unwrap_or_else(|| "/".to_string()),
+        ),
+    };
+    let (mut head, _) = response.into_parts();
+    let (_, body) = crate::web::error_page_for(chrome, &back, &shown, head.status).into_parts();
+    head.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(head, body)
+}
+
+/// The page of this site named by `Referer` (same host), as a path.
+fn referring_page(parts: &Parts) -> Option<String> {
+    let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let host = parts.headers.get(header::HOST)?.to_str().ok()?;
+    let authority = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_string(),
+    };
+    if authority != host {
+        return None;
+    }
+    let page = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    crate::web::same_site_path(&page).map(str::to_string)
+}

@@ -89,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::exchange::router(state.config.upload_limit))
         .merge(crate::web::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::dressed_error_pages,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -264,7 +264,11 @@ async fn timeline_page(
             Stage::code,
             Stage::label,
             lang,
-            prefill.stage.as_deref().unwrap_or(""),
+            prefill
+                .stage
+                .as_deref()
+                .or_else(|| journey.current().next().map(Stage::code))
+                .unwrap_or(""),
         ),
         channels: choices(
             PayoutChannel::ALL,

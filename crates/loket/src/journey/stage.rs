@@ -91,6 +91,18 @@ impl Stage {
         }
     }
 
+    /// The stage an officer most likely records next: the next step of the main line (a
+    /// person not accepted joins a later batch; after the post-training incentive come the
+    /// survey incentives). `None` once the journey is closed.
+    pub fn next(self) -> Option<Stage> {
+        match self {
+            Stage::NotAccepted => Some(Stage::JoinedBatch),
+            Stage::IncentivePaid | Stage::SurveyPaid => Some(Stage::SurveyPaid),
+            s if s.is_closed() => None,
+            s => FUNNEL.iter().copied().find(|f| f.rank() > s.rank()),
+        }
+    }
+
     pub fn is_closed(self) -> bool {
         matches!(self, Stage::Revoked | Stage::Withdrawn | Stage::Finished)
     }
@@ -113,5 +125,21 @@ code_enum! {
     pub enum PayoutChannel {
         Bank => ("bank", "Rekening bank", "Bank account"),
         Ewallet => ("ewallet", "E-wallet", "E-wallet"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage;
+
+    #[test]
+    fn the_next_stage_is_the_next_step_of_the_main_line() {
+        assert_eq!(Stage::NotRegistered.next(), Some(Stage::AccountCreated));
+        assert_eq!(Stage::JoinedBatch.next(), Some(Stage::Accepted));
+        assert_eq!(Stage::NotAccepted.next(), Some(Stage::JoinedBatch));
+        assert_eq!(Stage::Accepted.next(), Some(Stage::PayoutLinked));
+        assert_eq!(Stage::IncentivePaid.next(), Some(Stage::SurveyPaid));
+        assert_eq!(Stage::SurveysDone.next(), Some(Stage::Finished));
+        assert_eq!(Stage::Revoked.next(), None);
     }
 }

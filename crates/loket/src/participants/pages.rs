@@ -17,7 +17,7 @@ use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::PathId;
-use crate::web::{error_page, render, Chrome, FieldKind, FormField, FormSection};
+use crate::web::{error_page, render, ChoiceGroup, Chrome, FieldKind, FormField, FormSection};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -147,6 +147,13 @@ fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Ve
         kind,
         value: value(v),
         error: error(name),
+        required: REQUIRED.contains(&name),
+        note: None,
+        refresh: None,
+    };
+    let refreshed = |mut f: FormField, label: &str| {
+        f.refresh = Some(lang.t(label));
+        f
     };
     let select = |all: Vec<Choice>| FieldKind::Select(all);
     let cur = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -177,20 +184,17 @@ fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Ve
             },
         ]
     };
-    let provinces: Vec<Choice> = nik::regions::provinces()
-        .iter()
-        .filter(|p| p.last_seen >= 2025)
-        .map(|p| Choice {
-            code: p.code,
-            label: p.name,
-            selected: cur(&f.province_code) == p.code,
-        })
-        .collect();
+    let (provinces, regencies, districts) = region_choices(f);
+    let mut nik_field = refreshed(
+        field("nik", FieldKind::Text("numeric"), &f.nik),
+        "register.fill_from_nik",
+    );
+    nik_field.note = nik_note(lang, f);
     vec![
         FormSection {
             title: lang.t("register.section_identity"),
             fields: vec![
-                field("nik", FieldKind::Text("numeric"), &f.nik),
+                nik_field,
                 field("full_name", FieldKind::Text("text"), &f.full_name),
                 field("sex", select(sex_choices), &f.sex),
                 field("birth_date", FieldKind::Date, &f.birth_date),
@@ -202,13 +206,15 @@ fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Ve
             fields: vec![
                 field("phone", FieldKind::Text("tel"), &f.phone),
                 field("email", FieldKind::Text("email"), &f.email),
-                field("province_code", select(provinces), &f.province_code),
-                field("regency_code", FieldKind::Text("numeric"), &f.regency_code),
-                field(
-                    "district_code",
-                    FieldKind::Text("numeric"),
-                    &f.district_code,
+                refreshed(
+                    field("province_code", select(provinces), &f.province_code),
+                    "register.show_regencies",
                 ),
+                refreshed(
+                    field("regency_code", select(regencies), &f.regency_code),
+                    "register.show_districts",
+                ),
+                field("district_code", select(districts), &f.district_code),
                 field("address", FieldKind::Text("text"), &f.address),
             ],
         },
@@ -217,7 +223,7 @@ fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Ve
             fields: vec![
                 field(
                     "destination_country",
-                    FieldKind::Text("text"),
+                    country_choices(lang, &cur(&f.destination_country)),
                     &f.destination_country,
                 ),
                 field(
@@ -319,15 +325,115 @@ fn form_sections(lang: Lang, f: &ParticipantFields, errors: &[FieldError]) -> Ve
     ]
 }
 
+/// The fields a registration cannot be saved without.
+const REQUIRED: &[&str] = &[
+    "nik",
+    "full_name",
+    "sex",
+    "birth_date",
+    "consent_processing",
+    "consent_method",
+];
+
+/// Regions still in the newest Kemendagri list, and the one already chosen even if retired.
+fn region_options(list: Vec<&'static nik::regions::Region>, current: &str) -> Vec<Choice> {
+    list.into_iter()
+        .filter(|r| !r.is_retired() || r.code == current)
+        .map(|r| Choice {
+            code: r.code,
+            label: r.name,
+            selected: r.code == current,
+        })
+        .collect()
+}
+
+/// The address pickers: every province; the regencies of the chosen province; the districts
+/// of the chosen regency. Empty until the parent is chosen ("Tampilkan …" reloads the form).
+fn region_choices(f: &ParticipantFields) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
+    let cur = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let (province, regency, district) = (
+        cur(&f.province_code),
+        cur(&f.regency_code),
+        cur(&f.district_code),
+    );
+    let provinces = region_options(nik::regions::provinces().iter().collect(), &province);
+    let regencies = region_options(nik::regions::regencies_of(&province), &regency);
+    let districts = region_options(nik::regions::districts_of(&regency), &district);
+    (provinces, regencies, districts)
+}
+
+/// Countries by name in the reader's language, the common PMI destinations first.
+fn country_choices(lang: Lang, current: &str) -> FieldKind {
+    let current = current.trim().to_ascii_uppercase();
+    let (common, others): (Vec<_>, Vec<_>) =
+        crate::codes::countries().iter().partition(|c| c.common);
+    let group = |label: &str, list: Vec<&'static crate::codes::CountryName>| ChoiceGroup {
+        label: lang.t(label),
+        choices: list
+            .into_iter()
+            .map(|c| Choice {
+                code: c.code.as_str(),
+                label: c.name(lang),
+                selected: c.code == current,
+            })
+            .collect(),
+    };
+    FieldKind::Grouped(vec![
+        group("register.countries_common", common),
+        group("register.countries_other", others),
+    ])
+}
+
+/// The promised warning for a NIK whose region codes are not (or no longer) in the list.
+fn nik_note(lang: Lang, f: &ParticipantFields) -> Option<String> {
+    let nik = nik::Nik::parse(f.nik.as_deref()?).ok()?;
+    let warnings: Vec<String> = nik
+        .warnings()
+        .iter()
+        .map(|w| lang.pick(&w.message_id(), &w.message_en()).to_string())
+        .collect();
+    (!warnings.is_empty()).then(|| warnings.join(" "))
+}
+
+/// Sex and birth date read from the NIK, where the officer has not filled them in.
+fn fill_from_nik(fields: &mut ParticipantFields) {
+    let Some(nik) = fields.nik.as_deref().and_then(|t| nik::Nik::parse(t).ok()) else {
+        return;
+    };
+    let empty = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+    if empty(&fields.sex) {
+        fields.sex = Some(nik.sex().code().to_string());
+    }
+    if empty(&fields.birth_date) {
+        fields.birth_date = Some(nik.birth_date().format("%Y-%m-%d").to_string());
+    }
+}
+
+/// A regency or district that is not inside the newly chosen parent is dropped when the form
+/// is reloaded, so the pickers never show a choice the list does not offer.
+fn narrow_regions(fields: &mut ParticipantFields) {
+    let code = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let province = code(&fields.province_code);
+    if !code(&fields.regency_code).starts_with(&province) || province.is_empty() {
+        fields.regency_code = None;
+    }
+    let regency = code(&fields.regency_code);
+    if !code(&fields.district_code).starts_with(&regency) || regency.is_empty() {
+        fields.district_code = None;
+    }
+}
+
 /// Reads a submitted form: the participant fields, the CSRF token and the version.
-fn read_form(pairs: Vec<(String, String)>) -> (ParticipantFields, String, Option<i64>) {
+fn read_form(pairs: Vec<(String, String)>) -> (ParticipantFields, String, Option<i64>, bool) {
     let mut fields = ParticipantFields::default();
     let mut csrf = String::new();
     let mut version = None;
+    let mut pick = false;
     for (name, value) in pairs {
         match name.as_str() {
             "csrf" => csrf = value,
             "version" => version = value.trim().parse().ok(),
+            "step" => pick = value == "pick",
             _ => {
                 if let Some(slot) = fields.slot(&name) {
                     *slot = Some(value);
@@ -335,7 +441,7 @@ fn read_form(pairs: Vec<(String, String)>) -> (ParticipantFields, String, Option
             }
         }
     }
-    (fields, csrf, version)
+    (fields, csrf, version, pick)
 }
 
 #[derive(Deserialize)]
@@ -347,11 +453,12 @@ async fn new_form(lang: Lang, user: PageUser, Query(q): Query<NewQuery>) -> Resp
     if !access::allows(&user.actor.user, Action::RegisterParticipant) {
         return error_page(lang, &AppError::Forbidden);
     }
-    let fields = ParticipantFields {
+    let mut fields = ParticipantFields {
         nik: q.nik,
         consent_method: Some("paper_form".into()),
         ..Default::default()
     };
+    fill_from_nik(&mut fields);
     register_page(lang, &user, &fields, &[], StatusCode::OK)
 }
 
@@ -378,9 +485,14 @@ async fn register(
     SignedIn { state, lang, user }: SignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (fields, csrf, _) = read_form(pairs);
+    let (mut fields, csrf, _, pick) = read_form(pairs);
     if let Err(e) = user.check_csrf(&csrf) {
         return error_page(lang, &e);
+    }
+    fill_from_nik(&mut fields);
+    if pick {
+        narrow_regions(&mut fields);
+        return register_page(lang, &user, &fields, &[], StatusCode::OK);
     }
     match service::register(&state, &user.actor, &fields).await {
         Ok(p) => Redirect::to(&format!("/participants/{}?saved=1", p.id)).into_response(),
@@ -413,7 +525,7 @@ struct DetailPage {
     can_refer: bool,
     can_reassign: bool,
     sharing: bool,
-    flags: Vec<&'static str>,
+    flags: Vec<String>,
     sections: Vec<(&'static str, Vec<(&'static str, String)>)>,
     consent_history: Vec<String>,
     counters: Vec<CounterOption>,
@@ -505,7 +617,7 @@ fn detail_sections(
                         .migration
                         .destination_country
                         .as_ref()
-                        .map(super::super::codes::Country::as_str)),
+                        .map(|c| c.name(lang))),
                 ),
                 (
                     t("field.job_sector"),
@@ -582,10 +694,13 @@ async fn detail_page(
     let p = service::view(state, &user.actor, id).await?;
     let mut flags = Vec::new();
     if p.data.birth_date_mismatch() {
-        flags.push(lang.t("detail.flag_birth_date"));
+        flags.push(lang.t("detail.flag_birth_date").to_string());
     }
     if p.data.sex_mismatch() {
-        flags.push(lang.t("detail.flag_sex"));
+        flags.push(lang.t("detail.flag_sex").to_string());
+    }
+    for w in p.data.nik.warnings() {
+        flags.push(lang.pick(&w.message_id(), &w.message_en()).to_string());
     }
     let consent_history = super::store::consent_history(&state.db, id)
         .await?
@@ -693,15 +808,27 @@ async fn save_edit(
     PathId(id): PathId,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (fields, csrf, version) = read_form(pairs);
+    let (mut fields, csrf, version, pick) = read_form(pairs);
     if let Err(e) = user.check_csrf(&csrf) {
         return error_page(lang, &e);
     }
     let Some(version) = version else {
         return error_page(lang, &AppError::VersionRequired);
     };
+    fill_from_nik(&mut fields);
+    if pick {
+        narrow_regions(&mut fields);
+        return edit_page(
+            lang,
+            &user,
+            (id, version),
+            &fields,
+            &[],
+            None,
+            StatusCode::OK,
+        );
+    }
     // An unchecked checkbox is absent from the form: it means "no".
-    let mut fields = fields;
     for name in ["consent_processing", "consent_sharing"] {
         if let Some(slot) = fields.slot(name) {
             slot.get_or_insert_with(|| "false".into());
