@@ -155,16 +155,17 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
         ("nik", "3201014505900001"),
         ("full_name", "Siti Aminah"),
         ("phone", "081234567890"),
-        ("destination_country", "TW"),
     ] {
         type_into(c, Locator::Id(id), value).await;
     }
-    c.find(Locator::Id("sex"))
-        .await
-        .unwrap()
-        .select_by_value("female")
-        .await
-        .unwrap();
+    for (id, value) in [("sex", "female"), ("destination_country", "TW")] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
     // Date inputs take the digits in the browser's locale order (en-US: mm dd yyyy).
     c.execute(
         "document.getElementById('birth_date').value = '1990-05-05';",
@@ -173,7 +174,7 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
     .await
     .unwrap();
     press(c, Locator::Id("consent_processing")).await;
-    press(c, Locator::Css("form.card button[type=submit]")).await;
+    press(c, Locator::Id("save")).await;
     let name = text_when_shown(c, Locator::Id("participant-name")).await;
     assert_eq!(name, "Siti Aminah");
 
@@ -188,6 +189,96 @@ async fn in_chromium_an_officer_logs_in_registers_and_finds_by_nik() {
     if let Ok(dir) = std::env::var("LOKET_SCREENSHOT_DIR") {
         std::fs::write(std::path::Path::new(&dir).join("search.png"), screenshot).unwrap();
     }
+    c.clone().close().await.unwrap();
+    app.cleanup().await;
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const SPACE: &str = "\u{E00D}";
+
+/// The id of the element that has the focus.
+async fn focused(c: &fantoccini::Client) -> String {
+    let id = c
+        .execute(
+            "return document.activeElement.id || document.activeElement.tagName;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    id.as_str().unwrap_or_default().to_string()
+}
+
+/// Presses `keys` on whatever has the focus, as a person at the keyboard does.
+async fn keys(c: &fantoccini::Client, keys: &str) {
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(keys)
+        .await
+        .unwrap();
+}
+
+/// Presses Tab until the element `id` has the focus (at most `limit` times).
+async fn tab_to(c: &fantoccini::Client, id: &str, limit: usize) {
+    for _ in 0..limit {
+        if focused(c).await == id {
+            return;
+        }
+        keys(c, TAB).await;
+    }
+    panic!("Tab never reached #{id} (focus on {})", focused(c).await);
+}
+
+/// Issue 22: an officer who uses only the keyboard skips the menu, fills in the form, meets
+/// the errors (the focus lands on the summary), follows its link to the field and saves.
+#[tokio::test]
+async fn in_chromium_a_registration_with_errors_is_completed_with_the_keyboard_alone() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer_a().await;
+    let c = &browser.client;
+    sign_in(c, &app, "petugas.a").await;
+    c.goto(&app.url("/participants/new")).await.unwrap();
+    // The first Tab reaches the skip link; Enter goes past the menu to the content.
+    keys(c, TAB).await;
+    let skip = c.active_element().await.unwrap();
+    assert_eq!(skip.attr("href").await.unwrap().as_deref(), Some("#main"));
+    keys(c, ENTER).await;
+    assert_eq!(focused(c).await, "main");
+    keys(c, TAB).await;
+    assert_eq!(
+        focused(c).await,
+        "nik",
+        "the NIK is the first field after the skip"
+    );
+    keys(c, "3201014505900001").await;
+    // Saved without a name and without consent.
+    tab_to(c, "save", 80).await;
+    keys(c, ENTER).await;
+    c.wait()
+        .for_element(Locator::Id("error-summary"))
+        .await
+        .unwrap();
+    assert_eq!(focused(c).await, "error-summary");
+    let summary = text_of(c, Locator::Id("error-summary")).await;
+    assert!(
+        summary.contains("Nama lengkap") && summary.contains("Setuju"),
+        "{summary}"
+    );
+    // The summary's first link leads to the name field.
+    keys(c, TAB).await;
+    keys(c, ENTER).await;
+    assert_eq!(focused(c).await, "full_name");
+    keys(c, "Siti Aminah").await;
+    tab_to(c, "consent_processing", 80).await;
+    keys(c, SPACE).await;
+    tab_to(c, "save", 20).await;
+    keys(c, ENTER).await;
+    let name = text_when_shown(c, Locator::Id("participant-name")).await;
+    assert_eq!(name, "Siti Aminah");
     c.clone().close().await.unwrap();
     app.cleanup().await;
 }

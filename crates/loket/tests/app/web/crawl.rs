@@ -1,7 +1,8 @@
 //! Every role's day without a dead end: each demo account signs in and follows every link it
 //! can see (same origin, GET only, bounded), on both backends. No page may answer 4xx/5xx,
 //! weigh over 60 KB, or show a raw code or an English word on an Indonesian page. Phone-size
-//! screenshots of the pages walked are saved under `target/test-output/crawl/ROLE/`.
+//! screenshots of the pages walked are saved under `target/test-output/crawl/ROLE/`. In chromium,
+//! axe-core checks every page walked at phone and desktop size against WCAG 2.1 A and AA.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -260,20 +261,27 @@ fn shape(path: &str) -> String {
     kind
 }
 
-/// Phone-size screenshots of each page `username` walked.
-async fn screenshots(
+/// The two sizes pages are checked at: a phone and a desktop.
+const SIZES: [(&str, u32, u32); 2] = [("phone", 360, 740), ("desktop", 1280, 900)];
+
+/// Every page `username` walked, in chromium at phone and desktop size: axe-core's WCAG 2.1
+/// A/AA findings (when axe is installed), and phone-size screenshots when `shots`.
+async fn in_the_browser(
     c: &fantoccini::Client,
     app: &TestApp,
-    username: &str,
-    password: &str,
+    (username, password): (&str, &str),
     pages: &[String],
-) {
+    axe: Option<&str>,
+    shots: bool,
+) -> Vec<String> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("../test-output/crawl")
         .join(username);
-    // Only this run's pages: an earlier run may have walked others.
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    if shots {
+        // Only this run's pages: an earlier run may have walked others.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+    }
     c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/login")).await.unwrap();
     c.find(Locator::Id("username"))
@@ -295,15 +303,30 @@ async fn screenshots(
         .await
         .unwrap();
     c.wait().for_element(Locator::Css("main")).await.unwrap();
-    for (i, page) in pages.iter().enumerate() {
-        c.goto(&app.url(page)).await.unwrap();
-        let name: String = page
-            .chars()
-            .map(|ch| if ch.is_alphanumeric() { ch } else { '-' })
-            .collect();
-        let shot = c.screenshot().await.unwrap();
-        std::fs::write(dir.join(format!("{i:02}{name}.png")), shot).unwrap();
+    let mut problems = Vec::new();
+    for (size, width, height) in SIZES {
+        c.set_window_size(width, height).await.unwrap();
+        for (i, page) in pages.iter().enumerate() {
+            c.goto(&app.url(page)).await.unwrap();
+            if let Some(axe) = axe {
+                problems.extend(
+                    super::axe::violations(c, axe)
+                        .await
+                        .into_iter()
+                        .map(|v| format!("{page} ({size}): {v}")),
+                );
+            }
+            if shots && size == "phone" {
+                let name: String = page
+                    .chars()
+                    .map(|ch| if ch.is_alphanumeric() { ch } else { '-' })
+                    .collect();
+                let shot = c.screenshot().await.unwrap();
+                std::fs::write(dir.join(format!("{i:02}{name}.png")), shot).unwrap();
+            }
+        }
     }
+    problems
 }
 
 /// The partner system's day is the API: its demo token fetches the people who share.
@@ -320,6 +343,7 @@ async fn partner_day(app: &TestApp, token: &str) {
 #[tokio::test]
 async fn every_demo_role_walks_every_link_without_a_dead_end() {
     let browser = super::browser::browser().await;
+    let axe = super::axe::source();
     for backend in backends() {
         let app = spawn_app(backend).await;
         let demo = loket::demo::seed(&app.state.db, &app.state.vault, DEMO_PEOPLE)
@@ -350,16 +374,23 @@ async fn every_demo_role_walks_every_link_without_a_dead_end() {
                     .iter()
                     .map(|p| format!("{backend:?} {}: {p}", login.username)),
             );
-            // Screenshots once: the pages look the same on either backend.
-            if let (Some(b), crate::common::Backend::Sqlite) = (&browser, backend) {
-                screenshots(
+            // Screenshots once (the pages look the same on either backend); axe on both, as
+            // the pages' rows differ.
+            if let Some(b) = &browser {
+                let found = in_the_browser(
                     &b.client,
                     &app,
-                    &login.username,
-                    &login.password,
+                    (&login.username, &login.password),
                     &walk.pages,
+                    axe.as_deref(),
+                    backend == crate::common::Backend::Sqlite,
                 )
                 .await;
+                problems.extend(
+                    found
+                        .iter()
+                        .map(|p| format!("{backend:?} {}: {p}", login.username)),
+                );
             }
         }
         app.cleanup().await;
