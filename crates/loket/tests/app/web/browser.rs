@@ -286,7 +286,10 @@ async fn in_chromium_a_registration_with_errors_is_completed_with_the_keyboard_a
     assert_eq!(name, "Siti Aminah");
     // An error page has the menu and a way back, and passes as well.
     c.goto(&app.url("/participants/999999")).await.unwrap();
-    c.wait().for_element(Locator::Id("error-back")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("error-back"))
+        .await
+        .unwrap();
     if let Some(axe) = super::axe::source() {
         let found = super::axe::violations(c, &axe).await;
         assert!(found.is_empty(), "{}", found.join("\n"));
