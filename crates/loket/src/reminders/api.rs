@@ -71,7 +71,14 @@ pub async fn outbox(
     ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> Result<Json<Vec<MessageRow>>> {
     let status = parse_status(q.status.as_deref())?;
-    let rows = service::outbox(&state, &actor, status, q.participant, q.limit.unwrap_or(100)).await?;
+    let rows = service::outbox(
+        &state,
+        &actor,
+        status,
+        q.participant,
+        q.limit.unwrap_or(100),
+    )
+    .await?;
     Ok(Json(rows))
 }
 
@@ -92,10 +99,9 @@ pub async fn run(
     ApiUser(actor): ApiUser,
     ApiJson(input): ApiJson<RunInput>,
 ) -> Result<Json<RunReport>> {
-    let counter = input.counter.or(actor.user.counter_id).ok_or_else(|| {
-        AppError::field("counter", "counter_required", "Pilih loket.", "Choose a counter.")
-    })?;
-    Ok(Json(service::run_rules(&state, &actor, counter, input.as_of).await?))
+    Ok(Json(
+        service::run_rules(&state, &actor, input.counter, input.as_of).await?,
+    ))
 }
 
 /// Consent to be contacted, per channel.
@@ -200,9 +206,17 @@ pub struct VerifyQuery {
 }
 
 /// Meta's subscription check: echo the challenge when the verify token is ours.
-async fn whatsapp_verify(State(state): State<AppState>, Query(q): Query<VerifyQuery>) -> Result<String> {
+async fn whatsapp_verify(
+    State(state): State<AppState>,
+    Query(q): Query<VerifyQuery>,
+) -> Result<String> {
     let ours = state.config.reminders.whatsapp_verify_token.as_deref();
-    match (q.mode.as_deref(), q.verify_token.as_deref(), ours, q.challenge) {
+    match (
+        q.mode.as_deref(),
+        q.verify_token.as_deref(),
+        ours,
+        q.challenge,
+    ) {
         (Some("subscribe"), Some(given), Some(ours), Some(challenge))
             if constant_eq(given.as_bytes(), ours.as_bytes()) =>
         {
@@ -242,7 +256,11 @@ pub struct HookAnswer {
 }
 
 /// WhatsApp's webhook: message statuses (`delivered`, `read`, `failed`) and replies (STOP).
-async fn whatsapp_hook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<HookAnswer>> {
+async fn whatsapp_hook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<HookAnswer>> {
     let secret = state.config.reminders.whatsapp_app_secret.as_deref();
     if !signed_by_meta(secret, &headers, &body) {
         return Err(AppError::Unauthorized);
@@ -258,7 +276,8 @@ async fn whatsapp_hook(State(state): State<AppState>, headers: HeaderMap, body: 
         for change in entry["changes"].as_array().unwrap_or(&empty) {
             let value = &change["value"];
             for status in value["statuses"].as_array().unwrap_or(&empty) {
-                let (Some(id), Some(kind)) = (status["id"].as_str(), status["status"].as_str()) else {
+                let (Some(id), Some(kind)) = (status["id"].as_str(), status["status"].as_str())
+                else {
                     continue;
                 };
                 let delivered = match kind {
@@ -272,7 +291,9 @@ async fn whatsapp_hook(State(state): State<AppState>, headers: HeaderMap, body: 
                 answer.statuses += service::delivery(&state, id, delivered, &why).await?;
             }
             for message in value["messages"].as_array().unwrap_or(&empty) {
-                let (Some(from), Some(text)) = (message["from"].as_str(), message["text"]["body"].as_str()) else {
+                let (Some(from), Some(text)) =
+                    (message["from"].as_str(), message["text"]["body"].as_str())
+                else {
                     continue;
                 };
                 if service::is_stop(text) {
@@ -295,7 +316,11 @@ pub struct SmsHook {
 }
 
 /// An SMS gateway's webhook, authenticated by the shared secret in `X-Loket-Secret`.
-async fn sms_hook(State(state): State<AppState>, headers: HeaderMap, Json(hook): Json<SmsHook>) -> Result<Json<HookAnswer>> {
+async fn sms_hook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(hook): Json<SmsHook>,
+) -> Result<Json<HookAnswer>> {
     let ours = state.config.reminders.sms_webhook_secret.as_deref();
     let given = headers.get("x-loket-secret").and_then(|v| v.to_str().ok());
     match (ours, given) {
@@ -314,7 +339,10 @@ async fn sms_hook(State(state): State<AppState>, headers: HeaderMap, Json(hook):
     if let (Some(id), Some(status)) = (&hook.id, &hook.status) {
         let s = status.to_lowercase();
         let delivered = matches!(s.as_str(), "delivered" | "delivrd" | "success");
-        let failed = matches!(s.as_str(), "failed" | "undeliv" | "undelivered" | "rejected" | "expired");
+        let failed = matches!(
+            s.as_str(),
+            "failed" | "undeliv" | "undelivered" | "rejected" | "expired"
+        );
         if delivered || failed {
             answer.statuses = service::delivery(&state, id, delivered, &s).await?;
         }

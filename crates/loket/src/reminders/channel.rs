@@ -53,7 +53,11 @@ pub async fn send(client: &reqwest::Client, config: &Reminders, m: &Outgoing<'_>
 /// message when one is configured (outside the 24-hour window a business must use one),
 /// else a text message. `biz_opaque_callback_data` carries our reference back in webhooks.
 async fn whatsapp(client: &reqwest::Client, config: &Reminders, m: &Outgoing<'_>) -> Answer {
-    let base = config.whatsapp_url.as_deref().unwrap_or_default().trim_end_matches('/');
+    let base = config
+        .whatsapp_url
+        .as_deref()
+        .unwrap_or_default()
+        .trim_end_matches('/');
     let url = format!(
         "{base}/{}/{}/messages",
         config.whatsapp_version, config.whatsapp_phone_id
@@ -260,7 +264,10 @@ mod tests {
         assert_eq!(v["msg"], "Batas \"beli\" & cek");
         let (form, kind) = sms_body("userkey=K&to={to}&message={text}", &m);
         assert_eq!(kind, "application/x-www-form-urlencoded");
-        assert_eq!(form, "userkey=K&to=6281234567890&message=Batas+%22beli%22+%26+cek");
+        assert_eq!(
+            form,
+            "userkey=K&to=6281234567890&message=Batas+%22beli%22+%26+cek"
+        );
     }
 
     #[test]

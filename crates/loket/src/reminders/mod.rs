@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod channel;
+pub mod demo;
 pub mod model;
 pub mod pages;
 pub mod service;

@@ -44,13 +44,17 @@ pub fn message(reason: Reason, day: NaiveDate, link: Option<&str>) -> String {
             format!("Kartu Prakerja: beli pelatihan pertama paling lambat {d} agar kartu tidak dicabut.")
         }
         Reason::TrainingNotFinished => {
-            "Kartu Prakerja: pelatihan Anda belum selesai. Selesaikan agar insentif cair.".to_string()
+            "Kartu Prakerja: pelatihan Anda belum selesai. Selesaikan agar insentif cair."
+                .to_string()
         }
         Reason::SurveyDue => {
-            "Kartu Prakerja: isi survei evaluasi di dasbor Prakerja untuk insentif survei.".to_string()
+            "Kartu Prakerja: isi survei evaluasi di dasbor Prakerja untuk insentif survei."
+                .to_string()
         }
         Reason::IncentiveOverdue => {
-            format!("Kartu Prakerja: insentif belum masuk sejak {d}? Datang ke loket, kami bantu cek.")
+            format!(
+                "Kartu Prakerja: insentif belum masuk sejak {d}? Datang ke loket, kami bantu cek."
+            )
         }
         Reason::IncentiveReceived => {
             format!("Kartu Prakerja: insentif tercatat diterima pada {d}. Terima kasih.")
@@ -73,13 +77,20 @@ pub fn is_gsm7(text: &str) -> bool {
     const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
                          ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
     const EXTENDED: &str = "^{}\\[~]|€\u{c}";
-    text.chars().all(|c| BASIC.contains(c) || EXTENDED.contains(c))
+    text.chars()
+        .all(|c| BASIC.contains(c) || EXTENDED.contains(c))
 }
 
 /// Characters a message costs in GSM-7 (extended characters take two).
 pub fn gsm7_length(text: &str) -> usize {
     text.chars()
-        .map(|c| if "^{}\\[~]|€\u{c}".contains(c) { 2 } else { 1 })
+        .map(|c| {
+            if "^{}\\[~]|€\u{c}".contains(c) {
+                2
+            } else {
+                1
+            }
+        })
         .sum()
 }
 
@@ -103,7 +114,11 @@ mod tests {
             for link in [None, Some("https://loket.bp2mi.go.id/s/ABCD2345EF")] {
                 let text = message(*reason, day, link);
                 assert!(is_gsm7(&text), "{reason}: {text}");
-                assert!(gsm7_length(&text) <= 160, "{reason}: {} chars", gsm7_length(&text));
+                assert!(
+                    gsm7_length(&text) <= 160,
+                    "{reason}: {} chars",
+                    gsm7_length(&text)
+                );
                 let longest_digits = text
                     .split(|c: char| !c.is_ascii_digit())
                     .map(str::len)

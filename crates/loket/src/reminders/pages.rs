@@ -94,7 +94,10 @@ struct OutboxQuery {
     status: Option<String>,
 }
 
-async fn outbox(SignedIn { state, lang, user }: SignedIn, Query(q): Query<OutboxQuery>) -> Response {
+async fn outbox(
+    SignedIn { state, lang, user }: SignedIn,
+    Query(q): Query<OutboxQuery>,
+) -> Response {
     outbox_page(&state, lang, &user, q.status.as_deref(), None).await
 }
 
@@ -136,17 +139,19 @@ async fn outbox_page(
 
 #[derive(Deserialize)]
 struct RunForm {
-    counter: String,
+    counter: Option<String>,
     as_of: Option<String>,
 }
 
-async fn run(State(state): State<AppState>, lang: Lang, SignedForm(user, form): SignedForm<RunForm>) -> Response {
-    let Ok(counter) = form.counter.trim().parse::<i64>() else {
-        return error_page(
-            lang,
-            &AppError::field("counter", "counter_required", "Pilih loket.", "Choose a counter."),
-        );
-    };
+async fn run(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedForm(user, form): SignedForm<RunForm>,
+) -> Response {
+    let counter = form
+        .counter
+        .as_deref()
+        .and_then(|c| c.trim().parse::<i64>().ok());
     let as_of = form.as_of.as_deref().and_then(|d| d.trim().parse().ok());
     match service::run_rules(&state, &user.actor, counter, as_of).await {
         Ok(report) => outbox_page(&state, lang, &user, None, Some(report)).await,
@@ -177,7 +182,13 @@ async fn person(SignedIn { state, lang, user }: SignedIn, PathId(id): PathId) ->
     person_page(&state, lang, &user, id, None).await
 }
 
-async fn person_page(state: &AppState, lang: Lang, user: &PageUser, id: i64, new_code: Option<String>) -> Response {
+async fn person_page(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    id: i64,
+    new_code: Option<String>,
+) -> Response {
     let loaded = async {
         let consents = service::consents(state, &user.actor, id).await?;
         let messages = service::outbox(state, &user.actor, None, Some(id), 100).await?;
@@ -192,9 +203,15 @@ async fn person_page(state: &AppState, lang: Lang, user: &PageUser, id: i64, new
     let page = PersonPage {
         chrome: Chrome::for_user(lang, user, &format!("/reminders/participants/{id}")),
         id,
-        consents: consents.iter().map(|c: &ConsentView| consent_line(c, lang)).collect(),
+        consents: consents
+            .iter()
+            .map(|c: &ConsentView| consent_line(c, lang))
+            .collect(),
         messages: lines(messages, lang),
-        links: links.iter().map(|(_, at)| crate::format::time(*at)).collect(),
+        links: links
+            .iter()
+            .map(|(_, at)| crate::format::time(*at))
+            .collect(),
         new_code,
     };
     render(StatusCode::OK, &page)
@@ -295,7 +312,12 @@ async fn rules(SignedIn { state, lang, user }: SignedIn) -> Response {
     rules_page(&state, lang, &user, None).await
 }
 
-async fn rules_page(state: &AppState, lang: Lang, user: &PageUser, error: Option<String>) -> Response {
+async fn rules_page(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    error: Option<String>,
+) -> Response {
     let loaded = async {
         Ok::<_, AppError>((
             service::rules(state, &user.actor).await?,
@@ -309,8 +331,14 @@ async fn rules_page(state: &AppState, lang: Lang, user: &PageUser, error: Option
     };
     let page = RulesPage {
         chrome: Chrome::for_user(lang, user, "/reminders/rules"),
-        rules: rules.iter().filter_map(|r: &RuleRow| rule_line(r, lang)).collect(),
-        health: health.iter().map(|h: &ChannelHealth| health_line(h, lang)).collect(),
+        rules: rules
+            .iter()
+            .filter_map(|r: &RuleRow| rule_line(r, lang))
+            .collect(),
+        health: health
+            .iter()
+            .map(|h: &ChannelHealth| health_line(h, lang))
+            .collect(),
         error,
     };
     let status = if page.error.is_some() {
@@ -354,7 +382,11 @@ struct RuleForm {
     sms: Option<String>,
 }
 
-async fn set_rule(State(state): State<AppState>, lang: Lang, SignedForm(user, form): SignedForm<RuleForm>) -> Response {
+async fn set_rule(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedForm(user, form): SignedForm<RuleForm>,
+) -> Response {
     let Some(reason) = Reason::from_code(form.reason.trim()) else {
         return error_page(lang, &AppError::BadRequest("reason".into()));
     };
@@ -366,7 +398,16 @@ async fn set_rule(State(state): State<AppState>, lang: Lang, SignedForm(user, fo
     .into_iter()
     .filter_map(|(on, c)| on.then_some(c))
     .collect();
-    match service::set_rule(&state, &user.actor, reason, form.enabled.is_some(), lead_days, &channels).await {
+    match service::set_rule(
+        &state,
+        &user.actor,
+        reason,
+        form.enabled.is_some(),
+        lead_days,
+        &channels,
+    )
+    .await
+    {
         Ok(()) => Redirect::to("/reminders/rules").into_response(),
         Err(e @ AppError::Validation(_)) => {
             let (id, en) = e.messages();
@@ -465,7 +506,11 @@ async fn status_page(
     let page = StatusPage {
         chrome: Chrome::anonymous(lang, "/s"),
         code: plain_code(&code).unwrap_or_default(),
-        birth_date: if found.is_some() { String::new() } else { typed },
+        birth_date: if found.is_some() {
+            String::new()
+        } else {
+            typed
+        },
         error,
         found,
     };

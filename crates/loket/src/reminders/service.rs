@@ -70,7 +70,8 @@ pub async fn queue(state: &AppState, actor: Option<&Actor>, input: QueueInput) -
     };
     let now = Utc::now();
     let limit = state.config.reminders.weekly_limit;
-    if store::count_since(&state.db, input.participant_id, now - Duration::days(7)).await? >= limit {
+    if store::count_since(&state.db, input.participant_id, now - Duration::days(7)).await? >= limit
+    {
         return Ok(Queued::WeeklyLimit);
     }
     let international = channel::international(phone);
@@ -86,15 +87,22 @@ pub async fn queue(state: &AppState, actor: Option<&Actor>, input: QueueInput) -
         phone_index: state.vault.blind_index(IndexKind::Phone, &international),
         body: message(input.reason, input.day, None),
         utc_offset_hours: offset,
-        next_attempt_at: super::worker::outside_quiet_hours(now, offset, quiet.quiet_from, quiet.quiet_until),
+        next_attempt_at: super::worker::outside_quiet_hours(
+            now,
+            offset,
+            quiet.quiet_from,
+            quiet.quiet_until,
+        ),
         at: now,
     };
     let batch = Batch::of(
         &state.db,
         actor,
         actor.is_none().then_some("reminders"),
-        Entry::new("reminder.queue", "participant", input.participant_id)
-            .fields(vec![input.reason.code().to_string(), channel.code().to_string()]),
+        Entry::new("reminder.queue", "participant", input.participant_id).fields(vec![
+            input.reason.code().to_string(),
+            channel.code().to_string(),
+        ]),
     )?;
     let id = store::insert(&state.db, &m, batch).await?;
     Ok(if id.is_some() {
@@ -135,15 +143,24 @@ fn reason_of(follow_up_code: &str) -> Option<Reason> {
     }
 }
 
-/// Runs the rules over a counter's follow-up list on `as_of` (default today): one message per
-/// person, reason and deadline day, however often it runs.
+/// Runs the rules over a counter's follow-up list (default: the actor's own counter) on
+/// `as_of` (default today): one message per person, reason and deadline day, however often
+/// it runs.
 pub async fn run_rules(
     state: &AppState,
     actor: &Actor,
-    counter_id: i64,
+    counter_id: Option<i64>,
     as_of: Option<NaiveDate>,
 ) -> Result<RunReport> {
     access::require(&state.db, actor, Action::SendReminders).await?;
+    let counter_id = counter_id.or(actor.user.counter_id).ok_or_else(|| {
+        AppError::field(
+            "counter",
+            "counter_required",
+            "Pilih loket.",
+            "Choose a counter.",
+        )
+    })?;
     let rules = store::rules(&state.db).await?;
     let horizon = rules
         .iter()
@@ -159,7 +176,14 @@ pub async fn run_rules(
     };
     let today = as_of.unwrap_or_else(clock::today);
     let list = crate::journey::follow_up(
-        state, actor, counter_id, None, Some(today), horizon, 100_000, Lang::Id,
+        state,
+        actor,
+        counter_id,
+        None,
+        Some(today),
+        horizon,
+        100_000,
+        Lang::Id,
     )
     .await?;
     let mut report = RunReport {
@@ -172,7 +196,8 @@ pub async fn run_rules(
             let Some(reason) = reason_of(&why.code) else {
                 continue;
             };
-            if reason == Reason::PurchaseDeadlineSoon && (why.day - today).num_days() > lead(reason) {
+            if reason == Reason::PurchaseDeadlineSoon && (why.day - today).num_days() > lead(reason)
+            {
                 continue;
             }
             let outcome = queue(
@@ -212,7 +237,11 @@ pub struct ConsentView {
     pub withdrawn_how: Option<String>,
 }
 
-pub async fn consents(state: &AppState, actor: &Actor, participant_id: i64) -> Result<Vec<ConsentView>> {
+pub async fn consents(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+) -> Result<Vec<ConsentView>> {
     reach(state, actor, participant_id).await?;
     let rows = store::consents(&state.db, participant_id).await?;
     Ok(Channel::ALL
@@ -231,8 +260,15 @@ pub async fn consents(state: &AppState, actor: &Actor, participant_id: i64) -> R
 }
 
 async fn reach(state: &AppState, actor: &Actor, participant_id: i64) -> Result<()> {
-    access::require_on(&state.db, actor, Action::SendReminders, Some(participant_id)).await?;
-    crate::participants::require_in_scope(&state.db, actor, Action::SendReminders, participant_id).await
+    access::require_on(
+        &state.db,
+        actor,
+        Action::SendReminders,
+        Some(participant_id),
+    )
+    .await?;
+    crate::participants::require_in_scope(&state.db, actor, Action::SendReminders, participant_id)
+        .await
 }
 
 /// Records consent to be contacted on `channel`, or its withdrawal at the counter (which also
@@ -245,7 +281,11 @@ pub async fn set_consent(
     given: bool,
 ) -> Result<()> {
     reach(state, actor, participant_id).await?;
-    let action = if given { "reminder.consent" } else { "reminder.opt_out" };
+    let action = if given {
+        "reminder.consent"
+    } else {
+        "reminder.opt_out"
+    };
     let batch = Batch::of(
         &state.db,
         Some(actor),
@@ -279,7 +319,17 @@ pub async fn stop_reply(state: &AppState, channel: Channel, phone: &str) -> Resu
             Some(channel.code()),
             Entry::new("reminder.stop", "participant", id).fields(vec![channel.code().to_string()]),
         )?;
-        store::set_consent(&state.db, *id, channel, false, None, "stop_reply", Utc::now(), batch).await?;
+        store::set_consent(
+            &state.db,
+            *id,
+            channel,
+            false,
+            None,
+            "stop_reply",
+            Utc::now(),
+            batch,
+        )
+        .await?;
     }
     Ok(people.len())
 }
@@ -292,12 +342,24 @@ pub fn is_stop(text: &str) -> bool {
         .filter(|c| c.is_alphabetic())
         .collect::<String>()
         .to_lowercase();
-    matches!(word.as_str(), "stop" | "berhenti" | "unsubscribe" | "stopall")
+    matches!(
+        word.as_str(),
+        "stop" | "berhenti" | "unsubscribe" | "stopall"
+    )
 }
 
 /// A provider's delivery report for its message id.
-pub async fn delivery(state: &AppState, provider_id: &str, delivered: bool, answer: &str) -> Result<u64> {
-    let status = if delivered { Status::Delivered } else { Status::Failed };
+pub async fn delivery(
+    state: &AppState,
+    provider_id: &str,
+    delivered: bool,
+    answer: &str,
+) -> Result<u64> {
+    let status = if delivered {
+        Status::Delivered
+    } else {
+        Status::Failed
+    };
     let short: String = answer.chars().take(200).collect();
     store::delivery(&state.db, provider_id, status, &short, Utc::now()).await
 }
@@ -314,12 +376,25 @@ pub async fn outbox(
     match participant_id {
         Some(id) => {
             reach(state, actor, id).await?;
-            audit::record(&state.db, Some(actor), None, Entry::new("reminder.view", "participant", id)).await?;
+            audit::record(
+                &state.db,
+                Some(actor),
+                None,
+                Entry::new("reminder.view", "participant", id),
+            )
+            .await?;
         }
         None => access::require(&state.db, actor, Action::SendReminders).await?,
     }
     let scope = access::participant_scope(&actor.user).params();
-    store::list(&state.db, status, participant_id, scope, limit.clamp(1, 500)).await
+    store::list(
+        &state.db,
+        status,
+        participant_id,
+        scope,
+        limit.clamp(1, 500),
+    )
+    .await
 }
 
 /// The rules (head office).
@@ -328,7 +403,14 @@ pub async fn rules(state: &AppState, actor: &Actor) -> Result<Vec<RuleRow>> {
     store::rules(&state.db).await
 }
 
-pub async fn set_rule(state: &AppState, actor: &Actor, reason: Reason, enabled: bool, lead_days: i64, channels: &[Channel]) -> Result<()> {
+pub async fn set_rule(
+    state: &AppState,
+    actor: &Actor,
+    reason: Reason,
+    enabled: bool,
+    lead_days: i64,
+    channels: &[Channel],
+) -> Result<()> {
     access::require(&state.db, actor, Action::ManageReminderRules).await?;
     if !(0..=60).contains(&lead_days) {
         return Err(AppError::field(
@@ -350,7 +432,11 @@ pub async fn set_rule(state: &AppState, actor: &Actor, reason: Reason, enabled: 
         reason: reason.code().to_string(),
         enabled,
         lead_days,
-        channels: channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
+        channels: channels
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(","),
     };
     let batch = Batch::of(
         &state.db,
@@ -429,13 +515,24 @@ pub async fn issue_link(state: &AppState, actor: &Actor, participant_id: i64) ->
         None,
         Entry::new("status_link.create", "participant", participant_id),
     )?;
-    store::insert_link(&state.db, &code_hash(&code), participant_id, actor.user.id, Utc::now(), batch)
-        .await?;
+    store::insert_link(
+        &state.db,
+        &code_hash(&code),
+        participant_id,
+        actor.user.id,
+        Utc::now(),
+        batch,
+    )
+    .await?;
     Ok(code)
 }
 
 /// The person's links in force: (id, created).
-pub async fn links(state: &AppState, actor: &Actor, participant_id: i64) -> Result<Vec<(i64, DateTime<Utc>)>> {
+pub async fn links(
+    state: &AppState,
+    actor: &Actor,
+    participant_id: i64,
+) -> Result<Vec<(i64, DateTime<Utc>)>> {
     reach(state, actor, participant_id).await?;
     store::links_of(&state.db, participant_id).await
 }
@@ -531,7 +628,13 @@ pub async fn open_status(
     }
     let status = crate::journey::own_status(state, link.participant_id).await?;
     let Some(status) = status.filter(|s| s.birth_date == birth_date) else {
-        store::link_failed(&state.db, link.id, now + Duration::minutes(15), LINK_FAILURES).await?;
+        store::link_failed(
+            &state.db,
+            link.id,
+            now + Duration::minutes(15),
+            LINK_FAILURES,
+        )
+        .await?;
         denied("birth_date").await?;
         return Err(no_match());
     };

@@ -18,9 +18,11 @@ pub struct RuleRow {
 
 pub async fn rules(db: &Db) -> Result<Vec<RuleRow>> {
     Ok(with_db!(db, |pool| {
-        sqlx::query_as("SELECT reason, enabled, lead_days, channels FROM reminder_rules ORDER BY reason")
-            .fetch_all(pool)
-            .await?
+        sqlx::query_as(
+            "SELECT reason, enabled, lead_days, channels FROM reminder_rules ORDER BY reason",
+        )
+        .fetch_all(pool)
+        .await?
     }))
 }
 
@@ -227,11 +229,21 @@ pub async fn claim(
 
 /// What became of one attempt.
 pub enum Outcome {
-    Sent { provider_id: Option<String>, answer: String },
-    Retry { at: DateTime<Utc>, answer: String },
-    Failed { answer: String },
+    Sent {
+        provider_id: Option<String>,
+        answer: String,
+    },
+    Retry {
+        at: DateTime<Utc>,
+        answer: String,
+    },
+    Failed {
+        answer: String,
+    },
     /// Quiet hours began: back to the queue, the attempt not counted.
-    Later { at: DateTime<Utc> },
+    Later {
+        at: DateTime<Utc>,
+    },
 }
 
 /// Records an attempt's outcome, only if this worker still holds the lease; the send is
@@ -306,7 +318,13 @@ pub async fn finish(
 }
 
 /// A provider's delivery report: sent → delivered, or failed with its answer.
-pub async fn delivery(db: &Db, provider_id: &str, status: Status, answer: &str, at: DateTime<Utc>) -> Result<u64> {
+pub async fn delivery(
+    db: &Db,
+    provider_id: &str,
+    status: Status,
+    answer: &str,
+    at: DateTime<Utc>,
+) -> Result<u64> {
     Ok(with_db!(db, |pool| {
         sqlx::query(
             "UPDATE reminder_outbox SET status = $2, provider_answer = $3, updated_at = $4 \
@@ -354,7 +372,8 @@ pub struct MessageRow {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-const LIST_SQL: &str = "SELECT o.id, o.participant_id, p.full_name, o.reason, o.due_on, o.channel, \
+const LIST_SQL: &str =
+    "SELECT o.id, o.participant_id, p.full_name, o.reason, o.due_on, o.channel, \
      o.status, o.attempts, o.body, o.provider_answer, o.created_at, o.sent_at \
      FROM reminder_outbox o JOIN participants p ON p.id = o.participant_id \
      LEFT JOIN counters c ON c.id = p.counter_id \
@@ -458,7 +477,12 @@ pub async fn links_of(db: &Db, participant_id: i64) -> Result<Vec<(i64, DateTime
 }
 
 /// A wrong birth date: one more failure, and a lock from the fifth on.
-pub async fn link_failed(db: &Db, id: i64, lock_until: DateTime<Utc>, lock_after: i64) -> Result<()> {
+pub async fn link_failed(
+    db: &Db,
+    id: i64,
+    lock_until: DateTime<Utc>,
+    lock_after: i64,
+) -> Result<()> {
     with_db!(db, |pool| {
         sqlx::query(
             "UPDATE status_links SET failures = failures + 1, \
@@ -486,7 +510,12 @@ pub async fn link_opened(db: &Db, id: i64, audited: Batch) -> Result<()> {
     Ok(())
 }
 
-pub async fn revoke_links(db: &Db, participant_id: i64, at: DateTime<Utc>, audited: Batch) -> Result<u64> {
+pub async fn revoke_links(
+    db: &Db,
+    participant_id: i64,
+    at: DateTime<Utc>,
+    audited: Batch,
+) -> Result<u64> {
     Ok(with_db!(db, |pool| {
         let mut tx = pool.begin_with(db.begin_for_write()).await?;
         let n = sqlx::query(
@@ -501,4 +530,38 @@ pub async fn revoke_links(db: &Db, participant_id: i64, at: DateTime<Utc>, audit
         tx.commit().await?;
         n
     }))
+}
+
+/// The first `n` registered people and their counters, for the demo.
+pub async fn demo_people(db: &Db, n: i64) -> Result<Vec<(i64, Option<i64>)>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, counter_id FROM participants ORDER BY id LIMIT $1")
+            .bind(n)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Sets a demo message's status as if it had been sent (or refused).
+pub async fn demo_status(
+    db: &Db,
+    id: i64,
+    status: Status,
+    answer: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let sent = matches!(status, Status::Sent).then_some(at);
+    with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE reminder_outbox SET status = $2, provider_answer = $3, sent_at = $4, \
+             attempts = CASE WHEN $2 = 'queued' THEN 0 ELSE 1 END WHERE id = $1",
+        )
+        .bind(id)
+        .bind(status.code())
+        .bind(answer)
+        .bind(sent)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
 }

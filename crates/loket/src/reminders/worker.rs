@@ -36,7 +36,12 @@ fn client(state: &AppState) -> reqwest::Client {
 
 /// The first moment at or after `now` outside the quiet hours of a person `offset` hours
 /// ahead of UTC (`from == until`: never quiet).
-pub fn outside_quiet_hours(now: DateTime<Utc>, offset: i64, from: u32, until: u32) -> DateTime<Utc> {
+pub fn outside_quiet_hours(
+    now: DateTime<Utc>,
+    offset: i64,
+    from: u32,
+    until: u32,
+) -> DateTime<Utc> {
     if from == until {
         return now;
     }
@@ -103,9 +108,19 @@ pub async fn send_due(state: &AppState, now: DateTime<Utc>, limit: i64) -> Resul
     Ok(pass)
 }
 
-async fn attempt(state: &AppState, http: &reqwest::Client, m: &Claimed, now: DateTime<Utc>) -> Outcome {
+async fn attempt(
+    state: &AppState,
+    http: &reqwest::Client,
+    m: &Claimed,
+    now: DateTime<Utc>,
+) -> Outcome {
     let config = &state.config.reminders;
-    let allowed = outside_quiet_hours(now, m.utc_offset_hours, config.quiet_from, config.quiet_until);
+    let allowed = outside_quiet_hours(
+        now,
+        m.utc_offset_hours,
+        config.quiet_from,
+        config.quiet_until,
+    );
     if allowed > now {
         return Outcome::Later { at: allowed };
     }
@@ -130,7 +145,10 @@ async fn attempt(state: &AppState, http: &reqwest::Client, m: &Claimed, now: Dat
     )
     .await;
     match answer {
-        Answer::Accepted { provider_id, answer } => Outcome::Sent {
+        Answer::Accepted {
+            provider_id,
+            answer,
+        } => Outcome::Sent {
             provider_id,
             answer,
         },

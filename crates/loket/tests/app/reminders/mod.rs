@@ -48,7 +48,12 @@ pub(crate) struct Provider {
 
 impl Provider {
     pub(crate) fn bodies(&self) -> Vec<Value> {
-        self.received.lock().unwrap().iter().map(|(_, b)| b.clone()).collect()
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     fn accepted(&self) -> u64 {
@@ -67,7 +72,9 @@ async fn whatsapp(
         .lock()
         .unwrap()
         .push((format!("/{version}/{phone_id}/messages"), body.clone()));
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(&format!("Bearer {TOKEN}")) {
+    if headers.get("authorization").and_then(|v| v.to_str().ok())
+        != Some(&format!("Bearer {TOKEN}"))
+    {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"error": {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190, "fbtrace_id": "A1"}})),
@@ -76,7 +83,11 @@ async fn whatsapp(
     }
     let plan = {
         let mut plan = p.plan.lock().unwrap();
-        if plan.is_empty() { ok() } else { plan.remove(0) }
+        if plan.is_empty() {
+            ok()
+        } else {
+            plan.remove(0)
+        }
     };
     tokio::time::sleep(plan.delay).await;
     if plan.status != 200 {
@@ -99,9 +110,16 @@ async fn whatsapp(
     .into_response()
 }
 
-async fn sms(State(p): State<Arc<Provider>>, headers: HeaderMap, body: String) -> axum::response::Response {
+async fn sms(
+    State(p): State<Arc<Provider>>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
     let value: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    p.received.lock().unwrap().push(("/sms".into(), value.clone()));
+    p.received
+        .lock()
+        .unwrap()
+        .push(("/sms".into(), value.clone()));
     if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("gw-key") {
         return (StatusCode::UNAUTHORIZED, "bad key").into_response();
     }
@@ -148,7 +166,13 @@ pub(crate) async fn app_with_provider(backend: crate::common::Backend, base: &st
     .await
 }
 
-async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let mut r = app.client.request(method, app.url(path)).bearer_auth(token);
     if let Some(b) = body {
         r = r.json(&b);
@@ -162,9 +186,18 @@ async fn call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, b
 /// agreed to WhatsApp messages; returns (officer token, participant id).
 pub(crate) async fn accepted_person(app: &TestApp) -> (String, i64) {
     let (_, admin) = app.user("admin.r", Role::Admin, None).await;
-    let (status, out) = call(app, &admin, reqwest::Method::POST, "/api/v1/journey/batches", Some(json!({"scheme": "2020", "number": 18, "opens_on": "2021-07-01"}))).await;
+    let (status, out) = call(
+        app,
+        &admin,
+        reqwest::Method::POST,
+        "/api/v1/journey/batches",
+        Some(json!({"scheme": "2020", "number": 18, "opens_on": "2021-07-01"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{out}");
-    let (_, token) = app.user("petugas.r", Role::Petugas, Some(app.counter_a)).await;
+    let (_, token) = app
+        .user("petugas.r", Role::Petugas, Some(app.counter_a))
+        .await;
     let id = app.api(&token).register_person(NIK, "Siti Aminah").await;
     let events = [
         json!({"stage": "account_created", "occurred_on": "2021-06-01"}),
@@ -174,7 +207,14 @@ pub(crate) async fn accepted_person(app: &TestApp) -> (String, i64) {
         json!({"stage": "accepted", "occurred_on": "2021-07-05", "card_number": "5123 4567 8901 2345"}),
     ];
     for e in events {
-        let (status, out) = call(app, &token, reqwest::Method::POST, &format!("/api/v1/participants/{id}/journey/events"), Some(e.clone())).await;
+        let (status, out) = call(
+            app,
+            &token,
+            reqwest::Method::POST,
+            &format!("/api/v1/participants/{id}/journey/events"),
+            Some(e.clone()),
+        )
+        .await;
         assert_eq!(status, StatusCode::CREATED, "{e} -> {out}");
     }
     let (status, out) = call(
@@ -192,13 +232,27 @@ pub(crate) async fn accepted_person(app: &TestApp) -> (String, i64) {
 }
 
 async fn run_rules(app: &TestApp, token: &str, day: &str) -> Value {
-    let (status, out) = call(app, token, reqwest::Method::POST, "/api/v1/reminders/run", Some(json!({"as_of": day}))).await;
+    let (status, out) = call(
+        app,
+        token,
+        reqwest::Method::POST,
+        "/api/v1/reminders/run",
+        Some(json!({"as_of": day})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     out
 }
 
 async fn messages(app: &TestApp, token: &str, id: i64) -> Vec<Value> {
-    let (status, out) = call(app, token, reqwest::Method::GET, &format!("/api/v1/reminders?participant={id}"), None).await;
+    let (status, out) = call(
+        app,
+        token,
+        reqwest::Method::GET,
+        &format!("/api/v1/reminders?participant={id}"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     out.as_array().unwrap().clone()
 }
@@ -209,13 +263,20 @@ fn signed(body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn whatsapp_webhook(app: &TestApp, value: Value, signature: Option<String>) -> reqwest::StatusCode {
+async fn whatsapp_webhook(
+    app: &TestApp,
+    value: Value,
+    signature: Option<String>,
+) -> reqwest::StatusCode {
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA1", "changes": [{"field": "messages", "value": value}]}]}).to_string();
     let mut r = app
         .client
         .post(app.url("/hooks/whatsapp"))
         .header("content-type", "application/json");
-    if let Some(s) = signature.or_else(|| Some(signed(&body))).filter(|s| !s.is_empty()) {
+    if let Some(s) = signature
+        .or_else(|| Some(signed(&body)))
+        .filter(|s| !s.is_empty())
+    {
         r = r.header("x-hub-signature-256", s);
     }
     r.body(body).send().await.unwrap().status()
@@ -230,11 +291,19 @@ async fn deadline_soon_person_gets_one_whatsapp_message(app: &TestApp, provider:
     assert_eq!(report["queued"], 1, "{report}");
     // A rerun (tomorrow's run sees the same deadline) never queues twice.
     let report = run_rules(app, &token, "2021-08-01").await;
-    assert_eq!((report["queued"].clone(), report["already_queued"].clone()), (json!(0), json!(1)), "{report}");
+    assert_eq!(
+        (report["queued"].clone(), report["already_queued"].clone()),
+        (json!(0), json!(1)),
+        "{report}"
+    );
 
-    let pass = loket::reminders::send_due(&app.state, Utc::now(), 100).await.unwrap();
+    let pass = loket::reminders::send_due(&app.state, Utc::now(), 100)
+        .await
+        .unwrap();
     assert_eq!(pass.sent, 1, "{pass:?}");
-    let again = loket::reminders::send_due(&app.state, Utc::now(), 100).await.unwrap();
+    let again = loket::reminders::send_due(&app.state, Utc::now(), 100)
+        .await
+        .unwrap();
     assert_eq!(again.sent, 0);
 
     let bodies = provider.bodies();
@@ -246,7 +315,10 @@ async fn deadline_soon_person_gets_one_whatsapp_message(app: &TestApp, provider:
     let text = sent["text"]["body"].as_str().unwrap();
     assert!(text.contains("04-08-2021"), "{text}");
     assert!(text.contains("STOP"), "{text}");
-    assert!(!text.contains(NIK) && !text.contains("1990"), "no NIK or birth date: {text}");
+    assert!(
+        !text.contains(NIK) && !text.contains("1990"),
+        "no NIK or birth date: {text}"
+    );
     assert!(text.chars().count() <= 160, "{text}");
 
     let list = messages(app, &token, id).await;
@@ -263,7 +335,10 @@ async fn deadline_soon_person_gets_one_whatsapp_message(app: &TestApp, provider:
     // The officer sees it on the person's messages page, in Indonesian.
     let session = app.session("petugas.r").await;
     let page = session.page(&format!("/reminders/participants/{id}")).await;
-    assert!(page.contains("Diterima") && page.contains("04-08-2021"), "{page}");
+    assert!(
+        page.contains("Diterima") && page.contains("04-08-2021"),
+        "{page}"
+    );
     let outbox = session.page("/reminders?status=delivered").await;
     assert!(outbox.contains("Siti Aminah"), "{outbox}");
 }
@@ -288,18 +363,31 @@ async fn failure_retries_then_succeeds_once(app: &TestApp, provider: &Provider) 
     let pass = send(now).await.unwrap();
     assert_eq!((pass.sent, pass.retried), (0, 1), "{pass:?}");
     assert_eq!(messages(app, &token, id).await[0]["status"], "queued");
-    assert!(messages(app, &token, id).await[0]["provider_answer"].as_str().unwrap().starts_with("500"));
-    assert_eq!(send(now).await.unwrap(), Default::default(), "not due before its backoff");
+    assert!(messages(app, &token, id).await[0]["provider_answer"]
+        .as_str()
+        .unwrap()
+        .starts_with("500"));
+    assert_eq!(
+        send(now).await.unwrap(),
+        Default::default(),
+        "not due before its backoff"
+    );
     // A slow answer past our timeout: retried as well.
     let pass = send(now + chrono::Duration::seconds(2)).await.unwrap();
     assert_eq!(pass.retried, 1, "{pass:?}");
-    assert_eq!(messages(app, &token, id).await[0]["provider_answer"], "timeout");
+    assert_eq!(
+        messages(app, &token, id).await[0]["provider_answer"],
+        "timeout"
+    );
     // Then the provider takes it, once, even with two workers at it.
     let later = now + chrono::Duration::seconds(10);
     let (a, b) = tokio::join!(send(later), send(later));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.sent + b.sent, 1, "{a:?} {b:?}");
-    assert_eq!(send(later + chrono::Duration::hours(1)).await.unwrap().sent, 0);
+    assert_eq!(
+        send(later + chrono::Duration::hours(1)).await.unwrap().sent,
+        0
+    );
     assert_eq!(provider.accepted(), 1);
     let m = &messages(app, &token, id).await[0];
     assert_eq!(m["status"], "sent");
@@ -328,17 +416,42 @@ async fn a_provider_failure_retries_then_succeeds_exactly_once() {
 async fn stop_ends_messages(app: &TestApp, provider: &Provider) {
     let (token, id) = accepted_person(app).await;
     assert_eq!(run_rules(app, &token, "2021-07-31").await["queued"], 1);
-    loket::reminders::send_due(&app.state, Utc::now(), 100).await.unwrap();
+    loket::reminders::send_due(&app.state, Utc::now(), 100)
+        .await
+        .unwrap();
     assert_eq!(provider.bodies().len(), 1);
     let stop = json!({"messages": [{"from": "6281234567890", "id": "wamid.IN1", "type": "text", "text": {"body": "STOP"}}]});
     // Unsigned or wrongly signed: refused, nothing changes.
-    assert_eq!(whatsapp_webhook(app, stop.clone(), Some(String::new())).await, reqwest::StatusCode::UNAUTHORIZED);
-    assert_eq!(whatsapp_webhook(app, stop.clone(), Some("sha256=00".into())).await, reqwest::StatusCode::UNAUTHORIZED);
-    let (_, consent) = call(app, &token, reqwest::Method::GET, &format!("/api/v1/participants/{id}/reminder-consent"), None).await;
+    assert_eq!(
+        whatsapp_webhook(app, stop.clone(), Some(String::new())).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        whatsapp_webhook(app, stop.clone(), Some("sha256=00".into())).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    let (_, consent) = call(
+        app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/participants/{id}/reminder-consent"),
+        None,
+    )
+    .await;
     assert_eq!(consent[0]["given"], true);
     // The person replies STOP.
-    assert_eq!(whatsapp_webhook(app, stop, None).await, reqwest::StatusCode::OK);
-    let (_, consent) = call(app, &token, reqwest::Method::GET, &format!("/api/v1/participants/{id}/reminder-consent"), None).await;
+    assert_eq!(
+        whatsapp_webhook(app, stop, None).await,
+        reqwest::StatusCode::OK
+    );
+    let (_, consent) = call(
+        app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/participants/{id}/reminder-consent"),
+        None,
+    )
+    .await;
     assert_eq!(consent[0]["given"], false, "{consent}");
     assert_eq!(consent[0]["withdrawn_how"], "stop_reply");
     // No more messages: a later reason is not queued, nothing more is sent.
@@ -357,14 +470,23 @@ async fn stop_ends_messages(app: &TestApp, provider: &Provider) {
     .await
     .unwrap();
     assert_eq!(queued, loket::reminders::Queued::NoConsent);
-    loket::reminders::send_due(&app.state, Utc::now(), 100).await.unwrap();
+    loket::reminders::send_due(&app.state, Utc::now(), 100)
+        .await
+        .unwrap();
     assert_eq!(provider.bodies().len(), 1);
     let session = app.session("petugas.r").await;
     let page = session.page(&format!("/reminders/participants/{id}")).await;
     assert!(page.contains("berhenti (balasan STOP)"), "{page}");
 
     // By SMS: consent again at the counter, then STOP through the gateway's webhook.
-    call(app, &token, reqwest::Method::PUT, &format!("/api/v1/participants/{id}/reminder-consent"), Some(json!({"channel": "sms", "given": true}))).await;
+    call(
+        app,
+        &token,
+        reqwest::Method::PUT,
+        &format!("/api/v1/participants/{id}/reminder-consent"),
+        Some(json!({"channel": "sms", "given": true})),
+    )
+    .await;
     let hook = |secret: &'static str| {
         app.client
             .post(app.url("/hooks/sms"))
@@ -372,9 +494,22 @@ async fn stop_ends_messages(app: &TestApp, provider: &Provider) {
             .json(&json!({"from": "081234567890", "text": "stop"}))
             .send()
     };
-    assert_eq!(hook("guess").await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
-    assert_eq!(hook(SMS_SECRET).await.unwrap().status(), reqwest::StatusCode::OK);
-    let (_, consent) = call(app, &token, reqwest::Method::GET, &format!("/api/v1/participants/{id}/reminder-consent"), None).await;
+    assert_eq!(
+        hook("guess").await.unwrap().status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        hook(SMS_SECRET).await.unwrap().status(),
+        reqwest::StatusCode::OK
+    );
+    let (_, consent) = call(
+        app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/participants/{id}/reminder-consent"),
+        None,
+    )
+    .await;
     assert_eq!(consent[1]["channel"], "sms");
     assert_eq!(consent[1]["given"], false, "{consent}");
 }
@@ -403,14 +538,36 @@ async fn status_form(app: &TestApp, code: &str, birth: &str) -> (reqwest::Status
 
 async fn status_page_shows_the_next_step(app: &TestApp) {
     let (token, id) = accepted_person(app).await;
-    let (status, link) = call(app, &token, reqwest::Method::POST, &format!("/api/v1/participants/{id}/status-link"), None).await;
+    let (status, link) = call(
+        app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/participants/{id}/status-link"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{link}");
     let code = link["code"].as_str().unwrap().to_string();
     assert_eq!(code.len(), 10);
-    let (_, journey) = call(app, &token, reqwest::Method::GET, &format!("/api/v1/participants/{id}/journey"), None).await;
+    let (_, journey) = call(
+        app,
+        &token,
+        reqwest::Method::GET,
+        &format!("/api/v1/participants/{id}/journey"),
+        None,
+    )
+    .await;
     let next_step = journey["next_step"].as_str().unwrap().to_string();
 
-    let form = app.client.get(app.url(&format!("/s/{code}"))).send().await.unwrap().text().await.unwrap();
+    let form = app
+        .client
+        .get(app.url(&format!("/s/{code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(form.contains("Tanggal lahir"), "{form}");
     assert!(!form.contains("Siti"), "the form alone shows nobody");
 
@@ -424,7 +581,13 @@ async fn status_page_shows_the_next_step(app: &TestApp) {
     // A wrong date or a guessed code: the same answer, nothing revealed.
     let (s1, wrong) = status_form(app, &code, "06-05-1990").await;
     let (s2, guessed) = status_form(app, "ABCDEFGHJK", "05-05-1990").await;
-    assert_eq!((s1, s2), (reqwest::StatusCode::UNPROCESSABLE_ENTITY, reqwest::StatusCode::UNPROCESSABLE_ENTITY));
+    assert_eq!(
+        (s1, s2),
+        (
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY
+        )
+    );
     for p in [&wrong, &guessed] {
         assert!(p.contains("Kode atau tanggal lahir tidak cocok"), "{p}");
         assert!(!p.contains(&next_step) && !p.contains("Loket A"), "{p}");
@@ -436,16 +599,46 @@ async fn status_page_shows_the_next_step(app: &TestApp) {
     let (status, _) = status_form(app, &code, "05-05-1990").await;
     assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "locked");
     // A new code works; revoked, it reveals nothing.
-    let (_, link) = call(app, &token, reqwest::Method::POST, &format!("/api/v1/participants/{id}/status-link"), None).await;
+    let (_, link) = call(
+        app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/participants/{id}/status-link"),
+        None,
+    )
+    .await;
     let fresh = link["code"].as_str().unwrap().to_string();
-    assert_eq!(status_form(app, &fresh, "05-05-1990").await.0, reqwest::StatusCode::OK);
-    let (_, revoked) = call(app, &token, reqwest::Method::POST, &format!("/api/v1/participants/{id}/status-link/revoke"), None).await;
+    assert_eq!(
+        status_form(app, &fresh, "05-05-1990").await.0,
+        reqwest::StatusCode::OK
+    );
+    let (_, revoked) = call(
+        app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/participants/{id}/status-link/revoke"),
+        None,
+    )
+    .await;
     assert_eq!(revoked["revoked"], 2);
-    assert_eq!(status_form(app, &fresh, "05-05-1990").await.0, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        status_form(app, &fresh, "05-05-1990").await.0,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Every view is audited.
     let views: i64 = match &app.state.db {
-        loket::db::Db::Sqlite(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'status_link.view'").fetch_one(pool).await.unwrap(),
-        loket::db::Db::Postgres(pool) => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'status_link.view'").fetch_one(pool).await.unwrap(),
+        loket::db::Db::Sqlite(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'status_link.view'")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        loket::db::Db::Postgres(pool) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'status_link.view'")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
     };
     // Shown twice, a wrong date five times, the locked and the revoked link once each (a
     // guessed code names nobody: it is only throttled).
