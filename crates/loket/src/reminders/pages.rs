@@ -61,15 +61,35 @@ fn lines(rows: Vec<MessageRow>, lang: Lang) -> Vec<MessageLine> {
             status_code: r.status.code(),
             attempts: r.attempts,
             body: r.body,
-            answer: match r.provider_answer.as_deref() {
-                Some("opt_out") => lang.t("reminders.answer_opt_out").to_string(),
-                Some(a) => a.to_string(),
-                None => String::new(),
-            },
+            answer: answer_in_words(r.provider_answer.as_deref(), lang),
             created: crate::format::time(r.created_at),
             due: crate::format::date(r.due_on),
         })
         .collect()
+}
+
+/// A provider's answer as a person reads it: our own words for what we know, and only the
+/// provider's codes (its text is English; the API gives it whole).
+fn answer_in_words(answer: Option<&str>, lang: Lang) -> String {
+    let Some(answer) = answer else {
+        return String::new();
+    };
+    let known = match answer {
+        "opt_out" => Some("reminders.answer_opt_out"),
+        "file" => Some("reminders.answer_file"),
+        "timeout" => Some("reminders.answer_timeout"),
+        "connect" | "transport" | "no_channel" => Some("reminders.answer_unreachable"),
+        "phone_unreadable" => Some("reminders.answer_phone"),
+        _ => None,
+    };
+    if let Some(key) = known {
+        return lang.t(key).to_string();
+    }
+    let codes: Vec<&str> = answer
+        .split_whitespace()
+        .take_while(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    format!("{} {}", lang.t("reminders.answer_code"), codes.join(" "))
 }
 
 pub struct StatusChoice {
