@@ -552,12 +552,15 @@ pub async fn revoke_links(state: &AppState, actor: &Actor, participant_id: i64) 
 #[derive(Default)]
 struct Attempts(Mutex<HashMap<String, (DateTime<Utc>, u32)>>);
 
-/// Per client: this many tries in [`WINDOW_MINUTES`]; per link: a lock after this many wrong dates.
+/// Per client: this many failed tries in [`WINDOW_MINUTES`]; per link: a lock after this many
+/// wrong dates.
 pub const CLIENT_TRIES: u32 = 20;
 pub const WINDOW_MINUTES: i64 = 10;
 pub const LINK_FAILURES: i64 = 5;
 
-fn client_allowed(state: &AppState, client: &str, now: DateTime<Utc>) -> bool {
+/// Whether the client still may try (fewer than [`CLIENT_TRIES`] failures in the window);
+/// with `failed`, counts one more failure.
+fn client_allowed(state: &AppState, client: &str, now: DateTime<Utc>, failed: bool) -> bool {
     let attempts = state.cache::<Attempts>();
     let mut map = match attempts.0.lock() {
         Ok(m) => m,
@@ -570,14 +573,15 @@ fn client_allowed(state: &AppState, client: &str, now: DateTime<Utc>) -> bool {
     if now - entry.0 >= Duration::minutes(WINDOW_MINUTES) {
         *entry = (now, 0);
     }
-    entry.1 += 1;
-    entry.1 <= CLIENT_TRIES
+    if failed {
+        entry.1 += 1;
+    }
+    entry.1 < CLIENT_TRIES
 }
 
 /// What the person sees on their status page (no NIK, no phone, no full record).
 #[derive(Clone, Debug)]
 pub struct OwnPage {
-    pub first_name: String,
     pub stage: crate::journey::Stage,
     pub next_step: (String, String),
     pub deadline: Option<NaiveDate>,
@@ -602,9 +606,22 @@ pub async fn open_status(
     client: &str,
 ) -> Result<OwnPage> {
     let now = Utc::now();
-    if !client_allowed(state, client, now) {
+    if !client_allowed(state, client, now, false) {
         return Err(AppError::TooManyAttempts);
     }
+    let opened = open_link(state, code, birth_date, now).await;
+    if matches!(opened, Err(AppError::Validation(_))) {
+        client_allowed(state, client, now, true);
+    }
+    opened
+}
+
+async fn open_link(
+    state: &AppState,
+    code: &str,
+    birth_date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<OwnPage> {
     let Some(link) = store::link_by_hash(&state.db, &code_hash(code)).await? else {
         return Err(no_match());
     };
@@ -654,7 +671,6 @@ pub async fn open_status(
         None => None,
     };
     Ok(OwnPage {
-        first_name: String::new(),
         stage: status.stage,
         next_step: status.next_step,
         deadline: status.purchase_deadline,

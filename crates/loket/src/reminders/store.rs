@@ -66,6 +66,7 @@ pub async fn consents(db: &Db, participant_id: i64) -> Result<Vec<ConsentRow>> {
 
 /// Gives consent on a channel (again), or withdraws it (`how`: counter or stop_reply); a
 /// withdrawal also ends that channel's queued messages.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_consent(
     db: &Db,
     participant_id: i64,
@@ -382,7 +383,6 @@ const LIST_SQL: &str =
      ORDER BY o.id DESC LIMIT $6";
 
 /// The outbox within a scope (`counter`, `office`, or everything when `all`), newest first.
-#[allow(clippy::too_many_arguments)]
 pub async fn list(
     db: &Db,
     status: Option<Status>,
@@ -393,7 +393,7 @@ pub async fn list(
     let (counter, office, any) = scope;
     Ok(with_db!(db, |pool| {
         sqlx::query_as(LIST_SQL)
-            .bind(status.map(|s| s.code()))
+            .bind(status.map(Status::code))
             .bind(participant_id)
             .bind(any)
             .bind(counter)

@@ -643,6 +643,22 @@ async fn status_page_shows_the_next_step(app: &TestApp) {
     // Shown twice, a wrong date five times, the locked and the revoked link once each (a
     // guessed code names nobody: it is only throttled).
     assert_eq!(views, 9);
+    // Guessing from one address is throttled: after 20 failures even a good code waits.
+    let (_, link) = call(
+        app,
+        &token,
+        reqwest::Method::POST,
+        &format!("/api/v1/participants/{id}/status-link"),
+        None,
+    )
+    .await;
+    let good = link["code"].as_str().unwrap().to_string();
+    for n in 0..12 {
+        status_form(app, &format!("GUESS{n:05}"), "05-05-1990").await;
+    }
+    let (status, page) = status_form(app, &good, "05-05-1990").await;
+    assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert!(!page.contains(&next_step));
 }
 
 #[tokio::test]
