@@ -41,23 +41,19 @@ pub fn message(reason: Reason, day: NaiveDate, link: Option<&str>) -> String {
     let d = crate::format::date(day);
     let text = match reason {
         Reason::PurchaseDeadlineSoon => {
-            format!("Kartu Prakerja: beli pelatihan pertama paling lambat {d} agar kartu tidak dicabut.")
+            format!("Prakerja: beli pelatihan pertama paling lambat {d} agar kartu tidak dicabut.")
         }
         Reason::TrainingNotFinished => {
-            "Kartu Prakerja: pelatihan Anda belum selesai. Selesaikan agar insentif cair."
-                .to_string()
+            "Prakerja: pelatihan Anda belum selesai. Selesaikan agar insentif cair.".to_string()
         }
         Reason::SurveyDue => {
-            "Kartu Prakerja: isi survei evaluasi di dasbor Prakerja untuk insentif survei."
-                .to_string()
+            "Prakerja: isi survei evaluasi di dasbor Prakerja untuk insentif survei.".to_string()
         }
         Reason::IncentiveOverdue => {
-            format!(
-                "Kartu Prakerja: insentif belum masuk sejak {d}? Datang ke loket, kami bantu cek."
-            )
+            format!("Prakerja: insentif belum masuk sejak {d}? Datang ke loket, kami bantu cek.")
         }
         Reason::IncentiveReceived => {
-            format!("Kartu Prakerja: insentif tercatat diterima pada {d}. Terima kasih.")
+            format!("Prakerja: insentif tercatat diterima pada {d}. Terima kasih.")
         }
         Reason::VisitBooked => format!("Loket Layanan Prakerja: kunjungan Anda dijadwalkan {d}."),
         Reason::ReferralAnswered => {
