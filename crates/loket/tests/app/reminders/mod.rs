@@ -671,3 +671,58 @@ async fn the_status_page_shows_the_next_step_and_nothing_to_a_guess() {
         app.cleanup().await;
     }
 }
+
+async fn sms_gateway_carries_a_message_and_reports_delivery(app: &TestApp, provider: &Provider) {
+    let (token, id) = accepted_person(app).await;
+    // WhatsApp withdrawn at the counter, SMS agreed: the rule's next channel carries it.
+    for (channel, given) in [("whatsapp", false), ("sms", true)] {
+        let (status, _) = call(
+            app,
+            &token,
+            reqwest::Method::PUT,
+            &format!("/api/v1/participants/{id}/reminder-consent"),
+            Some(json!({"channel": channel, "given": given})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(run_rules(app, &token, "2021-07-31").await["queued"], 1);
+    let pass = loket::reminders::send_due(&app.state, Utc::now(), 100)
+        .await
+        .unwrap();
+    assert_eq!(pass.sent, 1, "{pass:?}");
+    let received = provider.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    let (path, body) = &received[0];
+    assert_eq!(path, "/sms");
+    assert_eq!(body["to"], "6281234567890");
+    assert!(body["text"].as_str().unwrap().contains("04-08-2021"));
+    let reference = body["ref"].as_str().unwrap().to_string();
+    let m = &messages(app, &token, id).await[0];
+    assert_eq!(
+        (m["channel"].as_str(), m["status"].as_str()),
+        (Some("sms"), Some("sent"))
+    );
+    // The gateway reports delivery with its own message id.
+    let r = app
+        .client
+        .post(app.url("/hooks/sms"))
+        .header("x-loket-secret", SMS_SECRET)
+        .json(&json!({"id": format!("sms-{reference}"), "status": "DELIVRD"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(messages(app, &token, id).await[0]["status"], "delivered");
+}
+
+#[tokio::test]
+async fn an_sms_gateway_carries_a_message_and_reports_delivery() {
+    for backend in backends() {
+        let (provider, base) = provider(vec![]).await;
+        let app = app_with_provider(backend, &base).await;
+        eprintln!("running sms on {backend:?}");
+        sms_gateway_carries_a_message_and_reports_delivery(&app, &provider).await;
+        app.cleanup().await;
+    }
+}
