@@ -64,6 +64,11 @@ pub enum Action {
     ManageExchange,
     /// The outreach list of recipients not yet registered (scoped like participants).
     ViewOutreach,
+    /// Reminders to people in scope: the outbox, consent per channel, opt-out at the counter,
+    /// queuing the day's reminders, status-page links.
+    SendReminders,
+    /// Head office: the reminder rules and the channels' health.
+    ManageReminderRules,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -98,6 +103,8 @@ impl Action {
             Action::ManageSchemes => "journey.scheme",
             Action::ManageExchange => "exchange.manage",
             Action::ViewOutreach => "exchange.outreach",
+            Action::SendReminders => "reminder.manage",
+            Action::ManageReminderRules => "reminder.rules",
         }
     }
 }
@@ -110,7 +117,7 @@ impl Action {
             ViewParticipant | RegisterParticipant | EditParticipant | ExportParticipants
             | ImportParticipants | ReassignParticipant | ReferParticipant | ChangeConsent
             | ViewJourney | RecordJourney | OverrideJourney | RecordSession | ViewFollowUp
-            | ViewFunnel => "participant",
+            | ViewFunnel | SendReminders => "participant",
             ViewAudit | ExportAudit => "audit",
             ExchangeParticipants => "exchange",
             ViewCatalog | ManageCatalog => "catalog",
@@ -118,6 +125,7 @@ impl Action {
             ManageCounters => "counter",
             ManageSchemes => "scheme",
             ManageExchange | ViewOutreach => "exchange_upload",
+            ManageReminderRules => "reminder_rule",
         }
     }
 }
@@ -197,6 +205,7 @@ fn officer_may(action: Action) -> bool {
             | ViewFollowUp
             | ViewFunnel
             | ViewOutreach
+            | SendReminders
     )
 }
 

@@ -541,6 +541,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         refresher = Some(counters::demo::seed_refresher(db, crate::clock::today()).await?);
         seed_people(db, vault, &network, participants).await?;
         crate::journey::demo::seed(db).await?;
+        crate::reminders::demo::seed(db, vault).await?;
     }
     crate::catalog::demo::seed(db).await?;
     let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;

@@ -45,6 +45,7 @@ pub struct Chrome {
     pub can_exchange: bool,
     pub can_outreach: bool,
     pub can_follow_up: bool,
+    pub can_remind: bool,
 }
 
 impl Chrome {
@@ -60,6 +61,7 @@ impl Chrome {
             can_exchange: false,
             can_outreach: false,
             can_follow_up: false,
+            can_remind: false,
         }
     }
 
@@ -78,6 +80,7 @@ impl Chrome {
             can_exchange: allows(Action::ManageExchange),
             can_outreach: allows(Action::ViewOutreach),
             can_follow_up: allows(Action::ViewFollowUp),
+            can_remind: allows(Action::SendReminders),
         }
     }
 

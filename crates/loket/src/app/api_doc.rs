@@ -50,9 +50,15 @@ use crate::state::AppState;
         crate::journey::api::schemes,
         crate::journey::api::add_scheme,
         crate::journey::api::add_batch,
+        crate::reminders::api::outbox,
+        crate::reminders::api::run,
+        crate::reminders::api::consents,
+        crate::reminders::api::set_consent,
+        crate::reminders::api::issue_link,
+        crate::reminders::api::revoke_links,
     ),
     modifiers(&BearerAuth, &SharedAnswers),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "reminders", description = "WhatsApp/SMS reminders, consent to contact, status-page codes"), (name = "system"))
 )]
 pub struct ApiDoc;
 

@@ -30,6 +30,7 @@ pub static TEXT_CATALOGUES: &[&str] = &[
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
     crate::exchange::texts::TEXTS,
+    crate::reminders::texts::TEXTS,
 ];
 
 /// Makes every feature's texts available to `Lang::t`; the CLI and the server call it first.
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::exchange::router(state.config.upload_limit))
+        .merge(crate::reminders::router())
         .merge(crate::web::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -217,15 +219,26 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C / SIGTERM.
+    /// Serves until Ctrl-C / SIGTERM, with the reminder worker beside it (stopped after
+    /// the server, so a message being sent is recorded).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = router(self.state.clone());
-        axum::serve(
+        let worker = self
+            .state
+            .config
+            .reminders
+            .worker
+            .then(|| crate::reminders::Worker::spawn(self.state.clone()));
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        if let Some(worker) = worker {
+            worker.stop().await;
+        }
+        served
     }
 }
 
@@ -321,6 +334,7 @@ pub const LAYERS: &[&str] = &[
     "counters",
     "participants",
     "journey",
+    "reminders",
     "catalog",
     "exchange",
     "audit_log",

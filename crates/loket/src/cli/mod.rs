@@ -47,6 +47,124 @@ pub struct Global {
         default_value = "data/loket.key"
     )]
     pub key_file: PathBuf,
+    #[command(flatten)]
+    pub reminders: ReminderFlags,
+}
+
+/// Where reminders go (see the README's configuration table); secrets are never printed.
+#[derive(Args)]
+pub struct ReminderFlags {
+    /// WhatsApp Business Cloud API base URL, e.g. https://graph.facebook.com
+    #[arg(long, global = true, env = "LOKET_WHATSAPP_URL")]
+    pub whatsapp_url: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_WHATSAPP_VERSION",
+        default_value = "v21.0"
+    )]
+    pub whatsapp_version: String,
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_WHATSAPP_PHONE_ID",
+        default_value = ""
+    )]
+    pub whatsapp_phone_id: String,
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_WHATSAPP_TOKEN",
+        hide_env_values = true
+    )]
+    pub whatsapp_token: Option<String>,
+    /// The app secret that signs WhatsApp's webhooks (X-Hub-Signature-256).
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_WHATSAPP_APP_SECRET",
+        hide_env_values = true
+    )]
+    pub whatsapp_app_secret: Option<String>,
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_WHATSAPP_VERIFY_TOKEN",
+        hide_env_values = true
+    )]
+    pub whatsapp_verify_token: Option<String>,
+    /// An approved template with one body parameter (the message); without it, text messages.
+    #[arg(long, global = true, env = "LOKET_WHATSAPP_TEMPLATE")]
+    pub whatsapp_template: Option<String>,
+    /// An SMS HTTP gateway's URL.
+    #[arg(long, global = true, env = "LOKET_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
+    /// One header `Name: value` the gateway authenticates with.
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_SMS_AUTH_HEADER",
+        hide_env_values = true
+    )]
+    pub sms_auth_header: Option<String>,
+    /// The body with {to}, {text} and {ref}: JSON when it starts with `{`, else a form.
+    #[arg(long, global = true, env = "LOKET_SMS_BODY_TEMPLATE")]
+    pub sms_body_template: Option<String>,
+    /// The secret the gateway's webhook sends in X-Loket-Secret.
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_SMS_WEBHOOK_SECRET",
+        hide_env_values = true
+    )]
+    pub sms_webhook_secret: Option<String>,
+    /// The file/log channel: one JSON line per message (number masked).
+    #[arg(long, global = true, env = "LOKET_REMINDER_FILE")]
+    pub reminder_file: Option<PathBuf>,
+    /// Quiet hours in the person's own zone, FROM-UNTIL (0-0: none).
+    #[arg(long, global = true, env = "LOKET_QUIET_HOURS", default_value = "21-7")]
+    pub quiet_hours: String,
+    /// At most this many messages per person in seven days.
+    #[arg(
+        long,
+        global = true,
+        env = "LOKET_REMINDER_WEEKLY_LIMIT",
+        default_value_t = 2
+    )]
+    pub reminder_weekly_limit: i64,
+}
+
+impl ReminderFlags {
+    fn config(&self) -> loket::config::Reminders {
+        let defaults = loket::config::Reminders::default();
+        let (quiet_from, quiet_until) = self
+            .quiet_hours
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse().ok()?, b.trim().parse().ok()?)))
+            .filter(|(a, b): &(u32, u32)| *a < 24 && *b < 24)
+            .unwrap_or((defaults.quiet_from, defaults.quiet_until));
+        loket::config::Reminders {
+            whatsapp_url: self.whatsapp_url.clone(),
+            whatsapp_version: self.whatsapp_version.clone(),
+            whatsapp_phone_id: self.whatsapp_phone_id.clone(),
+            whatsapp_token: self.whatsapp_token.clone(),
+            whatsapp_app_secret: self.whatsapp_app_secret.clone(),
+            whatsapp_template: self.whatsapp_template.clone(),
+            whatsapp_verify_token: self.whatsapp_verify_token.clone(),
+            sms_url: self.sms_url.clone(),
+            sms_auth_header: self.sms_auth_header.clone(),
+            sms_body_template: self
+                .sms_body_template
+                .clone()
+                .unwrap_or(defaults.sms_body_template.clone()),
+            sms_webhook_secret: self.sms_webhook_secret.clone(),
+            file: self.reminder_file.clone(),
+            quiet_from,
+            quiet_until,
+            weekly_limit: self.reminder_weekly_limit,
+            ..defaults
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -133,6 +251,11 @@ pub enum Command {
     Journey {
         #[command(subcommand)]
         action: JourneyAction,
+    },
+    /// Reminders by WhatsApp/SMS: send what is due now.
+    Reminders {
+        #[command(subcommand)]
+        action: RemindersAction,
     },
     /// Record linkage of CSV lists: run, dedupe, evaluate, generate, encode, example-config.
     Link {
@@ -307,6 +430,16 @@ pub enum KeysAction {
 }
 
 #[derive(Subcommand)]
+pub enum RemindersAction {
+    /// Send the reminders due now, once (for cron or tests; `serve` runs the worker itself).
+    Send {
+        /// At most this many messages.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditAction {
     /// Check the audit log's keyed hash chain; exits non-zero if a row was changed or removed.
     Verify {
@@ -329,6 +462,7 @@ fn config(global: &Global) -> Config {
         database_url: global.database_url.clone(),
         data_key: global.data_key.clone(),
         key_file: global.key_file.clone(),
+        reminders: global.reminders.config(),
         ..Config::default()
     }
 }
@@ -390,5 +524,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             network::dashboard(config, json, &scope, as_of.as_deref()).await
         }
         Command::Journey { action } => journey::journey(config, action).await,
+        Command::Reminders { action } => match action {
+            RemindersAction::Send { limit } => server::send_reminders(config, limit).await,
+        },
     }
 }

@@ -17,6 +17,11 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     config.bind = bind;
     config.secure_cookies = secure_cookies;
+    let r = &mut config.reminders;
+    if demo && r.file.is_none() && r.whatsapp_url.is_none() && r.sms_url.is_none() {
+        // The demo "sends" its reminders to a file beside its database.
+        r.file = Some(PathBuf::from("data/reminders.jsonl"));
+    }
     let app = Application::build(config.clone())
         .await
         .with_context(|| format!("starting loket ({config})"))?;
@@ -52,6 +57,18 @@ async fn write_checkpoints(db: loket::db::Db, file: PathBuf, every: std::time::D
 pub async fn migrate(config: Config) -> anyhow::Result<()> {
     AppState::open_or_initialise(config).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+/// `loket reminders send`: one pass of the sending worker (what the server does every few
+/// seconds), for cron or a check; prints what it did.
+pub async fn send_reminders(config: Config, limit: i64) -> anyhow::Result<()> {
+    let state = AppState::open_or_initialise(config).await?;
+    let pass = loket::reminders::send_due(&state, chrono::Utc::now(), limit.max(1)).await?;
+    println!(
+        "terkirim/sent {}, dicoba lagi/retried {}, gagal/failed {}, ditunda (jam tenang)/later (quiet hours) {}",
+        pass.sent, pass.retried, pass.failed, pass.later
+    );
     Ok(())
 }
 

@@ -60,7 +60,7 @@ pub use next_step::next_step;
 pub use projection::{context_of, project, rebuild, Context, Progress};
 pub use record::{correct_event, record_event, CorrectionInput, EventInput};
 pub use scheme::{add_batch, add_scheme, Batch, Rules, Scheme};
-pub use service::{planning_balance, view, Loaded};
+pub use service::{own_status, planning_balance, view, Loaded, OwnStatus};
 pub use stage::{PayoutChannel, Source, Stage, FUNNEL, TRACKED};
 pub use store::{batches, events_of, progress_version, rules, FunnelScope};
 pub use texts::TEXTS;

@@ -159,3 +159,33 @@ pub async fn planning_balance(
             })
     }))
 }
+
+/// What a person's own status page shows (see `reminders`): read without an officer, so the
+/// caller checks the person's code and birth date first and audits the view.
+#[derive(Clone, Debug)]
+pub struct OwnStatus {
+    pub birth_date: NaiveDate,
+    pub stage: super::stage::Stage,
+    /// The next step in plain words, (Bahasa Indonesia, English).
+    pub next_step: (String, String),
+    pub purchase_deadline: Option<NaiveDate>,
+    pub counter_id: Option<i64>,
+    pub province_code: Option<String>,
+}
+
+pub async fn own_status(state: &AppState, participant_id: i64) -> Result<Option<OwnStatus>> {
+    let Some(person) = store::person(&state.db, participant_id).await? else {
+        return Ok(None);
+    };
+    let loaded = Loaded::load(&state.db, person).await?;
+    let journey = loaded.state()?;
+    let today = clock::today();
+    Ok(Some(OwnStatus {
+        birth_date: loaded.person.birth_date,
+        stage: journey.current(),
+        next_step: super::next_step::next_step(&journey, today),
+        purchase_deadline: journey.purchase_deadline().filter(|d| *d >= today),
+        counter_id: loaded.person.counter_id,
+        province_code: loaded.person.province_code.clone(),
+    }))
+}

@@ -143,6 +143,29 @@ const ROWS: &[Row] = &[
     ("POST", "/exchange/uploads/{uid}/retry", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
     ("POST", "/exchange/status-export", Body::Form("export"), [303, 200, 403, 403, 403, 403, 403, 403]),
     ("GET", "/exchange/outreach", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    // Reminders (issue 17): a person's consent and codes follow their scope; the rules are head
+    // office's; the status page and the providers' webhooks need no account (a code and birth
+    // date, or the provider's signature: none is configured here, so every webhook is refused).
+    ("GET", "/api/v1/reminders", Body::None, [401, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/api/v1/reminders/run", Body::Json("reminders_run"), [401, 422, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/reminder-consent", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("PUT", "/api/v1/participants/{id}/reminder-consent", Body::Json("reminder_consent"), [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/status-link", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/status-link/revoke", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/hooks/whatsapp?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", Body::None, [403, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/hooks/whatsapp", Body::Json("reminders_run"), [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/hooks/sms", Body::Json("sms_hook"), [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET", "/reminders", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/reminders/run", Body::Form("csrf"), [303, 422, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/reminders/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/consent", Body::Form("reminder_consent"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/link", Body::Form("csrf"), [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/revoke", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/reminders/rules", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/reminders/rules", Body::Form("reminder_rule"), [303, 303, 403, 403, 403, 403, 403, 403]),
+    // `{lang}` stands for the code here (a code nobody was given: the form, then no match).
+    ("GET", "/s/{lang}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/s/{lang}", Body::Form("status_birth"), [422, 422, 422, 422, 422, 422, 422, 422]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -352,6 +375,9 @@ fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_
         "consent" => {
             json!({"processing": true, "sharing": false, "method": "verbal", "note": "menarik persetujuan"})
         }
+        "reminders_run" => json!({"as_of": "2021-07-31"}),
+        "reminder_consent" => json!({"channel": "whatsapp", "given": true}),
+        "sms_hook" => json!({"from": "081234567890", "text": "STOP"}),
         other => panic!("no JSON body {other}"),
     }
 }
@@ -417,6 +443,19 @@ fn form_body(
         ],
         "review" => vec![("csrf", csrf.into()), ("decision", "accept".into())],
         "export" => vec![("csrf", csrf.into()), ("reason", "laporan bulanan".into())],
+        "reminder_consent" => vec![
+            ("csrf", csrf.into()),
+            ("channel", "sms".into()),
+            ("given", "yes".into()),
+        ],
+        "reminder_rule" => vec![
+            ("csrf", csrf.into()),
+            ("reason", "survey_due".into()),
+            ("enabled", "1".into()),
+            ("lead_days", "3".into()),
+            ("sms", "1".into()),
+        ],
+        "status_birth" => vec![("birth_date", "05-05-1990".into())],
         other => panic!("no form body {other}"),
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

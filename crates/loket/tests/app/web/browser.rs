@@ -404,3 +404,46 @@ async fn in_chromium_redirect_targets_never_leave_the_site() {
     c.clone().close().await.unwrap();
     app.cleanup().await;
 }
+
+/// A Purna PMI opens their status page on a phone (360 px wide): the code from the slip and
+/// their birth date show the stage and the next step, without sideways scrolling.
+#[tokio::test]
+async fn in_chromium_a_person_opens_their_status_page_at_phone_size() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let (token, id) = crate::reminders::accepted_person(&app).await;
+    let link: serde_json::Value = app
+        .client
+        .post(app.url(&format!("/api/v1/participants/{id}/status-link")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let c = &browser.client;
+    c.set_window_size(360, 740).await.unwrap();
+    c.goto(&app.url(link["path"].as_str().unwrap()))
+        .await
+        .unwrap();
+    type_into(c, Locator::Id("birth_date"), "05-05-1990").await;
+    press(c, Locator::Css("form.card button[type=submit]")).await;
+    let stage = text_when_shown(c, Locator::Id("stage")).await;
+    assert!(stage.starts_with("Diterima"), "{stage}");
+    let next = text_of(c, Locator::Id("next-step")).await;
+    assert!(!next.is_empty());
+    let width = c
+        .execute("return document.documentElement.scrollWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(width.as_i64().unwrap() <= 360, "page is {width} px wide");
+    if let Ok(dir) = std::env::var("LOKET_SCREENSHOT_DIR") {
+        let shot = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join("status.png"), shot).unwrap();
+    }
+    c.clone().close().await.unwrap();
+    app.cleanup().await;
+}
