@@ -55,7 +55,7 @@ pub struct ChartView {
 }
 
 pub struct TargetView {
-    pub metric: &'static str,
+    pub metric: String,
     pub period_end: String,
     pub target: String,
     pub actual: String,
@@ -77,6 +77,8 @@ struct DashboardPage {
     status_line: String,
     cards: Vec<Card>,
     targets: Vec<TargetView>,
+    /// (definition label, reached, target with its period end, headline?) per definition.
+    reach_rows: Vec<(&'static str, String, String, bool)>,
     charts: Vec<ChartView>,
     /// (link scope, name, counters, operating, certified, reached)
     children: Vec<(String, String, i64, i64, i64, String)>,
@@ -142,16 +144,37 @@ fn target_views(d: &Dashboard, lang: Lang) -> Vec<TargetView> {
                 (Some(false), true) => (lang.t("dash.missed"), "alert"),
                 (Some(false), false) => (lang.t("dash.pending"), "warn"),
             };
+            let metric = Metric::parse(&t.metric)
+                .map(|m| m.label(lang))
+                .unwrap_or("?");
+            let definition = t.definition.as_deref().and_then(ReachDefinition::parse);
             TargetView {
-                metric: Metric::parse(&t.metric)
-                    .map(|m| m.label(lang))
-                    .unwrap_or("?"),
+                metric: match definition {
+                    Some(d) if t.metric == Metric::Reached.code() => {
+                        format!("{metric}: {}", d.label(lang))
+                    }
+                    _ => metric.to_string(),
+                },
                 period_end: crate::format::date(t.period_end),
                 target: group(t.target),
                 actual: t.actual.map(group).unwrap_or_else(|| "—".into()),
                 state,
                 class,
             }
+        })
+        .collect()
+}
+
+fn reach_rows(d: &Dashboard, lang: Lang) -> Vec<(&'static str, String, String, bool)> {
+    d.reach_by_definition
+        .iter()
+        .filter_map(|r| {
+            let label = ReachDefinition::parse(&r.definition)?.label(lang);
+            let target = match (r.target, r.target_period_end) {
+                (Some(v), Some(end)) => format!("{} ({})", group(v), crate::format::date(end)),
+                _ => "—".into(),
+            };
+            Some((label, group(r.reached), target, r.headline))
         })
         .collect()
 }
@@ -259,6 +282,7 @@ async fn dashboard_page(
         status_line,
         cards: cards(&d, lang),
         targets: target_views(&d, lang),
+        reach_rows: reach_rows(&d, lang),
         charts,
         children,
         laggards,
