@@ -57,7 +57,7 @@ pub fn dashboard_params(scope: Option<&str>, as_of: Option<&str>) -> Result<(Sco
     Ok((scope, as_of))
 }
 
-fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
+pub(super) fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::field(
             field,
@@ -68,7 +68,7 @@ fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
     })
 }
 
-fn parse_code<T>(
+pub(super) fn parse_code<T>(
     field: &str,
     text: &str,
     parse: fn(&str) -> Option<T>,

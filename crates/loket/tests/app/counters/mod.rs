@@ -1107,3 +1107,97 @@ async fn each_reach_definition_equals_a_direct_count(app: &TestApp) {
 async fn each_reach_definition_equals_a_direct_count_on_each_backend() {
     on_each_backend!(each_reach_definition_equals_a_direct_count);
 }
+
+/// Head office sets a target from a page: a mistake comes back beside its field with what was
+/// typed kept, a good one is listed and measured on the dashboard; a coordinator sees the
+/// targets but has no form.
+async fn head_office_sets_targets_from_a_page(app: &TestApp) {
+    app.user("admin.pusat", Role::Admin, None).await;
+    app.user("koor.a", Role::Koordinator, Some(app.counter_a))
+        .await;
+    let admin = app.session("admin.pusat").await;
+    let dashboard = admin.page("/dashboard").await;
+    assert!(
+        dashboard.contains("href=\"/targets\""),
+        "linked from the dashboard"
+    );
+    let page = admin.page("/targets").await;
+    assert!(page.contains("id=\"target-form\""));
+    // The seeded targets are listed by name, the 110,000 as card recipients.
+    assert!(page.contains("Purna PMI terjangkau: Diterima di gelombang (penerima kartu)"));
+    assert!(page.contains("110.000"));
+
+    let bad = admin
+        .post_form(
+            "/targets",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("metric", "reached"),
+                ("definition", "assisted"),
+                ("scope", "national"),
+                ("period_end", "31-12-2022"),
+                ("value", "seribu"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await.unwrap();
+    assert!(html.contains("id=\"period_end-error\""), "{html}");
+    assert!(html.contains("Tulis target sebagai bilangan bulat"));
+    assert!(html.contains("value=\"seribu\""), "what was typed is kept");
+
+    let ok = admin
+        .post_form(
+            "/targets",
+            &[
+                ("csrf", admin.csrf.as_str()),
+                ("metric", "reached"),
+                ("definition", "assisted"),
+                ("scope", "office:UPT-A"),
+                ("period_end", "2099-12-31"),
+                ("value", "2500"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let page = admin.page("/targets?saved=1").await;
+    assert!(page.contains("Target disimpan."));
+    assert!(page.contains("Purna PMI terjangkau: Didampingi (minimal satu sesi)"));
+    assert!(page.contains("31-12-2099") && page.contains("2.500"));
+    let office = dashboard::compute(
+        &app.state.db,
+        &ScopeRef::Office("UPT-A".into()),
+        loket::clock::today(),
+    )
+    .await
+    .unwrap();
+    let assisted = office
+        .reach_by_definition
+        .iter()
+        .find(|r| r.definition == "assisted")
+        .unwrap();
+    assert_eq!(assisted.target, Some(2500));
+
+    let koor = app.session("koor.a").await;
+    let page = koor.page("/targets").await;
+    assert!(page.contains("31-12-2099"));
+    assert!(!page.contains("id=\"target-form\""));
+    let refused = koor
+        .post_form(
+            "/targets",
+            &[
+                ("csrf", koor.csrf.as_str()),
+                ("metric", "counters_operating"),
+                ("scope", "national"),
+                ("period_end", "2099-12-31"),
+                ("value", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn head_office_sets_targets_from_a_page_on_each_backend() {
+    on_each_backend!(head_office_sets_targets_from_a_page);
+}
