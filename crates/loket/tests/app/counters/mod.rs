@@ -1201,3 +1201,53 @@ async fn head_office_sets_targets_from_a_page(app: &TestApp) {
 async fn head_office_sets_targets_from_a_page_on_each_backend() {
     on_each_backend!(head_office_sets_targets_from_a_page);
 }
+
+/// The demo's cascade happens in the order it did: the central ToT opened virtually on
+/// 3 June 2021, every counter officer is trained after their trainer was certified, and no
+/// counter operates before one of its officers is certified; at least five operate by the end
+/// of June 2021.
+async fn the_demo_cascade_trains_trainers_first(app: &TestApp) {
+    let db = &app.state.db;
+    let network = loket::demo::seed_network(db).await.unwrap();
+    loket::counters::demo::seed_rollout(db, &network)
+        .await
+        .unwrap();
+    let batches = cstore::batch_rows(db).await.unwrap();
+    let central = batches.iter().find(|b| b.level == "central").unwrap();
+    assert_eq!(central.start_date, d(2021, 6, 3));
+    assert_eq!(central.mode, "online");
+    let certs = cstore::certifications(db, None).await.unwrap();
+    let trainer_certified = |officer: i64| {
+        certs
+            .iter()
+            .filter(|c| c.officer_id == officer)
+            .map(|c| c.certified_on)
+            .min()
+    };
+    for b in batches.iter().filter(|b| b.level == "counter") {
+        let trainer = b
+            .trainer_officer_id
+            .expect("a counter batch names its trainer");
+        let certified = trainer_certified(trainer).expect("the trainer is certified");
+        assert!(
+            b.start_date > certified,
+            "{} starts {} before its trainer's certificate of {certified}",
+            b.code,
+            b.start_date
+        );
+    }
+    let june = dashboard::compute(db, &ScopeRef::National, d(2021, 6, 30))
+        .await
+        .unwrap();
+    assert!(june.counters.operating >= 5 + 2, "{:?}", june.counters);
+    let before = dashboard::compute(db, &ScopeRef::National, d(2021, 6, 4))
+        .await
+        .unwrap();
+    // The test's own two counters (A-01, B-01) operate without a recorded history.
+    assert_eq!(before.counters.operating, 2);
+}
+
+#[tokio::test]
+async fn the_demo_cascade_trains_trainers_first_on_each_backend() {
+    on_each_backend!(the_demo_cascade_trains_trainers_first);
+}
