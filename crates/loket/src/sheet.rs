@@ -708,6 +708,47 @@ impl TableWriter {
     }
 }
 
+/// A whole table as the bytes of a CSV file (with a BOM, cells a spreadsheet would run as
+/// formulas quoted) or an XLSX workbook (bold header, every cell text), for a download.
+pub fn table_bytes<R, S>(
+    format: Format,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Result<Vec<u8>, ImportError>
+where
+    R: AsRef<[S]>,
+    S: AsRef<str>,
+{
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
+            write_csv_record(&mut writer, header).map_err(unwritable)?;
+            for row in rows {
+                write_csv_record(&mut writer, row.as_ref()).map_err(unwritable)?;
+            }
+            writer.into_inner().map_err(unwritable)
+        }
+        Format::Xlsx => {
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let sheet = workbook.add_worksheet();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (col, name) in header.iter().enumerate() {
+                sheet
+                    .write_string_with_format(0, col as u16, *name, &bold)
+                    .map_err(unwritable)?;
+            }
+            for (r, row) in rows.into_iter().enumerate() {
+                for (col, value) in row.as_ref().iter().enumerate() {
+                    sheet
+                        .write_string((r + 1) as u32, col as u16, value.as_ref())
+                        .map_err(unwritable)?;
+                }
+            }
+            workbook.save_to_buffer().map_err(unwritable)
+        }
+    }
+}
+
 /// Writes a whole table at once; returns the number of data rows.
 pub fn write_table<R, S>(
     format: Format,

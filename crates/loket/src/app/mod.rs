@@ -41,6 +41,16 @@ pub fn register_texts() {
 /// Plugs the features into each other where a lower one shows what a higher one knows.
 fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
+    crate::counters::set_reach_counts(journey_reach);
+}
+
+/// The journey's reach definitions, for the counter network's dashboard.
+fn journey_reach(
+    db: &crate::db::Db,
+    definition: crate::counters::model::ReachDefinition,
+    until: chrono::NaiveDate,
+) -> crate::counters::ReachFuture<'_> {
+    Box::pin(crate::journey::reach_by_day(db, definition, until))
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked

@@ -57,7 +57,7 @@ pub fn dashboard_params(scope: Option<&str>, as_of: Option<&str>) -> Result<(Sco
     Ok((scope, as_of))
 }
 
-fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
+pub(super) fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         AppError::field(
             field,
@@ -68,7 +68,7 @@ fn parse_date(field: &str, text: &str) -> Result<NaiveDate> {
     })
 }
 
-fn parse_code<T>(
+pub(super) fn parse_code<T>(
     field: &str,
     text: &str,
     parse: fn(&str) -> Option<T>,
@@ -361,6 +361,11 @@ pub async fn record_result(
 pub struct TargetIn {
     #[schema(value_type = Metric)]
     pub metric: String,
+    /// What a `reached` target counts (`registered` when absent); `card_received` counts
+    /// `accepted`; other metrics have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ReachDefinition>)]
+    pub definition: Option<String>,
     /// `national`, `province:35`, `office:UPT-JATIM`, `counter:UPT-JATIM-01`
     pub scope: String,
     #[schema(format = Date)]
@@ -382,6 +387,7 @@ pub async fn list_targets(
         rows.into_iter()
             .map(|t| TargetIn {
                 scope: t.scope().map(|s| s.key()).unwrap_or_default(),
+                definition: t.reach_definition().map(|d| d.code().to_string()),
                 metric: t.metric,
                 period_end: t.period_end.to_string(),
                 value: t.value,
@@ -400,9 +406,21 @@ pub async fn set_target(
     ApiJson(t): ApiJson<TargetIn>,
 ) -> Result<axum::http::StatusCode> {
     let metric = parse_code("metric", &t.metric, Metric::parse, Metric::codes())?;
+    let definition = match t.definition.as_deref() {
+        Some(d) => Some(parse_code(
+            "definition",
+            d,
+            ReachDefinition::parse,
+            ReachDefinition::codes(),
+        )?),
+        None => None,
+    };
     let (scope, _) = dashboard_params(Some(&t.scope), None)?;
     let period_end = parse_date("period_end", &t.period_end)?;
-    service::set_target(&state.db, &actor, metric, &scope, period_end, t.value).await?;
+    service::set_target(
+        &state.db, &actor, metric, definition, &scope, period_end, t.value,
+    )
+    .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 

@@ -83,6 +83,19 @@ pub struct Reach {
     pub on_track: Option<bool>,
 }
 
+/// One reach definition's figure, beside the others, against its latest target.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReachFigure {
+    /// `registered`, `accepted`, `training_bought`, `training_completed`, `incentive_paid`
+    /// or `assisted`.
+    pub definition: String,
+    /// Whether this is the definition the headline figures and charts count.
+    pub headline: bool,
+    pub reached: i64,
+    pub target: Option<i64>,
+    pub target_period_end: Option<NaiveDate>,
+}
+
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Child {
     pub scope: String,
@@ -110,10 +123,11 @@ pub struct Laggard {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct TargetCheck {
     pub metric: String,
+    /// The reach definition a reach target counts; absent for other metrics.
+    pub definition: Option<String>,
     pub period_end: NaiveDate,
     pub target: i64,
-    /// The figure on the period's end (or on `as_of` if that comes first); absent for a
-    /// metric loket does not measure yet (`card_received`).
+    /// The figure on the period's end (or on `as_of` if that comes first).
     pub actual: Option<i64>,
     pub due: bool,
     pub met: Option<bool>,
@@ -128,6 +142,8 @@ pub struct Dashboard {
     pub officers_certified: i64,
     pub officers_total: i64,
     pub reach: Reach,
+    /// Every reach definition side by side (the headline one included).
+    pub reach_by_definition: Vec<ReachFigure>,
     pub targets: Vec<TargetCheck>,
     pub charts: Vec<Chart>,
     /// The levels above, widest first (nation, province, office): the way up from a counter.
@@ -177,6 +193,18 @@ fn period_ends(start: NaiveDate, as_of: NaiveDate) -> Vec<NaiveDate> {
     points
 }
 
+/// counter id → day → people newly counted that day.
+type DailyCounts = HashMap<i64, BTreeMap<NaiveDate, i64>>;
+
+/// How many people of each counter first met a reach definition on each day.
+fn reached_until_in(daily: &DailyCounts, counters: &[&CounterRow], day: NaiveDate) -> i64 {
+    counters
+        .iter()
+        .filter_map(|c| daily.get(&c.id))
+        .map(|days| days.range(..=day).map(|(_, n)| n).sum::<i64>())
+        .sum()
+}
+
 /// Everything the figures are computed from, loaded once for a scope.
 struct Facts {
     counters: Vec<CounterRow>,
@@ -185,8 +213,11 @@ struct Facts {
     officers: Vec<store::OfficerRow>,
     /// officer id → certificates.
     certs: HashMap<i64, Vec<store::CertificationRow>>,
-    /// counter id → day → registrations.
-    daily: HashMap<i64, BTreeMap<NaiveDate, i64>>,
+    /// counter id → day → people newly reached by the headline definition.
+    daily: DailyCounts,
+    /// The same for every definition.
+    by_definition: HashMap<ReachDefinition, DailyCounts>,
+    headline: ReachDefinition,
     targets: Vec<store::TargetRow>,
 }
 
@@ -206,11 +237,18 @@ impl Facts {
     }
 
     fn reached_until(&self, counters: &[&CounterRow], day: NaiveDate) -> i64 {
-        counters
-            .iter()
-            .filter_map(|c| self.daily.get(&c.id))
-            .map(|days| days.range(..=day).map(|(_, n)| n).sum::<i64>())
-            .sum()
+        reached_until_in(&self.daily, counters, day)
+    }
+
+    fn reached_by(
+        &self,
+        definition: ReachDefinition,
+        counters: &[&CounterRow],
+        day: NaiveDate,
+    ) -> i64 {
+        self.by_definition
+            .get(&definition)
+            .map_or(0, |daily| reached_until_in(daily, counters, day))
     }
 
     fn reached_between(&self, counters: &[&CounterRow], from: NaiveDate, to: NaiveDate) -> i64 {
@@ -332,10 +370,19 @@ pub async fn compute(db: &Db, scope: &ScopeRef, as_of: NaiveDate) -> Result<Dash
     }
     let ids: Vec<i64> = counters.iter().map(|c| c.id).collect();
     let filter = (*scope != ScopeRef::National).then_some(ids.as_slice());
-    let mut daily: HashMap<i64, BTreeMap<NaiveDate, i64>> = HashMap::new();
-    for (counter, day, n) in store::registrations_by_day(db, filter, as_of).await? {
-        *daily.entry(counter).or_default().entry(day).or_default() += n;
+    let headline = service::reach_definition(db).await?;
+    let mut by_definition: HashMap<ReachDefinition, DailyCounts> = HashMap::new();
+    for definition in ReachDefinition::ALL.iter().copied() {
+        let rows = match definition {
+            ReachDefinition::Registered => store::registrations_by_day(db, filter, as_of).await?,
+            other => super::reach_counts(db, other, as_of).await?,
+        };
+        let daily = by_definition.entry(definition).or_default();
+        for (counter, day, n) in rows {
+            *daily.entry(counter).or_default().entry(day).or_default() += n;
+        }
     }
+    let daily = by_definition.get(&headline).cloned().unwrap_or_default();
     let mut events: HashMap<i64, Vec<StatusEvent>> = HashMap::new();
     for e in store::status_events(db, None).await? {
         events.entry(e.counter_id).or_default().push(e);
@@ -352,13 +399,15 @@ pub async fn compute(db: &Db, scope: &ScopeRef, as_of: NaiveDate) -> Result<Dash
             by_officer
         },
         daily,
+        by_definition,
+        headline,
         targets: store::targets(db).await?,
     };
-    let definition = service::reach_definition(db).await?;
-    Ok(build(&facts, scope, as_of, definition))
+    Ok(build(&facts, scope, as_of))
 }
 
-fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinition) -> Dashboard {
+fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate) -> Dashboard {
+    let definition = f.headline;
     let counters: Vec<&CounterRow> = f.counters.iter().collect();
     let national = *scope == ScopeRef::National;
     let status = status_counts(f, &counters, as_of);
@@ -370,6 +419,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         .filter(|t| t.scope().as_ref() == Some(scope))
         .collect();
     let reach = reach(f, &counters, &scope_targets, as_of, reached, definition);
+    let reach_by_definition = reach_figures(f, &counters, &scope_targets, as_of);
     let mut charts = month_end_charts(f, &counters, &scope_targets, as_of);
     charts.push(weekly_chart(f, &counters, as_of));
     let targets = target_checks(f, &counters, national, &scope_targets, as_of);
@@ -381,6 +431,7 @@ fn build(f: &Facts, scope: &ScopeRef, as_of: NaiveDate, definition: ReachDefinit
         officers_certified,
         officers_total,
         reach,
+        reach_by_definition,
         targets,
         charts,
         parents: parents(scope, &counters),
@@ -427,7 +478,7 @@ fn month_end_charts(
     let points = period_ends(first_fact_day(f, as_of), as_of);
     // A target belongs to the first point on or after its period end, so none is lost
     // between two month ends.
-    let target_in = |metric: Metric, i: usize| -> Option<i64> {
+    let target_in = |wanted: &dyn Fn(&store::TargetRow) -> bool, i: usize| -> Option<i64> {
         let from = if i == 0 {
             NaiveDate::MIN
         } else {
@@ -435,16 +486,14 @@ fn month_end_charts(
         };
         scope_targets
             .iter()
-            .filter(|t| {
-                t.metric == metric.code() && t.period_end > from && t.period_end <= points[i]
-            })
+            .filter(|t| wanted(t) && t.period_end > from && t.period_end <= points[i])
             .map(|t| t.value)
             .max()
     };
     let against_target = |key: &str,
                           (title, title_en): (&str, &str),
                           column: &str,
-                          metric: Metric,
+                          wanted: &dyn Fn(&store::TargetRow) -> bool,
                           value: &dyn Fn(NaiveDate) -> i64| Chart {
         key: key.into(),
         title: title.into(),
@@ -455,7 +504,7 @@ fn month_end_charts(
             .enumerate()
             .map(|(i, d)| ChartRow {
                 label: d.to_string(),
-                values: vec![Some(value(*d)), target_in(metric, i)],
+                values: vec![Some(value(*d)), target_in(wanted, i)],
             })
             .collect(),
     };
@@ -466,7 +515,7 @@ fn month_end_charts(
             "Counters operating at each month end, against the target",
         ),
         "operating",
-        Metric::CountersOperating,
+        &|t| t.metric == Metric::CountersOperating.code(),
         &|d| f.operating_on(counters, d),
     );
     let reach_chart = against_target(
@@ -476,7 +525,7 @@ fn month_end_charts(
             "Purna PMI reached (cumulative), against the target",
         ),
         "reached",
-        Metric::Reached,
+        &|t| t.reach_definition() == Some(f.headline),
         &|d| f.reached_until(counters, d),
     );
     vec![counters_chart, reach_chart]
@@ -519,14 +568,18 @@ fn target_checks(
         .filter_map(|t| {
             let metric = Metric::parse(&t.metric)?;
             let day = t.period_end.min(as_of);
-            let actual = match metric {
-                Metric::CountersOperating => Some(f.operating_on(counters, day)),
-                Metric::OfficersCertified => Some(f.certified_on(counters, national, day).0),
-                Metric::Reached => Some(f.reached_until(counters, day)),
-                Metric::CardReceived => None,
+            let definition = t.reach_definition();
+            let actual = match (metric, definition) {
+                (_, Some(d)) => Some(f.reached_by(d, counters, day)),
+                (Metric::CountersOperating, None) => Some(f.operating_on(counters, day)),
+                (Metric::OfficersCertified, None) => {
+                    Some(f.certified_on(counters, national, day).0)
+                }
+                (Metric::Reached | Metric::CardReceived, None) => None,
             };
             Some(TargetCheck {
                 metric: t.metric.clone(),
+                definition: definition.map(|d| d.code().to_string()),
                 period_end: t.period_end,
                 target: t.value,
                 actual,
@@ -547,7 +600,7 @@ fn reach(
 ) -> Reach {
     let target = targets
         .iter()
-        .filter(|t| t.metric == Metric::Reached.code())
+        .filter(|t| t.reach_definition() == Some(definition))
         .max_by_key(|t| t.period_end);
     let window = RATE_WEEKS * 7;
     let last = f.reached_between(counters, as_of - Duration::days(window - 1), as_of);
@@ -576,6 +629,31 @@ fn reach(
         out.on_track = Some(false);
     }
     out
+}
+
+/// Every reach definition on `as_of`, each against its latest target in the scope.
+fn reach_figures(
+    f: &Facts,
+    counters: &[&CounterRow],
+    targets: &[&store::TargetRow],
+    as_of: NaiveDate,
+) -> Vec<ReachFigure> {
+    ReachDefinition::ALL
+        .iter()
+        .map(|d| {
+            let target = targets
+                .iter()
+                .filter(|t| t.reach_definition() == Some(*d))
+                .max_by_key(|t| t.period_end);
+            ReachFigure {
+                definition: d.code().into(),
+                headline: *d == f.headline,
+                reached: f.reached_by(*d, counters, as_of),
+                target: target.map(|t| t.value),
+                target_period_end: target.map(|t| t.period_end),
+            }
+        })
+        .collect()
 }
 
 fn children(f: &Facts, scope: &ScopeRef, as_of: NaiveDate) -> Vec<Child> {

@@ -57,6 +57,17 @@ struct Plan {
     officers: Vec<(String, String)>,
 }
 
+/// The central ToT by the programme office opened virtually on 3 June 2021.
+pub const CENTRAL_TOT_OPENS: NaiveDate = match NaiveDate::from_ymd_opt(2021, 6, 3) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+/// Its last day, when the central trainers were certified.
+pub const CENTRAL_TOT_ENDS: NaiveDate = match NaiveDate::from_ymd_opt(2021, 6, 4) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+
 /// Seeds officers, ToT batches, results, certificates, planned dates and status events for the
 /// demo counters (`network` from `demo::seed_network`).
 // Long on purpose: the whole cascade is one transaction, whose per-backend type exists only
@@ -107,13 +118,15 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
     let unusable = auth_store::unusable_password_hash()?;
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
-        // Central trainers, trained by the programme office in May 2021.
+        // Central trainers, trained by the programme office: the central ToT opened virtually
+        // on 3 June 2021, and counter officers are trained only after their trainers hold a
+        // certificate.
         let central: i64 = sqlx::query_scalar(
             "INSERT INTO tot_batches (code, level, mode, start_date, end_date, trainer_officer_id, trainer_name, topics, created_at) \
-             VALUES ('TOT-PUSAT-01', 'central', 'offline', $1, $2, NULL, $3, $4, $5) RETURNING id",
+             VALUES ('TOT-PUSAT-01', 'central', 'online', $1, $2, NULL, $3, $4, $5) RETURNING id",
         )
-        .bind(d(2021, 5, 24))
-        .bind(d(2021, 5, 28))
+        .bind(CENTRAL_TOT_OPENS)
+        .bind(CENTRAL_TOT_ENDS)
         .bind(PROGRAMME_TRAINER)
         .bind(TOPICS_CENTRAL)
         .bind(now)
@@ -151,16 +164,18 @@ pub async fn seed_rollout(db: &Db, network: &[(i64, &str)]) -> Result<()> {
             sqlx::query("INSERT INTO certifications (officer_id, batch_id, certified_on, valid_until) VALUES ($1, $2, $3, $4)")
                 .bind(officer)
                 .bind(central)
-                .bind(d(2021, 5, 28))
-                .bind(certificate_valid_until(d(2021, 5, 28)))
+                .bind(CENTRAL_TOT_ENDS)
+                .bind(certificate_valid_until(CENTRAL_TOT_ENDS))
                 .execute(&mut *tx)
                 .await?;
             trainers.push(officer);
         }
-        // One counter-officer batch per month, two weeks before the month's openings.
+        // One counter-officer batch per month, two weeks before the month's openings, but
+        // never before the central trainers are certified.
         let mut batch_of_month: HashMap<u32, (i64, NaiveDate)> = HashMap::new();
         for (i, (m, _)) in months.iter().enumerate() {
-            let start = d(2021, *m, 1) - Duration::days(14);
+            let start =
+                (d(2021, *m, 1) - Duration::days(14)).max(CENTRAL_TOT_ENDS + Duration::days(1));
             let end = start + Duration::days(2);
             let mode = if i % 2 == 0 { "online" } else { "offline" };
             let trainer = trainers[i % trainers.len()];

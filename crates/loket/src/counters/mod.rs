@@ -17,6 +17,10 @@ pub mod store;
 pub use store::{counter_rows, CounterRow};
 pub mod texts;
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+
 use axum::Router;
 use chrono::{NaiveDate, Utc};
 
@@ -129,6 +133,34 @@ pub async fn offices(db: &Db) -> Result<Vec<Office>> {
 /// this before an officer records work that only certified officers may do (assistance).
 pub async fn officer_is_certified(db: &Db, user_id: i64, on: NaiveDate) -> Result<bool> {
     store::user_certified(db, user_id, on).await
+}
+
+/// People first reaching a [`model::ReachDefinition`] other than registration, as
+/// (counter id, day, how many), up to a day. The journey knows them and sits above this
+/// feature, so the app assembly plugs its count in here (see `app`).
+pub type ReachCounts = for<'a> fn(&'a Db, model::ReachDefinition, NaiveDate) -> ReachFuture<'a>;
+
+/// The count being worked out: (counter id, day, people).
+pub type ReachFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<(i64, NaiveDate, i64)>>> + Send + 'a>>;
+
+static REACH_COUNTS: OnceLock<ReachCounts> = OnceLock::new();
+
+/// Sets where the dashboard counts the journey's reach definitions; the first call wins.
+pub fn set_reach_counts(counts: ReachCounts) {
+    let _ = REACH_COUNTS.set(counts);
+}
+
+/// The journey's count of one reach definition (nothing before the app plugs it in).
+pub(crate) async fn reach_counts(
+    db: &Db,
+    definition: model::ReachDefinition,
+    until: NaiveDate,
+) -> Result<Vec<(i64, NaiveDate, i64)>> {
+    match REACH_COUNTS.get() {
+        Some(counts) => counts(db, definition, until).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The counter network's JSON API and pages.

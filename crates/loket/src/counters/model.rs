@@ -70,10 +70,30 @@ code_enum! {
 }
 
 code_enum! {
-    /// What counts as "reached". Registration at a counter is what loket records today; the
-    /// assistance-session definition joins once the journey feature's sessions exist.
+    /// What counts as "reached": each is a figure of its own, and each reach target names one.
+    /// The seed's 110,000 are people accepted as card recipients (`accepted`); people
+    /// registered at a counter are a different, also useful, figure.
     pub enum ReachDefinition {
         Registered => ("registered", "Terdaftar di loket", "Registered at a counter"),
+        Accepted => ("accepted", "Diterima di gelombang (penerima kartu)", "Accepted into a batch (card recipient)"),
+        TrainingBought => ("training_bought", "Membeli pelatihan", "Bought a training"),
+        TrainingCompleted => ("training_completed", "Menyelesaikan pelatihan", "Finished a training"),
+        IncentivePaid => ("incentive_paid", "Menerima insentif (minimal sekali)", "Received at least one incentive"),
+        Assisted => ("assisted", "Didampingi (minimal satu sesi)", "Assisted in at least one session"),
+    }
+}
+
+impl Metric {
+    /// The reach definition a target of this metric counts: `card_received` is always
+    /// `accepted`; a `reached` target names its own (`stored`), or counts registrations.
+    pub fn definition(self, stored: &str) -> Option<ReachDefinition> {
+        match self {
+            Metric::CardReceived => Some(ReachDefinition::Accepted),
+            Metric::Reached => {
+                Some(ReachDefinition::parse(stored).unwrap_or(ReachDefinition::Registered))
+            }
+            Metric::CountersOperating | Metric::OfficersCertified => None,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::chart::{self, group};
 use super::dashboard::{self, Dashboard};
 use super::model::*;
 use super::service;
-use super::store;
+use super::store::{self, CounterRow};
 use crate::access;
 use crate::auth::{PageUser, SignedForm, SignedIn};
 use crate::clock;
@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/counters", get(counter_list))
         .route("/counters/{id}", get(counter_detail).post(save_status))
         .route("/officers", get(officer_list))
+        .route("/targets", get(targets_get).post(targets_post))
 }
 
 #[derive(Deserialize)]
@@ -55,7 +56,7 @@ pub struct ChartView {
 }
 
 pub struct TargetView {
-    pub metric: &'static str,
+    pub metric: String,
     pub period_end: String,
     pub target: String,
     pub actual: String,
@@ -77,6 +78,8 @@ struct DashboardPage {
     status_line: String,
     cards: Vec<Card>,
     targets: Vec<TargetView>,
+    /// (definition label, reached, target with its period end, headline?) per definition.
+    reach_rows: Vec<(&'static str, String, String, bool)>,
     charts: Vec<ChartView>,
     /// (link scope, name, counters, operating, certified, reached)
     children: Vec<(String, String, i64, i64, i64, String)>,
@@ -142,16 +145,37 @@ fn target_views(d: &Dashboard, lang: Lang) -> Vec<TargetView> {
                 (Some(false), true) => (lang.t("dash.missed"), "alert"),
                 (Some(false), false) => (lang.t("dash.pending"), "warn"),
             };
+            let metric = Metric::parse(&t.metric)
+                .map(|m| m.label(lang))
+                .unwrap_or("?");
+            let definition = t.definition.as_deref().and_then(ReachDefinition::parse);
             TargetView {
-                metric: Metric::parse(&t.metric)
-                    .map(|m| m.label(lang))
-                    .unwrap_or("?"),
+                metric: match definition {
+                    Some(d) if t.metric == Metric::Reached.code() => {
+                        format!("{metric}: {}", d.label(lang))
+                    }
+                    _ => metric.to_string(),
+                },
                 period_end: crate::format::date(t.period_end),
                 target: group(t.target),
                 actual: t.actual.map(group).unwrap_or_else(|| "—".into()),
                 state,
                 class,
             }
+        })
+        .collect()
+}
+
+fn reach_rows(d: &Dashboard, lang: Lang) -> Vec<(&'static str, String, String, bool)> {
+    d.reach_by_definition
+        .iter()
+        .filter_map(|r| {
+            let label = ReachDefinition::parse(&r.definition)?.label(lang);
+            let target = match (r.target, r.target_period_end) {
+                (Some(v), Some(end)) => format!("{} ({})", group(v), crate::format::date(end)),
+                _ => "—".into(),
+            };
+            Some((label, group(r.reached), target, r.headline))
         })
         .collect()
 }
@@ -259,6 +283,7 @@ async fn dashboard_page(
         status_line,
         cards: cards(&d, lang),
         targets: target_views(&d, lang),
+        reach_rows: reach_rows(&d, lang),
         charts,
         children,
         laggards,
@@ -616,6 +641,245 @@ async fn officer_list(State(state): State<AppState>, lang: Lang, user: PageUser)
                 officers,
             },
         ),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+/// One target as the targets page lists it.
+pub struct TargetLine {
+    pub metric: String,
+    pub scope: String,
+    pub period_end: String,
+    pub value: String,
+}
+
+#[derive(Template)]
+#[template(path = "counters_targets.html")]
+struct TargetsPage {
+    chrome: Chrome,
+    targets: Vec<TargetLine>,
+    can_manage: bool,
+    metrics: Vec<Choice>,
+    definitions: Vec<Choice>,
+    /// (scope key, name, selected)
+    scopes: Vec<(String, String, bool)>,
+    form: TargetForm,
+    /// field → message, shown beside the field.
+    errors: Vec<(String, String)>,
+    saved: bool,
+}
+
+impl TargetsPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+#[derive(Clone, Default, Deserialize)]
+struct TargetForm {
+    #[serde(default)]
+    metric: String,
+    #[serde(default)]
+    definition: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    period_end: String,
+    #[serde(default)]
+    value: String,
+}
+
+fn scope_label(scope: &ScopeRef, counters: &[CounterRow], lang: Lang) -> String {
+    match scope {
+        ScopeRef::National => lang.t("dash.national").to_string(),
+        ScopeRef::Province(p) => nik::regions::province(p)
+            .map(|r| r.name.to_string())
+            .unwrap_or_else(|| p.clone()),
+        ScopeRef::Office(o) => counters
+            .iter()
+            .find(|c| &c.office_code == o)
+            .map_or_else(|| o.clone(), |c| c.office_name.clone()),
+        ScopeRef::Counter(k) => counters
+            .iter()
+            .find(|c| &c.code == k)
+            .map_or_else(|| k.clone(), |c| c.name.clone()),
+    }
+}
+
+async fn targets_page(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    form: TargetForm,
+    errors: Vec<(String, String)>,
+    saved: bool,
+    status: StatusCode,
+) -> Response {
+    let result = async {
+        service::view_allowed(&state.db, &user.actor).await?;
+        let rows = store::targets(&state.db).await?;
+        let counters = store::counter_rows(&state.db).await?;
+        Ok::<_, AppError>((rows, counters))
+    }
+    .await;
+    let (rows, counters) = match result {
+        Ok(v) => v,
+        Err(e) => return error_page(lang, &e),
+    };
+    let targets = rows
+        .iter()
+        .map(|t| {
+            let metric = Metric::parse(&t.metric).map_or("?", |m| m.label(lang));
+            TargetLine {
+                metric: match (Metric::parse(&t.metric), t.reach_definition()) {
+                    (Some(Metric::Reached), Some(d)) => format!("{metric}: {}", d.label(lang)),
+                    _ => metric.to_string(),
+                },
+                scope: t
+                    .scope()
+                    .map(|s| scope_label(&s, &counters, lang))
+                    .unwrap_or_default(),
+                period_end: crate::format::date(t.period_end),
+                value: group(t.value),
+            }
+        })
+        .collect();
+    let mut keys: Vec<ScopeRef> = vec![ScopeRef::National];
+    for c in &counters {
+        for s in [
+            ScopeRef::Province(c.province_code.clone()),
+            ScopeRef::Office(c.office_code.clone()),
+        ] {
+            if !keys.contains(&s) {
+                keys.push(s);
+            }
+        }
+    }
+    let scopes = keys
+        .iter()
+        .map(|s| {
+            let kind = match s {
+                ScopeRef::Province(_) => format!("{}: ", lang.t("targets.province")),
+                ScopeRef::Office(_) => format!("{}: ", lang.t("dash.office")),
+                _ => String::new(),
+            };
+            (
+                s.key(),
+                format!("{kind}{}", scope_label(s, &counters, lang)),
+                s.key() == form.scope,
+            )
+        })
+        .collect();
+    let page = TargetsPage {
+        chrome: Chrome::for_user(lang, user, "/targets"),
+        targets,
+        can_manage: access::allows(&user.actor.user, access::Action::ManageNetwork),
+        metrics: choices(Metric::ALL, Metric::code, Metric::label, lang, &form.metric),
+        definitions: choices(
+            ReachDefinition::ALL,
+            ReachDefinition::code,
+            ReachDefinition::label,
+            lang,
+            &form.definition,
+        ),
+        scopes,
+        form,
+        errors,
+        saved,
+    };
+    render(status, &page)
+}
+
+async fn targets_get(
+    SignedIn { state, lang, user }: SignedIn,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    targets_page(
+        &state,
+        lang,
+        &user,
+        TargetForm::default(),
+        Vec::new(),
+        q.saved.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn targets_post(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedForm(user, form): SignedForm<TargetForm>,
+) -> Response {
+    let result = async {
+        let metric = super::api::parse_code("metric", &form.metric, Metric::parse, Metric::codes());
+        let definition = match form.definition.trim() {
+            "" => Ok(None),
+            d => super::api::parse_code(
+                "definition",
+                d,
+                ReachDefinition::parse,
+                ReachDefinition::codes(),
+            )
+            .map(Some),
+        };
+        let scope = dashboard_params(Some(&form.scope), None).map(|(s, _)| s);
+        let period_end = super::api::parse_date("period_end", &form.period_end);
+        let value = form.value.trim().parse::<i64>().map_err(|_| {
+            AppError::field(
+                "value",
+                "number_invalid",
+                "Tulis target sebagai bilangan bulat, misalnya 110000.",
+                "Write the target as a whole number, e.g. 110000.",
+            )
+        });
+        // Every mistake at once, each beside its field.
+        let mut errors = Vec::new();
+        for e in [
+            metric.as_ref().err(),
+            definition.as_ref().err(),
+            scope.as_ref().err(),
+            period_end.as_ref().err(),
+            value.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            errors.extend(e.field_errors().iter().cloned());
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        service::set_target(
+            &state.db,
+            &user.actor,
+            metric?,
+            definition?,
+            &scope?,
+            period_end?,
+            value?,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/targets?saved=1").into_response(),
+        Err(e @ AppError::Validation(_)) => {
+            let errors = e
+                .field_errors()
+                .iter()
+                .map(|f| {
+                    (
+                        f.field.clone(),
+                        lang.pick(&f.message, &f.message_en).to_string(),
+                    )
+                })
+                .collect();
+            targets_page(&state, lang, &user, form, errors, false, e.status()).await
+        }
         Err(e) => error_page(lang, &e),
     }
 }

@@ -424,6 +424,7 @@ pub async fn set_target(
     db: &Db,
     actor: &Actor,
     metric: Metric,
+    definition: Option<ReachDefinition>,
     scope: &ScopeRef,
     period_end: NaiveDate,
     value: i64,
@@ -437,7 +438,10 @@ pub async fn set_target(
             "A target cannot be negative.",
         ));
     }
-    store::set_target(db, metric, scope, period_end, value).await?;
+    store::set_target(db, metric, definition, scope, period_end, value).await?;
+    let definition = metric
+        .definition("")
+        .and(definition.or(metric.definition("")));
     audit::record(
         db,
         Some(actor),
@@ -445,7 +449,14 @@ pub async fn set_target(
         Entry::new(
             "target.set",
             "target",
-            format!("{}/{}/{period_end}", metric.code(), scope.key()),
+            format!(
+                "{}{}/{}/{period_end}",
+                metric.code(),
+                definition
+                    .map(|d| format!(":{}", d.code()))
+                    .unwrap_or_default(),
+                scope.key()
+            ),
         ),
     )
     .await

@@ -469,43 +469,61 @@ pub struct TargetRow {
     pub scope_code: String,
     pub period_end: NaiveDate,
     pub value: i64,
+    /// The reach definition a reach target counts; '' for other metrics.
+    pub definition: String,
 }
 
 impl TargetRow {
     pub fn scope(&self) -> Option<ScopeRef> {
         ScopeRef::from_parts(&self.scope_kind, &self.scope_code)
     }
+
+    /// What this target counts, when it is a reach target.
+    pub fn reach_definition(&self) -> Option<ReachDefinition> {
+        Metric::parse(&self.metric).and_then(|m| m.definition(&self.definition))
+    }
 }
 
 pub async fn targets(db: &Db) -> Result<Vec<TargetRow>> {
     Ok(with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT id, metric, scope_kind, scope_code, period_end, value FROM targets \
-             ORDER BY metric, scope_kind, scope_code, period_end",
+            "SELECT id, metric, scope_kind, scope_code, period_end, value, definition FROM targets \
+             ORDER BY metric, definition, scope_kind, scope_code, period_end",
         )
         .fetch_all(pool)
         .await?
     }))
 }
 
-/// Sets (or replaces) the target of one metric, scope and period.
+/// The definition column of a target: a `reached` target names its own (registrations when
+/// none is given), `card_received` is `accepted`, other metrics have none.
+fn stored_definition(metric: Metric, definition: Option<ReachDefinition>) -> &'static str {
+    match (metric, definition) {
+        (Metric::Reached, Some(d)) => d.code(),
+        _ => metric.definition("").map_or("", |d| d.code()),
+    }
+}
+
+/// Sets (or replaces) the target of one metric (and reach definition), scope and period.
 pub async fn set_target(
     db: &Db,
     metric: Metric,
+    definition: Option<ReachDefinition>,
     scope: &ScopeRef,
     period_end: NaiveDate,
     value: i64,
 ) -> Result<()> {
     with_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO targets (metric, scope_kind, scope_code, period_end, value) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (metric, scope_kind, scope_code, period_end) DO UPDATE SET value = excluded.value",
+            "INSERT INTO targets (metric, scope_kind, scope_code, period_end, value, definition) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (metric, definition, scope_kind, scope_code, period_end) DO UPDATE SET value = excluded.value",
         )
         .bind(metric.code())
         .bind(scope.kind())
         .bind(scope.code())
         .bind(period_end)
         .bind(value)
+        .bind(stored_definition(metric, definition))
         .execute(pool)
         .await?;
     });

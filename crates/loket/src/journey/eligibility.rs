@@ -17,10 +17,22 @@ use crate::identity::Actor;
 use crate::state::AppState;
 
 code_enum! {
-    /// Self-declared occupation, asked before joining a batch (Permenko 11/2020).
+    /// Self-declared occupation, asked before joining a batch. The excluded groups are the
+    /// regulation's own list: Perpres 36/2020 as amended by Perpres 76/2020 (the exclusion
+    /// the amendment added to Pasal 3), carried out by Permenko 11/2020 Pasal 2 ayat (5):
+    /// "Kartu Prakerja ... tidak dapat diberikan kepada: a. Pejabat Negara; b. Pimpinan dan
+    /// Anggota Dewan Perwakilan Rakyat Daerah; c. Aparatur Sipil Negara; d. Prajurit Tentara
+    /// Nasional Indonesia; e. Anggota Kepolisian Negara Republik Indonesia; f. Kepala Desa dan
+    /// perangkat desa; dan g. Direksi, Komisaris, dan Dewan Pengawas pada BUMN atau BUMD."
+    /// Being in formal education is excluded by Pasal 2 ayat (4) huruf c of the same rule.
+    /// a) and b) were missing here before issue 18. The text of Perpres 113/2022 (the later
+    /// amendment) was not at hand when this list was checked: compare it before the 2023
+    /// scheme relies on the list.
     pub enum Occupation {
         None => ("none", "Tidak termasuk yang dikecualikan", "None of the excluded"),
         Student => ("student", "Pelajar/mahasiswa aktif", "Student in formal education"),
+        StateOfficial => ("state_official", "Pejabat negara", "State official"),
+        DprdMember => ("dprd_member", "Pimpinan/anggota DPRD", "Leader or member of a regional parliament (DPRD)"),
         CivilServant => ("civil_servant", "ASN (PNS/PPPK)", "Civil servant"),
         TniPolri => ("tni_polri", "Anggota TNI/Polri", "Armed forces or police"),
         VillageOfficial => ("village_official", "Kepala desa/perangkat desa", "Village head or official"),
@@ -249,5 +261,20 @@ mod tests {
             ..facts
         };
         assert!(eligibility(&older_ok, &batch17, &scheme).is_empty());
+        // Every group the regulation excludes is refused, including state officials and
+        // regional parliament members (Permenko 11/2020 Pasal 2 ayat (5) huruf a, b).
+        for excluded in Occupation::ALL.iter().filter(|o| **o != Occupation::None) {
+            let facts = EligibilityFacts {
+                occupation: Some(*excluded),
+                ..older_ok.clone()
+            };
+            let codes: Vec<String> = eligibility(&facts, &batch17, &scheme)
+                .into_iter()
+                .map(|a| a.code)
+                .collect();
+            assert_eq!(codes, ["excluded_occupation"], "{excluded:?}");
+        }
+        assert!(Occupation::parse("state_official").is_some());
+        assert!(Occupation::parse("dprd_member").is_some());
     }
 }

@@ -27,6 +27,7 @@ pub mod next_step;
 pub mod pages;
 mod picker;
 pub mod projection;
+pub mod reach;
 pub mod record;
 pub mod scheme;
 pub mod service;
@@ -58,6 +59,7 @@ pub use funnel::{
 pub use machine::{replay, JourneyState};
 pub use next_step::next_step;
 pub use projection::{context_of, project, rebuild, Context, Progress};
+pub use reach::reach_by_day;
 pub use record::{correct_event, record_event, CorrectionInput, EventInput};
 pub use scheme::{add_batch, add_scheme, Batch, Rules, Scheme};
 pub use service::{own_status, planning_balance, view, Loaded, OwnStatus};

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/participants/{id}/journey/contacts", post(contact))
         .route("/journey/follow-up", get(follow_up))
         .route("/journey/funnel", get(funnel))
+        .route("/journey/funnel/download", get(funnel_download))
 }
 
 type Pairs = Vec<(String, String)>;
@@ -594,6 +595,8 @@ struct FunnelPage {
     scopes: Vec<picker::Group>,
     from: String,
     to: String,
+    /// The query of the download links: the same scope and range.
+    download: String,
 }
 
 /// The funnel of the chosen scope (`office:3`, or `scope=office&id=3` as the API takes it),
@@ -664,9 +667,110 @@ async fn funnel(
         ],
         bars,
         scopes,
+        download: url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("scope", &chosen)
+            .append_pair("from", &from.to_string())
+            .append_pair("to", &to.to_string())
+            .finish(),
         from: from.to_string(),
         to: to.to_string(),
         funnel,
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+struct DownloadFormat {
+    format: Option<String>,
+}
+
+/// The funnel's numbers (the table and the side exits) as CSV (default) or XLSX.
+async fn funnel_download(
+    SignedIn { state, lang, user }: SignedIn,
+    Query(mut q): Query<FunnelQuery>,
+    Query(f): Query<DownloadFormat>,
+) -> Response {
+    let chosen = q
+        .scope
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| picker::own_scope(&user.actor.user));
+    if let Some((kind, id)) = chosen.split_once(':') {
+        q.scope = Some(kind.to_string());
+        q.id = Some(id.to_string());
+    }
+    let result = async {
+        let scope = parse_scope(&q)?;
+        let (from, to) = funnel_range(&q);
+        let funnel = super::funnel(&state, &user.actor, scope, from, to, lang).await?;
+        let mut rows: Vec<Vec<String>> = funnel
+            .steps
+            .iter()
+            .map(|s| {
+                vec![
+                    s.label.clone(),
+                    s.reached.to_string(),
+                    s.conversion
+                        .map(|c| format!("{:.0}%", c * 100.0))
+                        .unwrap_or_default(),
+                    s.median_days_to_next
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        for (stage, n) in [
+            (Stage::NotAccepted, funnel.not_accepted),
+            (Stage::Revoked, funnel.revoked),
+            (Stage::Withdrawn, funnel.withdrawn),
+        ] {
+            rows.push(vec![
+                stage.label(lang).to_string(),
+                n.to_string(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        let xlsx = f.format.as_deref() == Some("xlsx");
+        let format = if xlsx {
+            crate::sheet::Format::Xlsx
+        } else {
+            crate::sheet::Format::Csv
+        };
+        let header = [
+            lang.t("funnel.stage"),
+            lang.t("funnel.reached"),
+            lang.t("funnel.conversion"),
+            lang.t("funnel.median"),
+        ];
+        let bytes = crate::sheet::table_bytes(format, &header, &rows)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("funnel download: {e}")))?;
+        Ok::<_, AppError>((bytes, xlsx, from, to))
+    }
+    .await;
+    match result {
+        Ok((bytes, xlsx, from, to)) => {
+            let (mime, ext) = if xlsx {
+                (
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "xlsx",
+                )
+            } else {
+                ("text/csv; charset=utf-8", "csv")
+            };
+            let name = format!("corong-{}-{from}-{to}.{ext}", chosen.replace(':', "-"));
+            (
+                [
+                    (axum::http::header::CONTENT_TYPE, mime.to_string()),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(e) => error_page(lang, &e),
+    }
 }

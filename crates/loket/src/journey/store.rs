@@ -996,6 +996,48 @@ pub async fn started_between(db: &Db, from: i64, to: i64, cap: i64) -> Result<i6
     .await?))
 }
 
+/// (counter, first day of the stage, people) from the projection: one text per stage, the
+/// column named in the text (never bound from input).
+fn stage_reach_sql(stage: Stage) -> Option<&'static str> {
+    Some(match stage {
+        Stage::Accepted => "SELECT counter_id, d_accepted, CAST(COUNT(*) AS BIGINT) FROM journey_progress \
+             WHERE counter_id IS NOT NULL AND d_accepted IS NOT NULL AND d_accepted <= $1 GROUP BY counter_id, d_accepted",
+        Stage::TrainingBought => "SELECT counter_id, d_training_bought, CAST(COUNT(*) AS BIGINT) FROM journey_progress \
+             WHERE counter_id IS NOT NULL AND d_training_bought IS NOT NULL AND d_training_bought <= $1 GROUP BY counter_id, d_training_bought",
+        Stage::TrainingCompleted => "SELECT counter_id, d_training_completed, CAST(COUNT(*) AS BIGINT) FROM journey_progress \
+             WHERE counter_id IS NOT NULL AND d_training_completed IS NOT NULL AND d_training_completed <= $1 GROUP BY counter_id, d_training_completed",
+        Stage::IncentivePaid => "SELECT counter_id, d_incentive_paid, CAST(COUNT(*) AS BIGINT) FROM journey_progress \
+             WHERE counter_id IS NOT NULL AND d_incentive_paid IS NOT NULL AND d_incentive_paid <= $1 GROUP BY counter_id, d_incentive_paid",
+        _ => return None,
+    })
+}
+
+/// People of a counter by the day they first reached `stage`, up to day number `until`.
+pub async fn reach_by_stage(db: &Db, stage: Stage, until: i64) -> Result<Vec<(i64, i64, i64)>> {
+    let Some(sql) = stage_reach_sql(stage) else {
+        return Ok(Vec::new());
+    };
+    Ok(with_db!(db, |pool| sqlx::query_as::<_, (i64, i64, i64)>(
+        sql
+    )
+    .bind(until)
+    .fetch_all(pool)
+    .await?))
+}
+
+/// Each assisted person's counter (where they are registered) and their first session.
+pub async fn first_sessions(db: &Db) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as::<_, (i64, DateTime<Utc>)>(
+            "SELECT p.counter_id, MIN(s.started_at) FROM journey_sessions s \
+         JOIN participants p ON p.id = s.participant_id \
+         WHERE p.counter_id IS NOT NULL GROUP BY s.participant_id, p.counter_id",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

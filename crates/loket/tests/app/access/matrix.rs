@@ -111,6 +111,9 @@ const ROWS: &[Row] = &[
     ("GET", "/dashboard", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/dashboard/download/{chart}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/officers", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    // Targets (issue 18): everyone who sees the dashboard sees them; head office sets them.
+    ("GET", "/targets", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("POST", "/targets", Body::Form("target"), [303, 303, 403, 403, 403, 403, 403, 403]),
     // The Prakerja journey (issue 5): a person's journey follows the person's scope.
     ("GET", "/api/v1/participants/{id}/journey", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
     ("GET", "/api/v1/participants/{id}/journey/eligibility?batch=20", Body::None, [401, 422, 422, 403, 422, 403, 422, 403]),
@@ -132,6 +135,8 @@ const ROWS: &[Row] = &[
     // The page opens on the person's own scope; the nation stays head office's and auditors'.
     ("GET", "/journey/funnel", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
     ("GET", "/journey/funnel?scope=nation", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/journey/funnel/download", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/journey/funnel/download?scope=nation&format=xlsx", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
     // Exchange with the programme office (issue 7): head office only; the outreach list is
     // every counter's own (upload 1 is still linking, so reviewing or applying it is refused).
     ("GET", "/exchange", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
@@ -429,6 +434,14 @@ fn form_body(
             ("version", "1".into()),
             ("status", "preparing".into()),
             ("effective_on", "2021-06-01".into()),
+        ],
+        "target" => vec![
+            ("csrf", csrf.into()),
+            ("metric", "reached".into()),
+            ("definition", "accepted".into()),
+            ("scope", "national".into()),
+            ("period_end", "2022-12-31".into()),
+            ("value", "100".into()),
         ],
         "training_status" => vec![
             ("csrf", csrf.into()),

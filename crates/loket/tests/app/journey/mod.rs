@@ -895,6 +895,59 @@ async fn pages_work_without_javascript(app: &TestApp) {
     let funnel = funnel.text().await.unwrap();
     assert!(funnel.contains("<svg") && funnel.contains("<title id=\"funnel-alt\">"));
     assert!(funnel.contains("id=\"cohort\">1<"), "{funnel}");
+    // The same numbers download as CSV and XLSX, with the stage names a person reads.
+    assert!(funnel.contains("/journey/funnel/download?scope=counter%3A"));
+    let csv = client
+        .get(app.url(&format!(
+            "/journey/funnel/download?scope=counter:{}&from=2020-04-01&to=2030-12-31",
+            app.counter_a
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(".csv"));
+    let csv = csv.text().await.unwrap();
+    let table = loket::sheet::read_csv(csv.as_bytes()).unwrap();
+    assert_eq!(table.headers[0], "Tahap");
+    let api: Value = client
+        .get(app.url(&format!(
+            "/api/v1/journey/funnel?scope=counter&id={}&from=2020-04-01&to=2030-12-31",
+            app.counter_a
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = |c: &loket::sheet::Cell| loket::sheet::cell_text(c).unwrap_or_default();
+    let steps = api["steps"].as_array().unwrap();
+    assert_eq!(
+        table.rows.len(),
+        steps.len() + 3,
+        "every step and the side exits"
+    );
+    for (row, step) in table.rows.iter().zip(steps) {
+        assert_eq!(text(&row[0]), step["label"].as_str().unwrap());
+        assert_eq!(text(&row[1]), step["reached"].to_string());
+    }
+    let xlsx = client
+        .get(app.url(&format!(
+            "/journey/funnel/download?scope=counter:{}&from=2020-04-01&to=2030-12-31&format=xlsx",
+            app.counter_a
+        )))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let sheet = loket::sheet::read_sheet_bytes(xlsx.to_vec()).unwrap();
+    assert_eq!(sheet.rows.len(), table.rows.len());
 }
 
 #[tokio::test]

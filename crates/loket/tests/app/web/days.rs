@@ -82,7 +82,16 @@ async fn follow_up_and_funnel_open_on_the_persons_own_scope_with_names() {
 
 async fn dashboard_says_what_it_cannot_project(app: &TestApp) {
     let (_, token) = app.officer_a().await;
-    app.user("pusat", Role::Admin, None).await;
+    let (_, pusat) = app.user("pusat", Role::Admin, None).await;
+    // The seeded 110,000 count card recipients; the registrations target is set here.
+    let set = app
+        .api(&pusat)
+        .request(reqwest::Method::PUT, "/api/v1/targets")
+        .json(&serde_json::json!({"metric": "reached", "definition": "registered", "scope": "national", "period_end": "2099-12-31", "value": 110000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::NO_CONTENT);
     // Two people in four weeks: under one a week, too few to project the national target.
     let api = app.api(&token);
     api.register_person("3201014505900001", "Siti Aminah").await;
