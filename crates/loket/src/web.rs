@@ -354,3 +354,60 @@ mod tests {
         }
     }
 }
+
+/// A list shown a page at a time: "Menampilkan 1–50 dari 312" and previous/next links that
+/// keep the list's filters (`templates/pager.html`).
+pub struct Pager {
+    /// "Menampilkan 51–100 dari 312" (or "Tidak ada hasil").
+    pub summary: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// The pager of the rows `offset+1 ..= offset+shown` of `total`, `size` a page, on `path`
+    /// with the `filters` (empty ones left out) and the page's offset as `offset`.
+    pub fn new(
+        lang: Lang,
+        path: &str,
+        filters: &[(&str, &str)],
+        offset: i64,
+        shown: usize,
+        total: i64,
+        size: i64,
+    ) -> Pager {
+        let href = |at: i64| {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in filters.iter().filter(|(_, v)| !v.is_empty()) {
+                query.append_pair(k, v);
+            }
+            if at > 0 {
+                query.append_pair("offset", &at.to_string());
+            }
+            let query = query.finish();
+            if query.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{query}")
+            }
+        };
+        let shown = shown as i64;
+        let summary = if shown == 0 {
+            lang.t("pager.none").to_string()
+        } else {
+            format!(
+                "{} {}–{} {} {}",
+                lang.t("pager.showing"),
+                offset + 1,
+                offset + shown,
+                lang.t("pager.of"),
+                total
+            )
+        };
+        Pager {
+            summary,
+            previous: (offset > 0).then(|| href((offset - size).max(0))),
+            next: (offset + shown < total).then(|| href(offset + shown)),
+        }
+    }
+}

@@ -56,12 +56,18 @@ struct SearchPage {
     results: Vec<ResultRow>,
     error: Option<String>,
     register_query: String,
+    /// Name searches come a page at a time, with the count.
+    pager: Option<crate::web::Pager>,
 }
 
 #[derive(Deserialize)]
 struct SearchQuery {
     q: Option<String>,
+    offset: Option<i64>,
 }
+
+/// Name search results on one page.
+const SEARCH_PAGE: i64 = 50;
 
 fn looks_like_nik(q: &str) -> bool {
     let digits = q.chars().filter(char::is_ascii_digit).count();
@@ -95,6 +101,7 @@ async fn search(
         results: Vec::new(),
         error: None,
         register_query: String::new(),
+        pager: None,
     };
     if q.is_empty() {
         return render(StatusCode::OK, &page);
@@ -111,8 +118,20 @@ async fn search(
             Err(e) => page.error = Some(lang.pick(&e.message_id(), &e.message_en()).to_string()),
         }
     } else {
-        match service::search_by_name(&state, &user.actor, &q, 50).await {
-            Ok(found) => page.results = found.iter().map(result_row).collect(),
+        let offset = query.offset.unwrap_or(0).max(0);
+        match service::search_page(&state, &user.actor, &q, offset, SEARCH_PAGE).await {
+            Ok((found, total)) => {
+                page.results = found.iter().map(result_row).collect();
+                page.pager = Some(crate::web::Pager::new(
+                    lang,
+                    "/participants",
+                    &[("q", &q)],
+                    offset,
+                    found.len(),
+                    total,
+                    SEARCH_PAGE,
+                ));
+            }
             Err(e) => return error_page(lang, &e),
         }
     }

@@ -325,9 +325,33 @@ pub async fn search_by_name(
         &state.vault,
         name,
         access::participant_scope(&actor.user),
+        0,
         limit.clamp(1, 100),
     )
     .await
+}
+
+/// One page of a name search within scope, and how many the search finds in all.
+pub async fn search_page(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Participant>, i64)> {
+    access::require(&state.db, actor, Action::ViewParticipant).await?;
+    let scope = access::participant_scope(&actor.user);
+    let total = store::count_by_name(&state.db, name, scope).await?;
+    let found = store::search_by_name(
+        &state.db,
+        &state.vault,
+        name,
+        scope,
+        offset.max(0),
+        limit.clamp(1, 100),
+    )
+    .await?;
+    Ok((found, total))
 }
 
 #[cfg(test)]

@@ -494,12 +494,13 @@ fn like_pattern(text: &str) -> String {
     )
 }
 
-/// Name search (case-insensitive, words in order), newest first.
+/// Name search (case-insensitive, words in order), by name; `offset` rows skipped (pages).
 pub async fn search_by_name(
     db: &Db,
     vault: &Vault,
     query: &str,
     scope: Scope,
+    offset: i64,
     limit: i64,
 ) -> Result<Vec<Participant>> {
     let (counter, office, any) = scope.params();
@@ -508,7 +509,7 @@ pub async fn search_by_name(
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} \
-         AND lower(full_name) LIKE lower($3) ESCAPE '\\' ORDER BY full_name, id LIMIT $4"
+         AND lower(full_name) LIKE lower($3) ESCAPE '\\' ORDER BY full_name, id LIMIT $4 OFFSET $5"
     );
     let rows: Vec<ParticipantRow> = with_db!(db, |pool| {
         sqlx::query_as(&sql)
@@ -516,10 +517,31 @@ pub async fn search_by_name(
             .bind(office)
             .bind(like_pattern(query))
             .bind(limit)
+            .bind(offset)
             .fetch_all(pool)
             .await?
     });
     rows.into_iter().map(|r| r.open(vault)).collect()
+}
+
+/// How many people the name search finds in scope (for "1–50 of 312").
+pub async fn count_by_name(db: &Db, query: &str, scope: Scope) -> Result<i64> {
+    let (counter, office, any) = scope.params();
+    if !any || query.trim().is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM participants WHERE {SCOPE_FILTER} \
+         AND lower(full_name) LIKE lower($3) ESCAPE '\\'"
+    );
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(like_pattern(query))
+            .fetch_one(pool)
+            .await?
+    }))
 }
 
 /// Every participant in scope, in id order, a page at a time (for export).
