@@ -64,6 +64,10 @@ pub enum Action {
     ManageExchange,
     /// The outreach list of recipients not yet registered (scoped like participants).
     ViewOutreach,
+    /// Ask the counter holding a case for access to it or to move it; follow the answers.
+    RequestAccess,
+    /// Answer such a request for a case the user's counter or office holds.
+    AnswerAccessRequest,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -98,6 +102,8 @@ impl Action {
             Action::ManageSchemes => "journey.scheme",
             Action::ManageExchange => "exchange.manage",
             Action::ViewOutreach => "exchange.outreach",
+            Action::RequestAccess => "access_request.create",
+            Action::AnswerAccessRequest => "access_request.answer",
         }
     }
 }
@@ -118,6 +124,7 @@ impl Action {
             ManageCounters => "counter",
             ManageSchemes => "scheme",
             ManageExchange | ViewOutreach => "exchange_upload",
+            RequestAccess | AnswerAccessRequest => "access_request",
         }
     }
 }
@@ -197,6 +204,8 @@ fn officer_may(action: Action) -> bool {
             | ViewFollowUp
             | ViewFunnel
             | ViewOutreach
+            | RequestAccess
+            | AnswerAccessRequest
     )
 }
 

@@ -31,6 +31,10 @@ pub fn router() -> Router<AppState> {
 pub trait Viewer {
     fn actor(&self) -> &Actor;
     fn csrf(&self) -> &str;
+    /// How many requests wait for this person's answer, when known.
+    fn waiting(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// What the layout needs: language, who is signed in, the CSRF token, the current path.
@@ -45,6 +49,9 @@ pub struct Chrome {
     pub can_exchange: bool,
     pub can_outreach: bool,
     pub can_follow_up: bool,
+    /// The access requests link, with the number waiting for an answer when known.
+    pub can_request_access: bool,
+    pub requests_waiting: Option<i64>,
 }
 
 impl Chrome {
@@ -60,6 +67,8 @@ impl Chrome {
             can_exchange: false,
             can_outreach: false,
             can_follow_up: false,
+            can_request_access: false,
+            requests_waiting: None,
         }
     }
 
@@ -78,6 +87,8 @@ impl Chrome {
             can_exchange: allows(Action::ManageExchange),
             can_outreach: allows(Action::ViewOutreach),
             can_follow_up: allows(Action::ViewFollowUp),
+            can_request_access: allows(Action::RequestAccess),
+            requests_waiting: viewer.waiting(),
         }
     }
 
@@ -328,33 +339,6 @@ pub fn same_site_path(candidate: &str) -> Option<&str> {
     ok.then_some(candidate)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::same_site_path;
-
-    #[test]
-    fn only_plain_paths_of_this_site_are_redirect_targets() {
-        for ok in ["/", "/participants/3?q=siti%20aminah&page=2", "/%2F/x"] {
-            assert_eq!(same_site_path(ok), Some(ok), "{ok}");
-        }
-        for bad in [
-            "//evil.example",
-            "/\\evil.example",
-            "/\\/evil.example",
-            "/\t/evil.example",
-            "/\n/x",
-            "/\r\n/x",
-            "https://evil.example",
-            "evil.example",
-            "/ x",
-            "/é",
-            "",
-        ] {
-            assert_eq!(same_site_path(bad), None, "{bad:?}");
-        }
-    }
-}
-
 /// A list shown a page at a time: "Menampilkan 1–50 dari 312" and previous/next links that
 /// keep the list's filters (`templates/pager.html`).
 pub struct Pager {
@@ -376,15 +360,23 @@ impl Pager {
         total: i64,
         size: i64,
     ) -> Pager {
+        // Written into the page as it is (`|safe`): every name and value is percent-encoded
+        // (no quote, `<` or `&` is left), and the pairs are joined with `&amp;`.
         let href = |at: i64| {
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in filters.iter().filter(|(_, v)| !v.is_empty()) {
-                query.append_pair(k, v);
-            }
-            if at > 0 {
-                query.append_pair("offset", &at.to_string());
-            }
-            let query = query.finish();
+            let offset = at.to_string();
+            let pairs = filters
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .copied()
+                .chain((at > 0).then_some(("offset", offset.as_str())));
+            let query = pairs
+                .map(|(k, v)| {
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair(k, v)
+                        .finish()
+                })
+                .collect::<Vec<_>>()
+                .join("&amp;");
             if query.is_empty() {
                 path.to_string()
             } else {
@@ -408,6 +400,33 @@ impl Pager {
             summary,
             previous: (offset > 0).then(|| href((offset - size).max(0))),
             next: (offset + shown < total).then(|| href(offset + shown)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn only_plain_paths_of_this_site_are_redirect_targets() {
+        for ok in ["/", "/participants/3?q=siti%20aminah&page=2", "/%2F/x"] {
+            assert_eq!(same_site_path(ok), Some(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\n/x",
+            "https://evil.example",
+            "evil.example",
+            "/ x",
+            "/é",
+            "",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
         }
     }
 }

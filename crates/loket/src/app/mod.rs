@@ -40,6 +40,15 @@ pub fn register_texts() {
 /// Plugs the features into each other where a lower one shows what a higher one knows.
 fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
+    crate::auth::set_waiting(access_requests_waiting);
+}
+
+/// The access requests waiting for a person's answer, for the navigation.
+fn access_requests_waiting<'a>(
+    state: &'a AppState,
+    actor: &'a crate::identity::Actor,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::Result<i64>> + Send + 'a>> {
+    Box::pin(crate::participants::requests::open_count(state, actor))
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked

@@ -5,3 +5,5 @@ mod browser;
 mod crawl;
 mod days;
 mod forms;
+mod lists;
+mod requests;

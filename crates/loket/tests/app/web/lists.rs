@@ -1,0 +1,122 @@
+//! Lists that say how many and page on (issue 14, item 7), and pages that speak words, not
+//! codes (item 3): name search and the audit log a page at a time with "Menampilkan 1–50 dari
+//! 120" and links that keep the filters; refusals without the code in brackets.
+
+use chrono::NaiveDate;
+use loket::auth::Role;
+use loket::participants::model::{validate, ParticipantFields};
+
+use crate::common::{audited_by_test, registration_at, TestApp};
+use crate::on_each_backend;
+
+/// `n` people called "Siti …" registered at counter A, straight into the store.
+async fn sitis(app: &TestApp, n: u16) {
+    let birth = NaiveDate::from_ymd_opt(1990, 5, 5).unwrap();
+    for serial in 1..=n {
+        let nik = nik::Nik::compose("320101", birth, nik::Sex::Female, serial).unwrap();
+        let fields = ParticipantFields {
+            nik: Some(nik.as_str().into()),
+            full_name: Some(format!("Siti Nomor {serial:03}")),
+            sex: Some("female".into()),
+            birth_date: Some("1990-05-05".into()),
+            consent_processing: Some("true".into()),
+            consent_method: Some("paper_form".into()),
+            ..Default::default()
+        };
+        let data = validate(&fields, loket::clock::today()).unwrap();
+        loket::participants::store::insert(
+            &app.state.db,
+            &app.state.vault,
+            &data,
+            registration_at(Some(app.counter_a)),
+            audited_by_test(app),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn name_search_and_audit_are_paged(app: &TestApp) {
+    app.officer_a().await;
+    app.user("pemeriksa", Role::Auditor, None).await;
+    sitis(app, 120).await;
+
+    let officer = app.session("petugas.a").await;
+    let page = officer.page("/participants?q=siti").await;
+    assert!(page.contains("Menampilkan 1–50 dari 120"), "{page}");
+    assert!(page.contains("Siti Nomor 001") && page.contains("Siti Nomor 050"));
+    assert!(!page.contains("Siti Nomor 051"));
+    assert!(page.contains("href=\"/participants?q=siti&amp;offset=50\" rel=\"next\""));
+    assert!(!page.contains("rel=\"prev\""));
+    let page = officer.page("/participants?q=siti&offset=100").await;
+    assert!(page.contains("Menampilkan 101–120 dari 120"));
+    assert!(page.contains("Siti Nomor 120"));
+    assert!(page.contains("href=\"/participants?q=siti&amp;offset=50\" rel=\"prev\""));
+    assert!(!page.contains("rel=\"next\""));
+    // In English too.
+    officer.get("/lang/en?back=/").await;
+    let page = officer.page("/participants?q=siti&offset=50").await;
+    assert!(page.contains("Showing 51–100 of 120"));
+
+    let auditor = app.session("pemeriksa").await;
+    let page = auditor.page("/audit?action=participant.create").await;
+    assert!(page.contains("Menampilkan 1–100 dari 120"), "{page}");
+    assert!(page.contains("href=\"/audit?action=participant.create&amp;offset=100\" rel=\"next\""));
+    // The action is picked by its words; the log's code is only the option's value.
+    assert!(
+        page.contains(
+            "<option value=\"participant.create\" selected>mendaftarkan peserta</option>"
+        ),
+        "{page}"
+    );
+    let page = auditor
+        .page("/audit?action=participant.create&offset=100")
+        .await;
+    assert!(page.contains("Menampilkan 101–120 dari 120"));
+    assert_eq!(page.matches("<tr><td>").count(), 20);
+    // A filter that finds nothing says so.
+    let page = auditor.page("/audit?user=tidak.ada").await;
+    assert!(page.contains("Tidak ada hasil"));
+}
+
+#[tokio::test]
+async fn name_search_and_the_audit_log_are_paged_with_counts_and_filters_kept() {
+    on_each_backend!(name_search_and_audit_are_paged);
+}
+
+async fn refusals_speak_words(app: &TestApp) {
+    let (_, token) = app.officer_a().await;
+    let id = app
+        .api(&token)
+        .register_person("3201014505900001", "Siti Aminah")
+        .await;
+    let officer = app.session("petugas.a").await;
+    let response = officer
+        .post_form(
+            &format!("/participants/{id}/journey/events"),
+            &[
+                ("csrf", officer.csrf.as_str()),
+                ("stage", "training_bought"),
+                ("occurred_on", "2021-07-10"),
+                ("amount", "99999999"),
+                ("training_title", "Barista"),
+            ],
+        )
+        .await;
+    assert!(response.status().is_client_error());
+    let page = response.text().await.unwrap();
+    assert!(page.contains("id=\"journey-alert\""), "{page}");
+    let alert = page.split("id=\"journey-alert\"").nth(1).unwrap();
+    let alert = &alert[..alert.find("</p>").unwrap()];
+    assert!(!alert.contains('('), "no code in brackets: {alert}");
+
+    // An error page names the request for the help desk, not the code.
+    let page = officer.page("/participants/999999").await;
+    assert!(page.contains("data-code=\"not_found\""));
+    assert!(!page.contains(">not_found"), "{page}");
+}
+
+#[tokio::test]
+async fn refusals_and_error_pages_show_words_not_codes() {
+    on_each_backend!(refusals_speak_words);
+}
