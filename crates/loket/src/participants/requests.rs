@@ -125,19 +125,22 @@ pub async fn request(
 ) -> Result<i64> {
     access::require(&state.db, actor, Action::RequestAccess).await?;
     let Some(from_counter) = actor.user.counter_id else {
-        return Err(refused(
-            "counter_required",
-            "Akun Anda tidak terikat ke loket, jadi tidak bisa meminta akses untuk loket.",
-            "Your account belongs to no counter, so it cannot ask for access for one.",
-        ));
+        return Err(AppError::Refused {
+            code: "counter_required",
+            message: "Akun Anda tidak terikat ke loket, jadi tidak bisa meminta akses untuk loket."
+                .into(),
+            message_en: "Your account belongs to no counter, so it cannot ask for access for one."
+                .into(),
+        });
     };
     let reason = super::service::reason_required(reason)?;
     let Some(holder) = holder_outside_scope(state, actor, nik).await? else {
-        return Err(refused(
-            "request_not_needed",
-            "Orang dengan NIK ini sudah bisa Anda buka, atau belum terdaftar.",
-            "You can already open the person with this NIK, or they are not registered.",
-        ));
+        return Err(AppError::Refused {
+            code: "request_not_needed",
+            message: "Orang dengan NIK ini sudah bisa Anda buka, atau belum terdaftar.".into(),
+            message_en:
+                "You can already open the person with this NIK, or they are not registered.".into(),
+        });
     };
     let new = NewAccessRequest {
         participant_id: holder.participant_id,
@@ -166,12 +169,11 @@ pub async fn request(
     };
     store::insert_access_request(&state.db, new, audited)
         .await?
-        .ok_or_else(|| {
-            refused(
-                "request_pending",
-                "Loket Anda sudah meminta akses untuk orang ini; tunggu jawabannya.",
-                "Your counter has already asked about this person; wait for the answer.",
-            )
+        .ok_or_else(|| AppError::Refused {
+            code: "request_pending",
+            message: "Loket Anda sudah meminta akses untuk orang ini; tunggu jawabannya.".into(),
+            message_en: "Your counter has already asked about this person; wait for the answer."
+                .into(),
         })
 }
 
@@ -318,21 +320,13 @@ pub async fn answer(
     )
     .await?;
     if !answered {
-        return Err(refused(
-            "request_answered",
-            "Permintaan ini sudah dijawab.",
-            "This request has already been answered.",
-        ));
+        return Err(AppError::Refused {
+            code: "request_answered",
+            message: "Permintaan ini sudah dijawab.".into(),
+            message_en: "This request has already been answered.".into(),
+        });
     }
     store::access_request(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)
-}
-
-fn refused(code: &'static str, id: &str, en: &str) -> AppError {
-    AppError::Refused {
-        code,
-        message: id.into(),
-        message_en: en.into(),
-    }
 }
