@@ -390,7 +390,8 @@ struct DetailQuery {
     earlier: Option<i64>,
 }
 
-const PAGE_ROWS: i64 = 100;
+/// Rows on one page of an upload: 40 keep the page under 60 KB with both sides shown.
+const PAGE_ROWS: i64 = 40;
 
 async fn detail_page(
     state: &AppState,

@@ -120,3 +120,41 @@ async fn refusals_speak_words(app: &TestApp) {
 async fn refusals_and_error_pages_show_words_not_codes() {
     on_each_backend!(refusals_speak_words);
 }
+
+async fn the_funnel_chart_fits_its_labels(app: &TestApp) {
+    let (_, token) = app.officer_a().await;
+    let api = app.api(&token);
+    for (serial, name) in [(1, "Siti Aminah"), (2, "Dewi Lestari")] {
+        let id = api
+            .register_person(&format!("320101450590000{serial}"), name)
+            .await;
+        let event = serde_json::json!({"stage": "account_created", "occurred_on": "2021-06-01"});
+        let response = api
+            .post(&format!("/api/v1/participants/{id}/journey/events"), &event)
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let officer = app.session("petugas.a").await;
+    let page = officer.page("/journey/funnel").await;
+    let chart = page.split("<svg").nth(1).unwrap();
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    let mut counts = 0;
+    // Every count written after its bar stays inside the 640-wide view (about 7 units a
+    // character at font size 12), the first, longest bar's too.
+    for text in chart.split("<text x=\"").skip(1) {
+        let x: i64 = text.split('"').next().unwrap().parse().unwrap();
+        let words = text.split('>').nth(1).unwrap().split('<').next().unwrap();
+        assert!(
+            x + 7 * words.chars().count() as i64 <= 640,
+            "«{words}» at {x} is cut off"
+        );
+        counts += 1;
+    }
+    assert!(counts >= 4, "{chart}");
+    assert!(chart.contains(">2</text>"), "{chart}");
+}
+
+#[tokio::test]
+async fn the_funnel_charts_first_bar_keeps_its_count_inside_the_chart() {
+    on_each_backend!(the_funnel_chart_fits_its_labels);
+}
