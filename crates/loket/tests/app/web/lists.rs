@@ -158,3 +158,71 @@ async fn the_funnel_chart_fits_its_labels(app: &TestApp) {
 async fn the_funnel_charts_first_bar_keeps_its_count_inside_the_chart() {
     on_each_backend!(the_funnel_chart_fits_its_labels);
 }
+
+async fn a_match_is_explained_in_words(app: &TestApp) {
+    let (_, token) = app.officer_a().await;
+    let person = app
+        .api(&token)
+        .register_person("3201014505900001", "Siti Aminah")
+        .await;
+    let (admin_id, _) = app.user("pusat", Role::Admin, None).await;
+    let db = &app.state.db;
+    let nik = "3201014505900011";
+    let row = loket::exchange::store::NewUploadRow {
+        row_no: 2,
+        nik_enc: app.state.vault.seal(loket::vault::IndexKind::Nik, nik),
+        nik_index: app
+            .state
+            .vault
+            .blind_index(loket::vault::IndexKind::Nik, nik),
+        full_name: "Sitti Aminah".into(),
+        birth_date: NaiveDate::from_ymd_opt(1990, 5, 5),
+        district_code: "320101".into(),
+        facts: "{}".into(),
+    };
+    let upload =
+        loket::exchange::store::insert_upload(db, "p.csv", &[7], admin_id, 0.9, 0.3, &[row])
+            .await
+            .unwrap();
+    let rows = loket::exchange::store::rows_of(db, upload, None, 0, 10)
+        .await
+        .unwrap();
+    let outcome = loket::exchange::store::LinkOutcome {
+        row_id: rows[0].id,
+        participant_id: Some(person),
+        probability: Some(0.7),
+        explanation: Some(
+            "nik: nik_typo (+5.1); name: jaro_winkler >= 0.88 (+4.0); birth_date: date_swap (+2.2)"
+                .into(),
+        ),
+        master_id: None,
+        master_probability: None,
+        decision: Some(loket::exchange::model::Decision::Review),
+        outreach_counter_id: Some(app.counter_b),
+    };
+    loket::exchange::store::save_links(db, upload, &[outcome], "{}")
+        .await
+        .unwrap();
+
+    let admin = app.session("pusat").await;
+    let page = admin.page(&format!("/exchange/uploads/{upload}")).await;
+    assert!(
+        page.contains("Alasan: NIK beda satu angka, nama mirip, tanggal lahir tertukar hari/bulan"),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "Loket penjangkauan: <a href=\"/counters/{}\">Loket B</a>",
+        app.counter_b
+    )));
+    assert!(!page.contains("jaro_winkler") && !page.contains("nik_typo"));
+    admin.get("/lang/en?back=/").await;
+    let page = admin.page(&format!("/exchange/uploads/{upload}")).await;
+    assert!(
+        page.contains("Why: NIK differs by a typo, similar name, day and month of birth swapped")
+    );
+}
+
+#[tokio::test]
+async fn the_review_page_explains_a_match_in_words_and_names_the_outreach_counter() {
+    on_each_backend!(a_match_is_explained_in_words);
+}
