@@ -330,3 +330,38 @@ pub async fn answer(
         .await?
         .ok_or(AppError::NotFound)
 }
+
+/// The demo's sample: one open request from `from_counter` (asked by `by`) for the first
+/// person `holder_counter` holds, so the holder's page has something to answer. Once only.
+pub async fn seed_demo(
+    db: &crate::db::Db,
+    from_counter: i64,
+    holder_counter: i64,
+    by: i64,
+) -> Result<()> {
+    let (first, any) = store::first_held_and_any_request(db, holder_counter).await?;
+    let Some(participant_id) = first.filter(|_| !any) else {
+        return Ok(());
+    };
+    let reason = "Yang bersangkutan kini tinggal dekat loket kami dan datang minta didampingi.";
+    let new = NewAccessRequest {
+        participant_id,
+        kind: RequestKind::Access,
+        from_counter_id: from_counter,
+        holder_counter_id: Some(holder_counter),
+        requested_by: by,
+        reason,
+        at: Utc::now(),
+    };
+    let mut batch = Batch::new(db)?;
+    let audited = move |id: i64| {
+        batch.add(
+            None,
+            Some("system/demo"),
+            Entry::new("access_request.create", ENTITY, id),
+        );
+        batch
+    };
+    store::insert_access_request(db, new, audited).await?;
+    Ok(())
+}

@@ -1289,3 +1289,20 @@ pub async fn answer_access_request(
         }
     }))
 }
+
+/// The first person a counter holds, and whether any access request exists yet (the demo's
+/// sample request).
+pub async fn first_held_and_any_request(db: &Db, counter_id: i64) -> Result<(Option<i64>, bool)> {
+    Ok(with_db!(db, |pool| {
+        let first: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM participants WHERE counter_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(counter_id)
+        .fetch_optional(pool)
+        .await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM access_requests LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+        (first, any.is_some())
+    }))
+}
