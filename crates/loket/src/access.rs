@@ -69,6 +69,10 @@ pub enum Action {
     SendReminders,
     /// Head office: the reminder rules and the channels' health.
     ManageReminderRules,
+    /// Ask the counter holding a case for access to it or to move it; follow the answers.
+    RequestAccess,
+    /// Answer such a request for a case the user's counter or office holds.
+    AnswerAccessRequest,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -105,6 +109,8 @@ impl Action {
             Action::ViewOutreach => "exchange.outreach",
             Action::SendReminders => "reminder.manage",
             Action::ManageReminderRules => "reminder.rules",
+            Action::RequestAccess => "access_request.create",
+            Action::AnswerAccessRequest => "access_request.answer",
         }
     }
 }
@@ -126,6 +132,7 @@ impl Action {
             ManageSchemes => "scheme",
             ManageExchange | ViewOutreach => "exchange_upload",
             ManageReminderRules => "reminder_rule",
+            RequestAccess | AnswerAccessRequest => "access_request",
         }
     }
 }
@@ -206,6 +213,8 @@ fn officer_may(action: Action) -> bool {
             | ViewFunnel
             | ViewOutreach
             | SendReminders
+            | RequestAccess
+            | AnswerAccessRequest
     )
 }
 

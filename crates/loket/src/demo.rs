@@ -595,6 +595,16 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
             token,
         });
     }
+    // An access request from another counter waits at the demo officer's counter.
+    let admin = users::user_by_username(db, "admin").await?;
+    let first = first_counter.as_ref().map(|c| c.id);
+    let other = counters::counters(db)
+        .await?
+        .into_iter()
+        .find(|c| Some(c.id) != first && Some(c.office_id) != office);
+    if let (Some(admin), Some(first), Some(other)) = (admin, first, other) {
+        participants::requests::seed_demo(db, other.id, first, admin.id).await?;
+    }
     Ok(DemoSummary {
         offices: counters::offices(db).await?.len(),
         counters: counters::counters(db).await?.len(),

@@ -46,7 +46,12 @@ pub enum AppError {
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
     #[error("a participant with this NIK is already registered")]
-    NikDuplicate { existing_id: Option<i64> },
+    NikDuplicate {
+        existing_id: Option<i64>,
+        /// Where the person is registered ("Loket X, Kantor Y") when the user's scope does
+        /// not reach them, so they can ask that counter for access instead.
+        held_at: Option<String>,
+    },
     #[error("the record was changed by someone else (current version {current})")]
     VersionConflict { current: i64 },
     #[error("not found")]
@@ -190,6 +195,13 @@ impl AppError {
                 [one] => (one.message.clone(), one.message_en.clone()),
                 _ => pair("Beberapa isian belum benar.", "Some fields are not valid."),
             },
+            AppError::NikDuplicate {
+                held_at: Some(place),
+                ..
+            } => (
+                format!("NIK ini sudah terdaftar di {place}. Cari NIK ini di halaman Cari peserta untuk meminta akses ke loket itu."),
+                format!("This NIK is already registered at {place}. Search for this NIK to ask that counter for access."),
+            ),
             AppError::NikDuplicate { .. } => pair(
                 "NIK ini sudah terdaftar. Cari orangnya, jangan daftarkan dua kali.",
                 "This NIK is already registered. Search for the person instead of registering twice.",
@@ -388,6 +400,9 @@ pub const CODES: &[&str] = &[
     "rating_invalid",
     "reason_required",
     "region_unknown",
+    "request_answered",
+    "request_not_needed",
+    "request_pending",
     "required",
     "result_unknown",
     "return_before_departure",
@@ -445,7 +460,10 @@ mod tests {
                 "NIK harus 16 digit.",
                 "NIK must be 16 digits.",
             ),
-            AppError::NikDuplicate { existing_id: None },
+            AppError::NikDuplicate {
+                existing_id: None,
+                held_at: None,
+            },
             AppError::VersionConflict { current: 3 },
             AppError::NotFound,
             AppError::Unauthorized,
@@ -581,7 +599,10 @@ mod tests {
         let variants = [
             AppError::Validation(vec![]),
             AppError::Validation(vec![FieldError::required("nik")]),
-            AppError::NikDuplicate { existing_id: None },
+            AppError::NikDuplicate {
+                existing_id: None,
+                held_at: None,
+            },
             AppError::VersionConflict { current: 1 },
             AppError::NotFound,
             AppError::Unauthorized,

@@ -31,6 +31,10 @@ pub fn router() -> Router<AppState> {
 pub trait Viewer {
     fn actor(&self) -> &Actor;
     fn csrf(&self) -> &str;
+    /// How many requests wait for this person's answer, when known.
+    fn waiting(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// What the layout needs: language, who is signed in, the CSRF token, the current path.
@@ -46,6 +50,9 @@ pub struct Chrome {
     pub can_outreach: bool,
     pub can_follow_up: bool,
     pub can_remind: bool,
+    /// The access requests link, with the number waiting for an answer when known.
+    pub can_request_access: bool,
+    pub requests_waiting: Option<i64>,
 }
 
 impl Chrome {
@@ -62,6 +69,8 @@ impl Chrome {
             can_outreach: false,
             can_follow_up: false,
             can_remind: false,
+            can_request_access: false,
+            requests_waiting: None,
         }
     }
 
@@ -81,6 +90,8 @@ impl Chrome {
             can_outreach: allows(Action::ViewOutreach),
             can_follow_up: allows(Action::ViewFollowUp),
             can_remind: allows(Action::SendReminders),
+            can_request_access: allows(Action::RequestAccess),
+            requests_waiting: viewer.waiting(),
         }
     }
 
@@ -396,6 +407,71 @@ pub fn same_site_path(candidate: &str) -> Option<&str> {
     let rest = candidate.strip_prefix('/')?;
     let ok = !rest.starts_with('/') && candidate.bytes().all(safe);
     ok.then_some(candidate)
+}
+
+/// A list shown a page at a time: "Menampilkan 1–50 dari 312" and previous/next links that
+/// keep the list's filters (`templates/pager.html`).
+pub struct Pager {
+    /// "Menampilkan 51–100 dari 312" (or "Tidak ada hasil").
+    pub summary: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// The pager of the rows `offset+1 ..= offset+shown` of `total`, `size` a page, on `path`
+    /// with the `filters` (empty ones left out) and the page's offset as `offset`.
+    pub fn new(
+        lang: Lang,
+        path: &str,
+        filters: &[(&str, &str)],
+        offset: i64,
+        shown: usize,
+        total: i64,
+        size: i64,
+    ) -> Pager {
+        // Written into the page as it is (`|safe`): every name and value is percent-encoded
+        // (no quote, `<` or `&` is left), and the pairs are joined with `&amp;`.
+        let href = |at: i64| {
+            let offset = at.to_string();
+            let pairs = filters
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .copied()
+                .chain((at > 0).then_some(("offset", offset.as_str())));
+            let query = pairs
+                .map(|(k, v)| {
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair(k, v)
+                        .finish()
+                })
+                .collect::<Vec<_>>()
+                .join("&amp;");
+            if query.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{query}")
+            }
+        };
+        let shown = shown as i64;
+        let summary = if shown == 0 {
+            lang.t("pager.none").to_string()
+        } else {
+            format!(
+                "{} {}–{} {} {}",
+                lang.t("pager.showing"),
+                offset + 1,
+                offset + shown,
+                lang.t("pager.of"),
+                total
+            )
+        };
+        Pager {
+            summary,
+            previous: (offset > 0).then(|| href((offset - size).max(0))),
+            next: (offset + shown < total).then(|| href(offset + shown)),
+        }
+    }
 }
 
 #[cfg(test)]

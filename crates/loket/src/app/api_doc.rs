@@ -22,6 +22,10 @@ use crate::state::AppState;
         crate::participants::api::refer,
         crate::participants::api::consents,
         crate::participants::api::change_consent,
+        crate::participants::api::holder,
+        crate::participants::api::request_access,
+        crate::participants::api::access_requests,
+        crate::participants::api::answer_access_request,
         crate::audit_log::list,
         crate::exchange::partner::participants,
         crate::exchange::api::read,
@@ -58,7 +62,7 @@ use crate::state::AppState;
         crate::reminders::api::revoke_links,
     ),
     modifiers(&BearerAuth, &SharedAnswers),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "reminders", description = "WhatsApp/SMS reminders, consent to contact, status-page codes"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "access requests", description = "Permintaan akses: asking the counter that holds a case for access or a move"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "reminders", description = "WhatsApp/SMS reminders, consent to contact, status-page codes"), (name = "system"))
 )]
 pub struct ApiDoc;
 

@@ -42,6 +42,7 @@ pub fn register_texts() {
 fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
     crate::counters::set_reach_counts(journey_reach);
+    crate::auth::set_waiting(access_requests_waiting);
 }
 
 /// The journey's reach definitions, for the counter network's dashboard.
@@ -51,6 +52,14 @@ fn journey_reach(
     until: chrono::NaiveDate,
 ) -> crate::counters::ReachFuture<'_> {
     Box::pin(crate::journey::reach_by_day(db, definition, until))
+}
+
+/// The access requests waiting for a person's answer, for the navigation.
+fn access_requests_waiting<'a>(
+    state: &'a AppState,
+    actor: &'a crate::identity::Actor,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::Result<i64>> + Send + 'a>> {
+    Box::pin(crate::participants::requests::open_count(state, actor))
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked

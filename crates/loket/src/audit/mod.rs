@@ -697,14 +697,10 @@ pub fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// Entries matching the filter, newest first.
-pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
-    let limit = f.limit.unwrap_or(200).clamp(1, 5000);
-    Ok(with_db_typed!(db, |pool, DB| {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
-             request_id, client_addr, prev_hash, hash FROM audit_log WHERE 1 = 1",
-        );
+/// The filter's conditions, after a `WHERE 1 = 1` (one text for the rows and their count).
+macro_rules! push_filters {
+    ($qb:expr, $f:expr) => {{
+        let (qb, f) = ($qb, $f);
         if let Some(id) = f.participant_id {
             qb.push(" AND entity = 'participant' AND entity_id = ")
                 .push_bind(id.to_string());
@@ -723,7 +719,36 @@ pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
         if let Some(to) = f.to.and_then(|d| d.succ_opt()) {
             qb.push(" AND at < ").push_bind(crate::clock::day_start(to));
         }
+    }};
+}
+
+/// Entries matching the filter, newest first.
+pub async fn search(db: &Db, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+    search_from(db, f, 0).await
+}
+
+/// Entries matching the filter, newest first, the first `offset` skipped (a page of a list).
+pub async fn search_from(db: &Db, f: &AuditFilter, offset: i64) -> Result<Vec<AuditRow>> {
+    let limit = f.limit.unwrap_or(200).clamp(1, 5000);
+    Ok(with_db_typed!(db, |pool, DB| {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT id, at, user_id, username, role, counter_id, action, entity, entity_id, fields, reason, outcome, \
+             request_id, client_addr, prev_hash, hash FROM audit_log WHERE 1 = 1",
+        );
+        push_filters!(&mut qb, f);
         qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        qb.push(" OFFSET ").push_bind(offset.max(0));
         qb.build_query_as::<AuditRow>().fetch_all(pool).await?
+    }))
+}
+
+/// How many entries match the filter (its limit aside).
+pub async fn count(db: &Db, f: &AuditFilter) -> Result<i64> {
+    Ok(with_db_typed!(db, |pool, DB| {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE 1 = 1",
+        );
+        push_filters!(&mut qb, f);
+        qb.build_query_scalar::<i64>().fetch_one(pool).await?
     }))
 }

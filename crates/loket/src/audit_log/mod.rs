@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::access::{self, Action};
-use crate::audit::{non_empty, record, search, AuditFilter, AuditRow, Entry};
+use crate::audit::{count, non_empty, record, search, search_from, AuditFilter, AuditRow, Entry};
 use crate::auth::{ApiUser, PageUser, SignedIn};
 use crate::error::{AppError, ErrorBody, Result};
 use crate::i18n::Lang;
@@ -116,6 +116,9 @@ struct AuditPage {
     from: String,
     to: String,
     rows: Vec<RowView>,
+    pager: crate::web::Pager,
+    /// The actions to filter by, in words (the value is the code the log keeps).
+    actions: Vec<crate::codes::Choice>,
 }
 
 /// An audit code in words, or as it is when the catalogue does not know it yet.
@@ -123,6 +126,17 @@ fn in_words(lang: Lang, kind: &str, code: &str) -> String {
     lang.find(&format!("audit.{kind}.{code}"))
         .unwrap_or(code)
         .to_string()
+}
+
+/// "Nama lengkap, Nomor HP" for "full_name,phone": a field the catalogue names is shown by
+/// its label; anything else (counts such as `rows=12`) as it is.
+fn fields_in_words(lang: Lang, fields: &str) -> String {
+    fields
+        .split(',')
+        .filter(|f| !f.is_empty())
+        .map(|f| lang.find(&format!("field.{f}")).unwrap_or(f))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn view(r: &AuditRow, lang: Lang) -> RowView {
@@ -139,7 +153,7 @@ fn view(r: &AuditRow, lang: Lang) -> RowView {
             in_words(lang, "entity", &r.entity),
             r.entity_id.as_deref().unwrap_or("")
         ),
-        fields: r.fields.clone().unwrap_or_default(),
+        fields: fields_in_words(lang, r.fields.as_deref().unwrap_or_default()),
         reason: r.reason.clone().unwrap_or_default(),
         outcome: in_words(lang, "do", &format!("outcome.{}", r.outcome)),
         request: format!(
@@ -150,15 +164,33 @@ fn view(r: &AuditRow, lang: Lang) -> RowView {
     }
 }
 
+/// Entries on one page of the audit page.
+const PAGE_ROWS: i64 = 100;
+
+#[derive(Deserialize)]
+struct PageAt {
+    offset: Option<i64>,
+}
+
 async fn page(
     SignedIn { state, lang, user }: SignedIn,
     Query(filter): Query<AuditFilter>,
+    Query(at): Query<PageAt>,
 ) -> Response {
     if let Err(e) = access::require(&state.db, &user.actor, Action::ViewAudit).await {
         return error_page(lang, &e);
     }
-    let rows = match search(&state.db, &filter).await {
-        Ok(rows) => rows,
+    let offset = at.offset.unwrap_or(0).max(0);
+    let filter = AuditFilter {
+        limit: Some(PAGE_ROWS),
+        ..filter
+    };
+    let found = match search_from(&state.db, &filter, offset).await {
+        Ok(rows) => count(&state.db, &filter).await.map(|total| (rows, total)),
+        Err(e) => Err(e),
+    };
+    let (rows, total) = match found {
+        Ok(found) => found,
         Err(e) => return error_page(lang, &e),
     };
     if let Err(e) = record(
@@ -174,17 +206,39 @@ async fn page(
     {
         return error_page(lang, &e);
     }
+    let participant_id = filter
+        .participant_id
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    let user_name = filter.user.clone().unwrap_or_default();
+    let action = filter.action.clone().unwrap_or_default();
+    let from = filter.from.map(|d| d.to_string()).unwrap_or_default();
+    let to = filter.to.map(|d| d.to_string()).unwrap_or_default();
+    let pager = crate::web::Pager::new(
+        lang,
+        "/audit",
+        &[
+            ("participant_id", &participant_id),
+            ("user", &user_name),
+            ("action", &action),
+            ("from", &from),
+            ("to", &to),
+        ],
+        offset,
+        rows.len(),
+        total,
+        PAGE_ROWS,
+    );
     let page = AuditPage {
         chrome: Chrome::for_user(lang, &user, "/audit"),
-        participant_id: filter
-            .participant_id
-            .map(|i| i.to_string())
-            .unwrap_or_default(),
-        user: filter.user.clone().unwrap_or_default(),
-        action: filter.action.clone().unwrap_or_default(),
-        from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
-        to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
+        actions: action_choices(lang, &action),
+        participant_id,
+        user: user_name,
+        action,
+        from,
+        to,
         rows: rows.iter().map(|r| view(r, lang)).collect(),
+        pager,
     };
     render(StatusCode::OK, &page)
 }
@@ -345,4 +399,24 @@ async fn export_file(state: &AppState, user: &PageUser, q: &ExportQuery) -> Resu
         body,
     )
         .into_response())
+}
+
+/// Every action the log names, in the reader's words and by them in order; the current one
+/// selected. Read from the core catalogue, so a new action with its words is offered at once.
+fn action_choices(lang: Lang, current: &str) -> Vec<crate::codes::Choice> {
+    let mut all: Vec<crate::codes::Choice> = crate::i18n::texts_of(crate::i18n::TEXTS)
+        .filter_map(std::result::Result::ok)
+        .filter_map(|(key, id, en)| {
+            let code = key.strip_prefix("audit.do.")?;
+            let is_action =
+                (code.contains('.') || code == "login") && !code.starts_with("outcome.");
+            is_action.then(|| crate::codes::Choice {
+                code,
+                label: lang.pick(id, en),
+                selected: code == current,
+            })
+        })
+        .collect();
+    all.sort_by(|a, b| a.label.cmp(b.label));
+    all
 }

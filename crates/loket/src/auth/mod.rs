@@ -81,6 +81,25 @@ impl FromRequestParts<AppState> for ApiUser {
 pub struct PageUser {
     pub actor: Actor,
     pub csrf: String,
+    /// What waits for this person's answer (the navigation shows the count), from the hook
+    /// the app sets with [`set_waiting`]; `None` without one.
+    pub waiting: Option<i64>,
+}
+
+/// Counts what waits for a person's answer (the registry's access requests); the registry
+/// sits above `auth`, so the app assembly plugs it in.
+pub type Waiting = for<'a> fn(
+    &'a AppState,
+    &'a Actor,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = crate::error::Result<i64>> + Send + 'a>,
+>;
+
+static WAITING: std::sync::OnceLock<Waiting> = std::sync::OnceLock::new();
+
+/// Sets the count of what waits for a person's answer; the first call wins (one per process).
+pub fn set_waiting(count: Waiting) {
+    let _ = WAITING.set(count);
 }
 
 impl PageUser {
@@ -176,6 +195,10 @@ impl crate::web::Viewer for PageUser {
     fn csrf(&self) -> &str {
         &self.csrf
     }
+
+    fn waiting(&self) -> Option<i64> {
+        self.waiting
+    }
 }
 
 /// Where an unauthenticated page request goes: the login page, then back.
@@ -209,14 +232,23 @@ impl FromRequestParts<AppState> for PageUser {
             Ok(Some((user, _))) if user.role == Role::Mitra => {
                 Err(AppError::Forbidden.into_response())
             }
-            Ok(Some((user, csrf))) => Ok(PageUser {
-                actor: Actor {
+            Ok(Some((user, csrf))) => {
+                let actor = Actor {
                     user,
                     meta: request_meta(parts),
                     grants: Vec::new(),
-                },
-                csrf,
-            }),
+                };
+                // A count that cannot be read leaves the link without it; the page still works.
+                let waiting = match WAITING.get() {
+                    Some(count) => count(state, &actor).await.ok(),
+                    None => None,
+                };
+                Ok(PageUser {
+                    actor,
+                    csrf,
+                    waiting,
+                })
+            }
             Ok(None) => Err(LoginRedirect(back).into_response()),
             Err(e) => Err(e.into_response()),
         }

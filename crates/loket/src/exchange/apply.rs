@@ -251,7 +251,7 @@ async fn apply_row(
                 // Later steps depend on this one: the rest of the row waits for a correction.
                 return Ok((
                     created,
-                    Some(format!("{}: {id} / {en}", planned.stage.code())),
+                    Some(super::why::apply_note(planned.stage, &id, &en)),
                 ));
             }
             Err(e) => return Err(e),

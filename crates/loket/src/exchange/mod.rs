@@ -24,6 +24,7 @@ mod status;
 /// door below (the layer test refuses `exchange::store` elsewhere in `src`).
 pub mod store;
 pub mod texts;
+pub mod why;
 
 use axum::Router;
 

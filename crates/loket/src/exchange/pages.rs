@@ -250,6 +250,12 @@ pub struct RowView {
     pub facts: Facts,
     /// How the row disagrees with the registry person who has its NIK, in words.
     pub disagreements: Vec<String>,
+    /// Why the row was matched, in words ("NIK sama, nama mirip").
+    pub why: Option<String>,
+    /// The outreach counter's name (the row keeps its id).
+    pub outreach_counter: Option<(i64, String)>,
+    /// What to correct before the row can be applied, in the reader's language.
+    pub apply_note: Option<String>,
 }
 
 #[derive(Template)]
@@ -294,7 +300,9 @@ impl DetailPage {
     fn note(&self) -> Option<&str> {
         match self.upload.status_note.as_deref() {
             Some(service::INTERRUPTED) => Some(self.chrome.t("exchange.interrupted")),
-            other => other,
+            // Other notes are the server's own words (kept for the API and the log).
+            Some(_) => Some(self.chrome.t("exchange.failed_note")),
+            None => None,
         }
     }
 
@@ -382,7 +390,8 @@ struct DetailQuery {
     earlier: Option<i64>,
 }
 
-const PAGE_ROWS: i64 = 100;
+/// Rows on one page of an upload: 40 keep the page under 60 KB with both sides shown.
+const PAGE_ROWS: i64 = 40;
 
 async fn detail_page(
     state: &AppState,
@@ -427,7 +436,13 @@ async fn detail_page(
     let next_after = (rows.len() as i64 == PAGE_ROWS)
         .then(|| rows.last().map(|r| r.row_no))
         .flatten();
-    let views = row_views(&state.vault, lang, rows)?;
+    let counter_names: std::collections::HashMap<i64, String> =
+        crate::counters::counters(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+    let views = row_views(&state.vault, lang, rows, &counter_names)?;
     // The page shows registry people next to the file's rows: reading it is audited.
     let shown: Vec<String> = views
         .iter()
@@ -473,7 +488,12 @@ async fn detail_page(
 }
 
 /// The rows as the review table shows them, both NIKs opened.
-fn row_views(vault: &Vault, lang: Lang, rows: Vec<UploadRow>) -> Result<Vec<RowView>, AppError> {
+fn row_views(
+    vault: &Vault,
+    lang: Lang,
+    rows: Vec<UploadRow>,
+    counter_names: &std::collections::HashMap<i64, String>,
+) -> Result<Vec<RowView>, AppError> {
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let nik = service::open_nik(vault, &row.nik_enc, "upload row", row.id)?;
@@ -483,7 +503,25 @@ fn row_views(vault: &Vault, lang: Lang, rows: Vec<UploadRow>) -> Result<Vec<RowV
         };
         let facts = serde_json::from_str(&row.facts).unwrap_or_default();
         let disagreements = disagreement_words(lang, &row);
+        let why = row
+            .explanation
+            .as_deref()
+            .and_then(|e| super::why::explanation_words(lang, e));
+        let outreach_counter = row.outreach_counter_id.map(|c| {
+            let name = counter_names.get(&c).cloned();
+            (
+                c,
+                name.unwrap_or_else(|| lang.t("exchange.counter_gone").to_string()),
+            )
+        });
+        let apply_note = row
+            .apply_note
+            .as_deref()
+            .map(|n| super::why::apply_note_words(lang, n));
         views.push(RowView {
+            why,
+            outreach_counter,
+            apply_note,
             row,
             nik,
             registry_nik,

@@ -638,6 +638,9 @@ async fn funnel(
         .max()
         .unwrap_or(0)
         .max(1);
+    // The longest bar leaves room for its count inside the 640-wide chart (at 400 the first
+    // step's count was cut off at the right edge).
+    const FUNNEL_BAR_MAX: i64 = 330;
     let bars = funnel
         .steps
         .iter()
@@ -645,7 +648,7 @@ async fn funnel(
         .map(|(i, s)| Bar {
             label: s.label.clone(),
             reached: s.reached,
-            width: s.reached * 400 / top,
+            width: s.reached * FUNNEL_BAR_MAX / top,
             y: i as i64 * 26,
             conversion: s
                 .conversion

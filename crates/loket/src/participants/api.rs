@@ -34,6 +34,15 @@ pub fn router() -> Router<AppState> {
             "/api/v1/participants/{id}/consents",
             get(consents).post(change_consent),
         )
+        .route(
+            "/api/v1/access-requests",
+            get(access_requests).post(request_access),
+        )
+        .route("/api/v1/access-requests/holder", get(holder))
+        .route(
+            "/api/v1/access-requests/{id}/answer",
+            axum::routing::post(answer_access_request),
+        )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -396,4 +405,185 @@ pub async fn change_consent(
     let participant =
         service::change_consent(&state, &actor, id, consent, body.note.as_deref()).await?;
     Ok(with_etag(StatusCode::OK, &participant))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NikQuery {
+    /// The NIK (16 digits).
+    pub nik: String,
+}
+
+/// Where a person is registered, by name (nothing more of the person).
+#[derive(Serialize, ToSchema)]
+pub struct PlaceOut {
+    /// The holding counter's name; null when no counter holds the case (head office does).
+    pub counter: Option<String>,
+    pub office: Option<String>,
+}
+
+impl From<super::requests::Place> for PlaceOut {
+    fn from(p: super::requests::Place) -> Self {
+        PlaceOut {
+            counter: p.counter,
+            office: p.office,
+        }
+    }
+}
+
+fn parse_nik(text: &str) -> Result<nik::Nik> {
+    nik::Nik::parse(text).map_err(|e| AppError::Validation(vec![FieldError::from_nik("nik", &e)]))
+}
+
+/// Where the person with this NIK is registered, when the caller's scope does not reach them
+/// (404 when it does, or nobody has the NIK): ask that counter with `POST /access-requests`.
+#[utoipa::path(get, path = "/api/v1/access-requests/holder", tag = "access requests", params(NikQuery),
+    responses((status = 200, body = PlaceOut), (status = 404, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn holder(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiQuery(query): ApiQuery<NikQuery>,
+) -> Result<Json<PlaceOut>> {
+    let nik = parse_nik(&query.nik)?;
+    let place = super::requests::locate(&state, &actor, &nik)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(place.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AccessRequestIn {
+    /// The NIK of the person registered at another counter.
+    pub nik: String,
+    /// `access` (the holder keeps the case, the caller's counter may serve the person) or
+    /// `move` (the case moves to the caller's counter).
+    pub kind: String,
+    pub reason: String,
+}
+
+/// A request as the API shows it: the person only to the side that holds the case.
+#[derive(Serialize, ToSchema)]
+pub struct AccessRequestOut {
+    pub id: i64,
+    pub kind: String,
+    /// `open`, `accepted` or `declined`.
+    pub status: String,
+    pub from_counter_id: i64,
+    pub from_counter: String,
+    pub from_office: String,
+    pub holder: PlaceOut,
+    pub requested_by: String,
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Set for the holding side (and for the requester once access is granted).
+    pub participant_id: Option<i64>,
+}
+
+fn request_out(r: super::store::AccessRequestRow, show_person: bool) -> AccessRequestOut {
+    let show = show_person || r.status == super::requests::RequestStatus::Accepted;
+    AccessRequestOut {
+        id: r.id,
+        kind: r.kind.code().to_string(),
+        status: r.status.code().to_string(),
+        from_counter_id: r.from_counter_id,
+        from_counter: r.from_counter,
+        from_office: r.from_office,
+        holder: PlaceOut {
+            counter: r.holder_counter,
+            office: r.holder_office,
+        },
+        requested_by: r.requested_by,
+        reason: r.reason,
+        requested_at: r.requested_at,
+        answer: r.answer,
+        answered_at: r.answered_at,
+        participant_id: show.then_some(r.participant_id),
+    }
+}
+
+/// Ask the counter holding a person's case for access to it, or to move it to the caller's
+/// counter.
+#[utoipa::path(post, path = "/api/v1/access-requests", tag = "access requests", request_body = AccessRequestIn,
+    responses((status = 201, body = AccessRequestOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn request_access(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(body): ApiJson<AccessRequestIn>,
+) -> Result<(StatusCode, Json<AccessRequestOut>)> {
+    let nik = parse_nik(&body.nik)?;
+    let kind = super::requests::RequestKind::parse(&body.kind).ok_or_else(|| {
+        AppError::field(
+            "kind",
+            "choice_invalid",
+            "Pilih minta akses atau minta pindah.",
+            "Choose access or move.",
+        )
+    })?;
+    let id = super::requests::request(&state, &actor, &nik, kind, &body.reason).await?;
+    let all = super::requests::list(&state, &actor).await?;
+    let row = all
+        .outgoing
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or(AppError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(request_out(row, false))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessRequestsOut {
+    /// Requests for cases the caller's counter or office holds (open first).
+    pub incoming: Vec<AccessRequestOut>,
+    /// Requests the caller's counter or office sent.
+    pub outgoing: Vec<AccessRequestOut>,
+}
+
+/// The caller's access requests, both ways.
+#[utoipa::path(get, path = "/api/v1/access-requests", tag = "access requests",
+    responses((status = 200, body = AccessRequestsOut), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn access_requests(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<Json<AccessRequestsOut>> {
+    let all = super::requests::list(&state, &actor).await?;
+    Ok(Json(AccessRequestsOut {
+        incoming: all
+            .incoming
+            .into_iter()
+            .map(|r| request_out(r, true))
+            .collect(),
+        outgoing: all
+            .outgoing
+            .into_iter()
+            .map(|r| request_out(r, false))
+            .collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AccessAnswerIn {
+    /// true grants the request (access: a referral; move: a reassignment), false declines.
+    pub accept: bool,
+    /// Required to decline.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Answer a request for a case the caller's counter or office holds.
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/answer", tag = "access requests",
+    params(("id" = i64, Path, description = "request id")), request_body = AccessAnswerIn,
+    responses((status = 200, body = AccessRequestOut), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn answer_access_request(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AccessAnswerIn>,
+) -> Result<Json<AccessRequestOut>> {
+    let row = super::requests::answer(&state, &actor, id, body.accept, &body.reason).await?;
+    Ok(Json(request_out(row, true)))
 }

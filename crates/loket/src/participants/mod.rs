@@ -4,6 +4,7 @@ pub mod api;
 pub mod file;
 pub mod model;
 pub mod pages;
+pub mod requests;
 pub mod service;
 /// Public for the tests and benchmarks that check its queries; other modules use the front
 /// door below (the layer test refuses `participants::store` elsewhere in `src`).

@@ -9,6 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::model::*;
+use super::requests;
 use super::service;
 use crate::access::{self, Action};
 use crate::auth::{PageUser, SignedForm, SignedIn};
@@ -37,6 +38,11 @@ pub fn router() -> Router<AppState> {
             "/participants/{id}/refer",
             axum::routing::post(save_referral),
         )
+        .route("/access-requests", get(requests_page).post(send_request))
+        .route(
+            "/access-requests/{id}/answer",
+            axum::routing::post(answer_request),
+        )
 }
 
 pub struct ResultRow {
@@ -56,12 +62,28 @@ struct SearchPage {
     results: Vec<ResultRow>,
     error: Option<String>,
     register_query: String,
+    /// Name searches come a page at a time, with the count.
+    pager: Option<crate::web::Pager>,
+    /// A NIK registered at a counter the user does not reach: where (names only).
+    elsewhere: Option<String>,
+    /// Whether the user may ask that counter for access (then the form is shown).
+    can_request: bool,
+    /// The NIK searched for, as the request form sends it.
+    nik: String,
+    /// The request form as typed, and what is wrong with it (shown at the reason field).
+    reason: String,
+    kind: String,
+    request_error: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct SearchQuery {
     q: Option<String>,
+    offset: Option<i64>,
 }
+
+/// Name search results on one page.
+const SEARCH_PAGE: i64 = 50;
 
 fn looks_like_nik(q: &str) -> bool {
     let digits = q.chars().filter(char::is_ascii_digit).count();
@@ -88,35 +110,71 @@ async fn search(
     Query(query): Query<SearchQuery>,
 ) -> Response {
     let q = query.q.unwrap_or_default().trim().to_string();
+    match search_view(&state, lang, &user, &q, query.offset.unwrap_or(0)).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+/// The search page for `q`: a NIK (exact, and where it is registered when out of reach) or a
+/// name (a page of results from `offset`).
+async fn search_view(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    q: &str,
+    offset: i64,
+) -> Result<SearchPage, AppError> {
     let mut page = SearchPage {
-        chrome: Chrome::for_user(lang, &user, "/participants"),
-        q: q.clone(),
+        chrome: Chrome::for_user(lang, user, "/participants"),
+        q: q.to_string(),
         searched: !q.is_empty(),
         results: Vec::new(),
         error: None,
         register_query: String::new(),
+        pager: None,
+        elsewhere: None,
+        can_request: false,
+        nik: String::new(),
+        reason: String::new(),
+        kind: requests::RequestKind::Access.code().to_string(),
+        request_error: None,
     };
     if q.is_empty() {
-        return render(StatusCode::OK, &page);
+        return Ok(page);
     }
-    if looks_like_nik(&q) {
-        match nik::Nik::parse(&q) {
+    if looks_like_nik(q) {
+        match nik::Nik::parse(q) {
             Ok(nik) => {
                 page.register_query = format!("?nik={}", nik.as_str());
-                match service::find_by_nik(&state, &user.actor, &nik).await {
-                    Ok(found) => page.results = found.iter().map(result_row).collect(),
-                    Err(e) => return error_page(lang, &e),
+                let found = service::find_by_nik(state, &user.actor, &nik).await?;
+                page.results = found.iter().map(result_row).collect();
+                if found.is_none() {
+                    let place = requests::locate(state, &user.actor, &nik).await?;
+                    page.elsewhere = place.map(|p| p.words());
+                    page.can_request = user.actor.user.counter_id.is_some()
+                        && access::allows(&user.actor.user, Action::RequestAccess);
+                    page.nik = nik.as_str().to_string();
                 }
             }
             Err(e) => page.error = Some(lang.pick(&e.message_id(), &e.message_en()).to_string()),
         }
     } else {
-        match service::search_by_name(&state, &user.actor, &q, 50).await {
-            Ok(found) => page.results = found.iter().map(result_row).collect(),
-            Err(e) => return error_page(lang, &e),
-        }
+        let offset = offset.max(0);
+        let (found, total) =
+            service::search_page(state, &user.actor, q, offset, SEARCH_PAGE).await?;
+        page.results = found.iter().map(result_row).collect();
+        page.pager = Some(crate::web::Pager::new(
+            lang,
+            "/participants",
+            &[("q", q)],
+            offset,
+            found.len(),
+            total,
+            SEARCH_PAGE,
+        ));
     }
-    render(StatusCode::OK, &page)
+    Ok(page)
 }
 
 #[derive(Template)]
@@ -965,6 +1023,176 @@ async fn save_referral(
 ) -> Response {
     match service::refer(&state, &user.actor, id, form.counter_id, &form.reason).await {
         Ok(()) => Redirect::to(&format!("/participants/{id}?saved=1")).into_response(),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    nik: String,
+    kind: String,
+    reason: String,
+}
+
+/// Sends a request to the counter holding the NIK; a mistake re-renders the search for that
+/// NIK with the message at the reason.
+async fn send_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    SignedForm(user, form): SignedForm<RequestForm>,
+) -> Response {
+    let nik = match nik::Nik::parse(&form.nik) {
+        Ok(nik) => nik,
+        Err(e) => {
+            return error_page(
+                lang,
+                &AppError::Validation(vec![FieldError::from_nik("nik", &e)]),
+            )
+        }
+    };
+    let kind = requests::RequestKind::parse(&form.kind).unwrap_or(requests::RequestKind::Access);
+    match requests::request(&state, &user.actor, &nik, kind, &form.reason).await {
+        Ok(_) => Redirect::to("/access-requests?sent=1").into_response(),
+        Err(e) if e.status().is_client_error() && !matches!(e, AppError::Forbidden) => {
+            let mut page = match search_view(&state, lang, &user, nik.as_str(), 0).await {
+                Ok(page) => page,
+                Err(e) => return error_page(lang, &e),
+            };
+            let (id, en) = e.messages();
+            page.request_error = Some(lang.pick(&id, &en).to_string());
+            page.reason = form.reason;
+            page.kind = kind.code().to_string();
+            render(e.status(), &page)
+        }
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+/// A request as the page shows it.
+pub struct RequestView {
+    pub id: i64,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub open: bool,
+    pub accepted: bool,
+    pub participant_id: i64,
+    pub participant_name: String,
+    pub from: String,
+    pub holder: String,
+    pub requested_by: String,
+    pub when: String,
+    pub reason: String,
+    pub answer: String,
+    pub answered_on: String,
+}
+
+fn request_view(r: &super::store::AccessRequestRow, lang: Lang) -> RequestView {
+    let place = requests::Place {
+        counter: r.holder_counter.clone(),
+        office: r.holder_office.clone(),
+    };
+    RequestView {
+        id: r.id,
+        kind: r.kind.label(lang),
+        status: r.status.label(lang),
+        open: r.status == requests::RequestStatus::Open,
+        accepted: r.status == requests::RequestStatus::Accepted,
+        participant_id: r.participant_id,
+        participant_name: r.participant_name.clone(),
+        from: format!("{}, {}", r.from_counter, r.from_office),
+        holder: place.words(),
+        requested_by: r.requested_by.clone(),
+        when: crate::format::time(r.requested_at),
+        reason: r.reason.clone(),
+        answer: r.answer.clone().unwrap_or_default(),
+        answered_on: r.answered_at.map(crate::format::time).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access_requests.html")]
+struct RequestsPage {
+    chrome: Chrome,
+    sent: bool,
+    answered: bool,
+    alert: Option<(i64, String)>,
+    waiting: usize,
+    incoming: Vec<RequestView>,
+    outgoing: Vec<RequestView>,
+}
+
+#[derive(Deserialize)]
+struct RequestsQuery {
+    sent: Option<String>,
+    answered: Option<String>,
+}
+
+async fn requests_page(
+    SignedIn { state, lang, user }: SignedIn,
+    Query(q): Query<RequestsQuery>,
+) -> Response {
+    let flags = (q.sent.is_some(), q.answered.is_some());
+    match requests_view(&state, lang, &user, flags, None).await {
+        Ok(page) => render(StatusCode::OK, &page),
+        Err(e) => error_page(lang, &e),
+    }
+}
+
+async fn requests_view(
+    state: &AppState,
+    lang: Lang,
+    user: &PageUser,
+    (sent, answered): (bool, bool),
+    alert: Option<(i64, String)>,
+) -> Result<RequestsPage, AppError> {
+    let found = requests::list(state, &user.actor).await?;
+    let incoming: Vec<RequestView> = found
+        .incoming
+        .iter()
+        .map(|r| request_view(r, lang))
+        .collect();
+    Ok(RequestsPage {
+        chrome: Chrome::for_user(lang, user, "/access-requests"),
+        sent,
+        answered,
+        alert,
+        waiting: incoming.iter().filter(|r| r.open).count(),
+        incoming,
+        outgoing: found
+            .outgoing
+            .iter()
+            .map(|r| request_view(r, lang))
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct AnswerForm {
+    decision: String,
+    #[serde(default)]
+    answer: String,
+}
+
+async fn answer_request(
+    State(state): State<AppState>,
+    lang: Lang,
+    PathId(id): PathId,
+    SignedForm(user, form): SignedForm<AnswerForm>,
+) -> Response {
+    let accept = form.decision == "accept";
+    match requests::answer(&state, &user.actor, id, accept, &form.answer).await {
+        Ok(_) => Redirect::to("/access-requests?answered=1").into_response(),
+        Err(e)
+            if e.status().is_client_error()
+                && !matches!(e, AppError::Forbidden | AppError::NotFound) =>
+        {
+            let (msg_id, en) = e.messages();
+            let alert = Some((id, lang.pick(&msg_id, &en).to_string()));
+            match requests_view(&state, lang, &user, (false, false), alert).await {
+                Ok(page) => render(e.status(), &page),
+                Err(e) => error_page(lang, &e),
+            }
+        }
         Err(e) => error_page(lang, &e),
     }
 }

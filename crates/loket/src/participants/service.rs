@@ -63,10 +63,34 @@ pub async fn register(
         );
         batch
     };
-    let id = store::insert(&state.db, &state.vault, &data, reg, audited).await?;
+    let id = match store::insert(&state.db, &state.vault, &data, reg, audited).await {
+        Err(AppError::NikDuplicate {
+            existing_id: Some(existing),
+            ..
+        }) => return Err(duplicate_elsewhere(state, actor, existing).await),
+        other => other?,
+    };
     store::get(&state.db, &state.vault, id)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// The "already registered" answer: where, when the user's scope does not reach the person
+/// (they may then ask that counter for access); otherwise "search for them".
+async fn duplicate_elsewhere(state: &AppState, actor: &Actor, existing: i64) -> AppError {
+    let scope = access::participant_scope(&actor.user);
+    let place = match store::visible(&state.db, existing, scope).await {
+        Ok(false) => super::requests::place_of(state, actor, existing).await,
+        Ok(true) => Ok(None),
+        Err(e) => Err(e),
+    };
+    match place {
+        Ok(place) => AppError::NikDuplicate {
+            existing_id: Some(existing),
+            held_at: place.map(|p| p.words()),
+        },
+        Err(e) => e,
+    }
 }
 
 /// One participant's full record, if the user's scope reaches them; the view is audited.
@@ -146,7 +170,7 @@ async fn reachable(
     Ok(participant)
 }
 
-fn reason_required(reason: &str) -> Result<String> {
+pub(super) fn reason_required(reason: &str) -> Result<String> {
     let reason = reason.trim();
     if reason.chars().count() < 5 {
         return Err(AppError::field(
@@ -325,9 +349,33 @@ pub async fn search_by_name(
         &state.vault,
         name,
         access::participant_scope(&actor.user),
+        0,
         limit.clamp(1, 100),
     )
     .await
+}
+
+/// One page of a name search within scope, and how many the search finds in all.
+pub async fn search_page(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Participant>, i64)> {
+    access::require(&state.db, actor, Action::ViewParticipant).await?;
+    let scope = access::participant_scope(&actor.user);
+    let total = store::count_by_name(&state.db, name, scope).await?;
+    let found = store::search_by_name(
+        &state.db,
+        &state.vault,
+        name,
+        scope,
+        offset.max(0),
+        limit.clamp(1, 100),
+    )
+    .await?;
+    Ok((found, total))
 }
 
 #[cfg(test)]

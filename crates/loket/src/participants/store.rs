@@ -325,6 +325,7 @@ pub async fn insert(
         if let Some(existing_id) = nik_exists(db, vault, &data.nik).await? {
             return Err(AppError::NikDuplicate {
                 existing_id: Some(existing_id),
+                held_at: None,
             });
         }
     }
@@ -361,7 +362,10 @@ pub async fn insert(
         Ok(id) => Ok(id),
         Err(e) if is_unique_violation(&e, "nik_index") => {
             let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
-            Err(AppError::NikDuplicate { existing_id })
+            Err(AppError::NikDuplicate {
+                existing_id,
+                held_at: None,
+            })
         }
         Err(e) => Err(e.into()),
     }
@@ -402,7 +406,10 @@ pub async fn update(
         Ok(None) => Err(stale(db, id).await),
         Err(e) if is_unique_violation(&e, "nik_index") => {
             let existing_id = id_by_nik_index(db, &sealed.nik_index).await?;
-            Err(AppError::NikDuplicate { existing_id })
+            Err(AppError::NikDuplicate {
+                existing_id,
+                held_at: None,
+            })
         }
         Err(e) => Err(e.into()),
     }
@@ -494,12 +501,13 @@ fn like_pattern(text: &str) -> String {
     )
 }
 
-/// Name search (case-insensitive, words in order), newest first.
+/// Name search (case-insensitive, words in order), by name; `offset` rows skipped (pages).
 pub async fn search_by_name(
     db: &Db,
     vault: &Vault,
     query: &str,
     scope: Scope,
+    offset: i64,
     limit: i64,
 ) -> Result<Vec<Participant>> {
     let (counter, office, any) = scope.params();
@@ -508,7 +516,7 @@ pub async fn search_by_name(
     }
     let sql = format!(
         "SELECT {COLUMNS} FROM participants WHERE {SCOPE_FILTER} \
-         AND lower(full_name) LIKE lower($3) ESCAPE '\\' ORDER BY full_name, id LIMIT $4"
+         AND lower(full_name) LIKE lower($3) ESCAPE '\\' ORDER BY full_name, id LIMIT $4 OFFSET $5"
     );
     let rows: Vec<ParticipantRow> = with_db!(db, |pool| {
         sqlx::query_as(&sql)
@@ -516,10 +524,31 @@ pub async fn search_by_name(
             .bind(office)
             .bind(like_pattern(query))
             .bind(limit)
+            .bind(offset)
             .fetch_all(pool)
             .await?
     });
     rows.into_iter().map(|r| r.open(vault)).collect()
+}
+
+/// How many people the name search finds in scope (for "1–50 of 312").
+pub async fn count_by_name(db: &Db, query: &str, scope: Scope) -> Result<i64> {
+    let (counter, office, any) = scope.params();
+    if !any || query.trim().is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM participants WHERE {SCOPE_FILTER} \
+         AND lower(full_name) LIKE lower($3) ESCAPE '\\'"
+    );
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(&sql)
+            .bind(counter)
+            .bind(office)
+            .bind(like_pattern(query))
+            .fetch_one(pool)
+            .await?
+    }))
 }
 
 /// Every participant in scope, in id order, a page at a time (for export).
@@ -597,6 +626,11 @@ pub async fn reassign(
     }
 }
 
+/// A referral: another counter may see and serve the person; referring twice changes nothing.
+const REFER_SQL: &str =
+    "INSERT INTO referrals (participant_id, counter_id, reason, referred_by, referred_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (participant_id, counter_id) DO NOTHING";
+
 /// Gives another counter access to a case (a referral); referring twice changes nothing.
 pub async fn refer(
     db: &Db,
@@ -609,17 +643,14 @@ pub async fn refer(
 ) -> Result<()> {
     with_db!(db, |pool| {
         let mut tx = pool.begin_with(db.begin_for_write()).await?;
-        sqlx::query(
-            "INSERT INTO referrals (participant_id, counter_id, reason, referred_by, referred_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (participant_id, counter_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(counter_id)
-        .bind(reason)
-        .bind(by)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(REFER_SQL)
+            .bind(id)
+            .bind(counter_id)
+            .bind(reason)
+            .bind(by)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
         audit::append(&mut *tx, audited).await?;
         tx.commit().await?;
     });
@@ -1017,4 +1048,261 @@ mod tests {
         assert_eq!(insert.matches('$').count(), DATA_COLUMNS.len() + 5);
         assert_eq!(update_sql().matches('$').count(), DATA_COLUMNS.len() + 3);
     }
+}
+
+/// Where a case is held: its counter and office (names only), for "registered at …".
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Holder {
+    pub participant_id: i64,
+    pub counter_id: Option<i64>,
+    pub counter_name: Option<String>,
+    pub office_id: Option<i64>,
+    pub office_name: Option<String>,
+}
+
+/// The counter and office that hold participant `id` (none for a person held by no counter).
+pub async fn holder(db: &Db, id: i64) -> Result<Option<Holder>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT p.id AS participant_id, p.counter_id, c.name AS counter_name, \
+             o.id AS office_id, o.name AS office_name \
+             FROM participants p LEFT JOIN counters c ON c.id = p.counter_id \
+             LEFT JOIN offices o ON o.id = c.office_id WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// A new request for access to a case, or to move it (`requests`).
+pub struct NewAccessRequest<'a> {
+    pub participant_id: i64,
+    pub kind: super::requests::RequestKind,
+    pub from_counter_id: i64,
+    pub holder_counter_id: Option<i64>,
+    pub requested_by: i64,
+    pub reason: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// Stores a request with its audit entry (made from the new id), unless the same counter
+/// already has one open for the person: then `None`.
+pub async fn insert_access_request(
+    db: &Db,
+    new: NewAccessRequest<'_>,
+    audited: impl FnOnce(i64) -> audit::Batch + Send,
+) -> Result<Option<i64>> {
+    Ok(with_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        let open: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM access_requests WHERE participant_id = $1 AND from_counter_id = $2 AND status = 'open'",
+        )
+        .bind(new.participant_id)
+        .bind(new.from_counter_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if open.is_some() {
+            None
+        } else {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO access_requests (participant_id, kind, from_counter_id, holder_counter_id, \
+                 requested_by, reason, requested_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, 'open') RETURNING id",
+            )
+            .bind(new.participant_id)
+            .bind(new.kind)
+            .bind(new.from_counter_id)
+            .bind(new.holder_counter_id)
+            .bind(new.requested_by)
+            .bind(new.reason)
+            .bind(new.at)
+            .fetch_one(&mut *tx)
+            .await?;
+            audit::append(&mut *tx, audited(id)).await?;
+            tx.commit().await?;
+            Some(id)
+        }
+    }))
+}
+
+/// A request as the lists show it: the counters and offices by name.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccessRequestRow {
+    pub id: i64,
+    pub participant_id: i64,
+    /// Shown only to the side that holds the case (the requester learns names only).
+    pub participant_name: String,
+    pub kind: super::requests::RequestKind,
+    pub status: super::requests::RequestStatus,
+    pub from_counter_id: i64,
+    pub from_counter: String,
+    pub from_office: String,
+    pub holder_counter_id: Option<i64>,
+    pub holder_counter: Option<String>,
+    pub holder_office_id: Option<i64>,
+    pub holder_office: Option<String>,
+    pub requested_by: String,
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+const REQUEST_SELECT: &str = "SELECT r.id, r.participant_id, p.full_name AS participant_name, r.kind, r.status, r.from_counter_id, \
+     fc.name AS from_counter, fo.name AS from_office, r.holder_counter_id, hc.name AS holder_counter, \
+     ho.id AS holder_office_id, ho.name AS holder_office, u.username AS requested_by, r.reason, \
+     r.requested_at, r.answer, r.answered_at \
+     FROM access_requests r JOIN participants p ON p.id = r.participant_id \
+     JOIN counters fc ON fc.id = r.from_counter_id \
+     JOIN offices fo ON fo.id = fc.office_id JOIN users u ON u.id = r.requested_by \
+     LEFT JOIN counters hc ON hc.id = r.holder_counter_id LEFT JOIN offices ho ON ho.id = hc.office_id";
+
+/// One request.
+pub async fn access_request(db: &Db, id: i64) -> Result<Option<AccessRequestRow>> {
+    let sql = format!("{REQUEST_SELECT} WHERE r.id = $1");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    }))
+}
+
+/// Which side of the requests a list shows, and for whom.
+#[derive(Clone, Copy, Debug)]
+pub enum RequestSide {
+    /// Requests to the cases a counter (or an office, or head office: `All`) holds.
+    Incoming(Scope),
+    /// Requests a counter (or the counters of an office) sent.
+    Outgoing(Scope),
+}
+
+/// Requests of one side, open ones first, newest first (at most 200: open requests are few,
+/// answered ones are history).
+pub async fn access_requests(db: &Db, side: RequestSide) -> Result<Vec<AccessRequestRow>> {
+    let (column, office_column, scope) = match side {
+        RequestSide::Incoming(scope) => ("r.holder_counter_id", "hc.office_id", scope),
+        RequestSide::Outgoing(scope) => ("r.from_counter_id", "fc.office_id", scope),
+    };
+    let (counter, office, any) = scope.params();
+    if !any {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "{REQUEST_SELECT} WHERE (CAST($1 AS BIGINT) IS NULL OR {column} = $1) \
+         AND (CAST($2 AS BIGINT) IS NULL OR {office_column} = $2) \
+         ORDER BY CASE WHEN r.status = 'open' THEN 0 ELSE 1 END, r.id DESC LIMIT 200"
+    );
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(counter)
+            .bind(office)
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// How many open requests wait for an answer on this side.
+pub async fn open_access_requests(db: &Db, scope: Scope) -> Result<i64> {
+    let (counter, office, any) = scope.params();
+    if !any {
+        return Ok(0);
+    }
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM access_requests r \
+             LEFT JOIN counters hc ON hc.id = r.holder_counter_id WHERE r.status = 'open' \
+             AND (CAST($1 AS BIGINT) IS NULL OR r.holder_counter_id = $1) \
+             AND (CAST($2 AS BIGINT) IS NULL OR hc.office_id = $2)",
+        )
+        .bind(counter)
+        .bind(office)
+        .fetch_one(pool)
+        .await?
+    }))
+}
+
+/// What accepting a request does to the case, in the same transaction as the answer.
+#[derive(Clone, Copy, Debug)]
+pub enum Grant {
+    /// Refer the case to the requesting counter (the `referrals` of `refer`).
+    Refer { counter_id: i64 },
+    /// Move the case to the requesting counter (as `reassign` does).
+    Move { counter_id: i64 },
+    /// Declined: nothing changes.
+    Nothing,
+}
+
+/// Answers an open request: the answer, what it grants and its audit entries commit together.
+/// `false` when the request was answered meanwhile.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_access_request(
+    db: &Db,
+    id: i64,
+    status: super::requests::RequestStatus,
+    answer: Option<&str>,
+    by: i64,
+    at: DateTime<Utc>,
+    grant: Grant,
+    audited: audit::Batch,
+) -> Result<bool> {
+    Ok(with_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        let participant: Option<i64> = sqlx::query_scalar(
+            "UPDATE access_requests SET status = $1, answer = $2, answered_by = $3, answered_at = $4 \
+             WHERE id = $5 AND status = 'open' RETURNING participant_id",
+        )
+        .bind(status)
+        .bind(answer)
+        .bind(by)
+        .bind(at)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match participant {
+            None => false,
+            Some(participant) => {
+                match grant {
+                    Grant::Refer { counter_id } => {
+                        sqlx::query(REFER_SQL)
+                            .bind(participant)
+                            .bind(counter_id)
+                            .bind(answer.unwrap_or_default())
+                            .bind(by)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    Grant::Move { counter_id } => {
+                        sqlx::query(
+                            "UPDATE participants SET counter_id = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+                        )
+                        .bind(counter_id)
+                        .bind(at)
+                        .bind(participant)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    Grant::Nothing => {}
+                }
+                audit::append(&mut *tx, audited).await?;
+                tx.commit().await?;
+                true
+            }
+        }
+    }))
+}
+
+/// The first person a counter holds, and whether any access request exists yet (the demo's
+/// sample request).
+pub async fn first_held_and_any_request(db: &Db, counter_id: i64) -> Result<(Option<i64>, bool)> {
+    Ok(with_db!(db, |pool| {
+        let first: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM participants WHERE counter_id = $1 ORDER BY id LIMIT 1",
+        )
+        .bind(counter_id)
+        .fetch_optional(pool)
+        .await?;
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM access_requests LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+        (first, any.is_some())
+    }))
 }

@@ -171,6 +171,16 @@ const ROWS: &[Row] = &[
     // `{lang}` stands for the code here (a code nobody was given: the form, then no match).
     ("GET", "/s/{lang}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
     ("POST", "/s/{lang}", Body::Form("status_birth"), [422, 422, 422, 422, 422, 422, 422, 422]),
+    // Permintaan akses (issue 14): the person is at counter A; counter B's people ask, A's
+    // answer ({qid} is a fresh request from counter B). Head office has no counter to ask for
+    // (409), and whoever already reaches the person needs no request (409).
+    ("GET", "/api/v1/access-requests", Body::None, [401, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/access-requests/holder?nik={nik}", Body::None, [401, 404, 404, 200, 404, 200, 404, 403]),
+    ("POST", "/api/v1/access-requests", Body::Json("access_request"), [401, 409, 409, 201, 409, 201, 403, 403]),
+    ("POST", "/api/v1/access-requests/{qid}/answer", Body::Json("access_answer"), [401, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/access-requests", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/access-requests", Body::Form("access_request"), [303, 409, 409, 303, 409, 303, 403, 403]),
+    ("POST", "/access-requests/{qid}/answer", Body::Form("access_answer"), [303, 303, 303, 403, 303, 403, 403, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -218,13 +228,15 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 
 fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
-    ["{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}"]
-        .iter()
-        .fold(
-            path.replace("{eid}", "{event_id}")
-                .replace("{rid}", "{row_id}"),
-            |p, k| p.replace(k, "{id}"),
-        )
+    [
+        "{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}", "{qid}",
+    ]
+    .iter()
+    .fold(
+        path.replace("{eid}", "{event_id}")
+            .replace("{rid}", "{row_id}"),
+        |p, k| p.replace(k, "{id}"),
+    )
 }
 
 #[test]
@@ -340,7 +352,13 @@ async fn person_at_a(app: &TestApp, serial: u16) -> (i64, String) {
     (id, nik.as_str().to_string())
 }
 
-fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_json::Value {
+fn json_body(
+    kind: &str,
+    serial: u16,
+    counter_a2: i64,
+    counter_b: i64,
+    nik_of_person: &str,
+) -> serde_json::Value {
     match kind {
         "register" => {
             let nik = nik::Nik::compose(
@@ -383,6 +401,10 @@ fn json_body(kind: &str, serial: u16, counter_a2: i64, counter_b: i64) -> serde_
         "reminders_run" => json!({"as_of": "2021-07-31"}),
         "reminder_consent" => json!({"channel": "whatsapp", "given": true}),
         "sms_hook" => json!({"from": "081234567890", "text": "STOP"}),
+        "access_request" => {
+            json!({"nik": nik_of_person, "kind": "access", "reason": "datang ke loket kami"})
+        }
+        "access_answer" => json!({"accept": true}),
         other => panic!("no JSON body {other}"),
     }
 }
@@ -455,6 +477,13 @@ fn form_body(
             ("reason", "pindah domisili".into()),
         ],
         "review" => vec![("csrf", csrf.into()), ("decision", "accept".into())],
+        "access_request" => vec![
+            ("csrf", csrf.into()),
+            ("nik", nik_of_person.into()),
+            ("kind", "access".into()),
+            ("reason", "datang ke loket kami".into()),
+        ],
+        "access_answer" => vec![("csrf", csrf.into()), ("decision", "accept".into())],
         "export" => vec![("csrf", csrf.into()), ("reason", "laporan bulanan".into())],
         "reminder_consent" => vec![
             ("csrf", csrf.into()),
@@ -489,6 +518,11 @@ async fn matrix(app: &TestApp) {
         for (i, who) in WHO.iter().enumerate() {
             serial += 1;
             let (id, nik) = person_at_a(app, serial).await;
+            let request_id = if path.contains("{qid}") {
+                request_from_b(app, id).await
+            } else {
+                0
+            };
             let url = app.url(
                 &path
                     .replace("{id}", &id.to_string())
@@ -503,6 +537,7 @@ async fn matrix(app: &TestApp) {
                     .replace("{chart}", "reach")
                     .replace("{eid}", "1")
                     .replace("{uid}", &upload.0.to_string())
+                    .replace("{qid}", &request_id.to_string())
                     .replace("{rid}", &upload.1.to_string()),
             );
             let c = &callers[i];
@@ -539,8 +574,13 @@ async fn matrix(app: &TestApp) {
             match body {
                 Body::None => {}
                 Body::Json(kind) => {
-                    request =
-                        request.json(&json_body(kind, serial + 5000, counter_a2, app.counter_b));
+                    request = request.json(&json_body(
+                        kind,
+                        serial + 5000,
+                        counter_a2,
+                        app.counter_b,
+                        &nik,
+                    ));
                 }
                 Body::Form(_)
                     if *path == "/logout" && c.cookie.is_some() && !matches!(who, Who::Mitra) => {}
@@ -564,6 +604,35 @@ async fn matrix(app: &TestApp) {
         app.backend,
         failures.join("\n")
     );
+}
+
+/// A request from counter B for access to person `id` (at counter A), still open.
+async fn request_from_b(app: &TestApp, id: i64) -> i64 {
+    let db = &app.state.db;
+    let asker: i64 = loket::with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM users WHERE counter_id = $1 ORDER BY id LIMIT 1"
+    )
+    .bind(app.counter_b)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let new = store::NewAccessRequest {
+        participant_id: id,
+        kind: loket::participants::requests::RequestKind::Access,
+        from_counter_id: app.counter_b,
+        holder_counter_id: Some(app.counter_a),
+        requested_by: asker,
+        reason: "datang ke loket kami",
+        at: chrono::Utc::now(),
+    };
+    let audited = |id: i64| {
+        let entry = loket::audit::Entry::new("access_request.create", "access_request", id);
+        loket::audit::Batch::of(db, None, Some("system/test"), entry).unwrap()
+    };
+    store::insert_access_request(db, new, audited)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// An exchange upload of one row, still linking: (upload id, row id).

@@ -7,3 +7,5 @@ mod crawl;
 mod days;
 mod forms;
 mod pickers;
+mod lists;
+mod requests;
