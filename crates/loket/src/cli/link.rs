@@ -404,8 +404,12 @@ fn print_link_summary(linker: &Linker, linked: &Linked, encoded: bool) {
         .collect::<Vec<_>>()
         .join(", ");
     println!(
-        "pairs compared: {} ({rules}); blocks skipped as too large: {}",
-        r.stats.blocking.candidate_pairs, r.stats.blocking.skipped_blocks
+        "pairs compared: {} ({rules})",
+        r.stats.blocking.candidate_pairs
+    );
+    println!(
+        "blocks skipped as too large: {} blocks, {} records in them",
+        r.stats.blocking.skipped_blocks, r.stats.blocking.skipped_records
     );
     println!(
         "matches: {} (pairs at or above threshold {}: {})",

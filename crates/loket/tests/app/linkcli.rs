@@ -101,6 +101,7 @@ fn generate_run_evaluate_dedupe() {
     for want in [
         "rows read: left 1500, right 6000",
         "pairs compared: ",
+        "blocks skipped as too large: 0 blocks, 0 records in them\n",
         "matches: ",
         "estimated parameters",
         "jaro_winkler >= 0.94",
