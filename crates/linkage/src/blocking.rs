@@ -73,14 +73,19 @@ pub struct BlockingStats {
     pub candidate_pairs: usize,
     /// Pairs first found by each rule.
     pub pairs_per_rule: Vec<usize>,
-    /// Blocks skipped because they exceeded `link.max_block_size`.
+    /// Blocks (one key value of one rule) skipped because they exceeded
+    /// `link.max_block_size`.
     pub skipped_blocks: usize,
+    /// Records whose comparisons within a skipped block were skipped (a record counts once per
+    /// rule whose block was skipped).
+    pub skipped_records: usize,
 }
 
 const PROBE_CHUNK: usize = 8192;
 
-/// Pairs, their rule masks, pairs per rule and skipped blocks found by one probe chunk.
-type Part = (Vec<(u32, u32)>, Vec<u16>, Vec<usize>, usize);
+/// Pairs, their rule masks, pairs per rule, and the (rule, key) of each skipped block hit by a
+/// record of one probe chunk.
+type Part = (Vec<(u32, u32)>, Vec<u16>, Vec<usize>, Vec<(usize, u64)>);
 
 /// Candidate pairs with, for each, the mask of blocking rules it satisfies.
 pub(crate) struct Candidates {
@@ -117,7 +122,7 @@ pub(crate) fn link_candidates<I: Access>(
             let mut out = Vec::new();
             let mut masks = Vec::new();
             let mut per_rule = vec![0usize; n_rules];
-            let mut skipped = 0usize;
+            let mut skipped = Vec::new();
             let mut pk = [0u64; 16];
             for p in s..e {
                 for (r, k) in pk.iter_mut().enumerate().take(n_rules) {
@@ -132,7 +137,7 @@ pub(crate) fn link_candidates<I: Access>(
                         continue;
                     };
                     if (b - a) as usize > max_block {
-                        skipped += 1;
+                        skipped.push((r, k));
                         continue;
                     }
                     'cand: for &q in &idx.rows[a as usize..b as usize] {
@@ -188,7 +193,7 @@ pub(crate) fn dedupe_candidates<I: Access>(
             let mut out = Vec::new();
             let mut masks = Vec::new();
             let mut per_rule = vec![0usize; n_rules];
-            let mut skipped = 0usize;
+            let mut skipped = Vec::new();
             let mut pk = [0u64; 16];
             for p in s..e {
                 for (r, k) in pk.iter_mut().enumerate().take(n_rules) {
@@ -203,7 +208,7 @@ pub(crate) fn dedupe_candidates<I: Access>(
                         continue;
                     };
                     if (b - a) as usize > max_block {
-                        skipped += 1;
+                        skipped.push((r, k));
                         continue;
                     }
                     'cand: for &q in &idx.rows[a as usize..b as usize] {
@@ -241,14 +246,18 @@ fn collect_parts(parts: Vec<Part>, n_rules: usize) -> (Candidates, BlockingStats
         candidate_pairs: total,
         pairs_per_rule: vec![0; n_rules],
         skipped_blocks: 0,
+        skipped_records: 0,
     };
+    let mut blocks = rustc_hash::FxHashSet::default();
     for (v, m, per_rule, skipped) in parts {
         pairs.extend_from_slice(&v);
         masks.extend_from_slice(&m);
         for (a, b) in stats.pairs_per_rule.iter_mut().zip(per_rule) {
             *a += b;
         }
-        stats.skipped_blocks += skipped;
+        stats.skipped_records += skipped.len();
+        blocks.extend(skipped);
     }
+    stats.skipped_blocks = blocks.len();
     (Candidates { pairs, masks }, stats)
 }

@@ -201,6 +201,13 @@ pub struct LinkSettings {
     /// Blocks (sets of records sharing a key) larger than this on the indexed side are skipped,
     /// protecting against explosive keys. 0 = no limit.
     pub max_block_size: usize,
+    /// Dedupe: a cluster never grows beyond this many records (0 = no limit). Pairs are joined
+    /// strongest first, so a weak link that would make a cluster too big is left out.
+    pub max_cluster_size: usize,
+    /// Dedupe: every pair of records in one cluster must be a candidate pair with at least
+    /// this match probability (0 = off), so a chain of weak links (A~B, B~C) does not put two
+    /// different people (A, C) together.
+    pub cluster_floor: f64,
 }
 
 impl Default for LinkSettings {
@@ -209,6 +216,8 @@ impl Default for LinkSettings {
             threshold: 0.9,
             one_to_one: true,
             max_block_size: 5_000,
+            max_cluster_size: 0,
+            cluster_floor: 0.0,
         }
     }
 }
@@ -304,6 +313,45 @@ impl LinkConfig {
 /// The example config for NIK / name / birth date / region / phone data (the one documented in
 /// the README and used by the generator's CSV layout).
 pub const EXAMPLE_CONFIG: &str = include_str!("../examples/indonesia.toml");
+
+/// Settings that mean nothing to a dedupe: `(table, key)` (key `None`: the whole table), and
+/// why.
+const NOT_FOR_DEDUPE: [(&str, Option<&str>, &str); 4] = [
+    (
+        "link",
+        Some("one_to_one"),
+        "a record may be in many pairs; clusters are what comes out",
+    ),
+    ("input", Some("right_id"), "there is one input"),
+    ("input", Some("right_truth"), "there is one input"),
+    ("encoding", None, "it is read by `link encode` only"),
+];
+
+/// The settings a config text sets that a dedupe ignores, each named as a person would look
+/// for it (`` `link.one_to_one` ``, `[encoding]`) with the reason. Unparseable text gives none
+/// (parsing the config reports it).
+pub fn settings_ignored_by_dedupe(text: &str) -> Vec<(String, &'static str)> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    NOT_FOR_DEDUPE
+        .iter()
+        .filter(|(section, key, _)| match (table.get(*section), key) {
+            (Some(_), None) => true,
+            (Some(toml::Value::Table(t)), Some(k)) => t.contains_key(*k),
+            _ => false,
+        })
+        .map(|(section, key, why)| {
+            let name = key.map_or_else(|| format!("[{section}]"), |k| format!("`{section}.{k}`"));
+            (name, *why)
+        })
+        .collect()
+}
+
+/// The example config for de-duplicating one list (`loket link example-config --dedupe`): the
+/// same fields, comparisons and blocking as [`EXAMPLE_CONFIG`], with the cluster limits and
+/// without the settings that only linking two lists uses.
+pub const EXAMPLE_DEDUPE_CONFIG: &str = include_str!("../examples/dedupe.toml");
 
 // ---------------------------------------------------------------------------------------------
 // Compiled plan
@@ -675,6 +723,12 @@ impl Plan {
             return Err(ConfigError::BadSetting {
                 setting: "link.threshold".into(),
                 message: format!("{} is not a probability in [0, 1]", cfg.link.threshold),
+            });
+        }
+        if !(cfg.link.cluster_floor >= 0.0 && cfg.link.cluster_floor <= 1.0) {
+            return Err(ConfigError::BadSetting {
+                setting: "link.cluster_floor".into(),
+                message: format!("{} is not a probability in [0, 1]", cfg.link.cluster_floor),
             });
         }
         if let Some(enc) = &cfg.encoding {

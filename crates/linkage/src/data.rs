@@ -349,10 +349,12 @@ fn resolve_columns(plan: &Plan, side: Side, header: &csv::ByteRecord) -> Result<
         Some(c) => Some(find(c, "the record id".into())?),
         None => None,
     };
-    // A missing truth column is not an error (evaluation then reports it).
-    let truth = truth_col
-        .as_ref()
-        .and_then(|c| names.iter().position(|n| n == c));
+    // A truth column named in the config must exist, like any other column: a misspelt one
+    // would otherwise silently turn the evaluation off.
+    let truth = match truth_col {
+        Some(c) => Some(find(c, "the ground-truth id".into())?),
+        None => None,
+    };
     Ok(Columns { fields, id, truth })
 }
 

@@ -110,9 +110,9 @@ pub enum LinkageError {
     #[error("csv error: {0}")]
     Csv(#[from] csv::Error),
     /// A column named in the config is not in the CSV header.
-    #[error("{side} input: column `{column}` (for {purpose}) not found in header [{header}]")]
+    #[error("{}: column `{column}` (for {purpose}) not found in header [{header}]", input_name(.side))]
     MissingColumn {
-        /// `left` or `right`.
+        /// `left`, `right`, or empty for the one input of a dedupe.
         side: &'static str,
         /// The column name.
         column: String,
@@ -122,15 +122,15 @@ pub enum LinkageError {
         header: String,
     },
     /// The input has no header row.
-    #[error("{side} input is empty (no header row)")]
+    #[error("{} is empty (no header row)", input_name(.side))]
     EmptyInput {
-        /// `left` or `right`.
+        /// `left`, `right`, or empty for the one input of a dedupe.
         side: &'static str,
     },
     /// A value in the data is invalid for its field kind (e.g. a malformed Bloom filter).
-    #[error("{side} input, row {row}, field `{field}`: {message}")]
+    #[error("{}, row {row}, field `{field}`: {message}", input_name(.side))]
     BadValue {
-        /// `left` or `right`.
+        /// `left`, `right`, or empty for the one input of a dedupe.
         side: &'static str,
         /// 1-based data row number.
         row: usize,
@@ -148,6 +148,47 @@ pub enum LinkageError {
     /// Data too large for the compact in-memory layout.
     #[error("input too large: {0}")]
     TooLarge(String),
+}
+
+/// "left input", "right input", or "input" (the one input of a dedupe).
+fn input_name(side: &str) -> String {
+    if side.is_empty() {
+        "input".to_string()
+    } else {
+        format!("{side} input")
+    }
+}
+
+impl LinkageError {
+    /// The same error about the one input of a dedupe: it says "input", not "left input".
+    pub fn of_single_input(self) -> LinkageError {
+        match self {
+            LinkageError::MissingColumn {
+                column,
+                purpose,
+                header,
+                ..
+            } => LinkageError::MissingColumn {
+                side: "",
+                column,
+                purpose,
+                header,
+            },
+            LinkageError::EmptyInput { .. } => LinkageError::EmptyInput { side: "" },
+            LinkageError::BadValue {
+                row,
+                field,
+                message,
+                ..
+            } => LinkageError::BadValue {
+                side: "",
+                row,
+                field,
+                message,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Result alias for this crate.

@@ -91,6 +91,12 @@ fn truth_of<'a>(d: &'a Dataset, what: &str) -> Result<&'a [u64]> {
     })
 }
 
+fn single_truth(d: &Dataset) -> Result<&[u64]> {
+    d.truth().ok_or_else(|| {
+        LinkageError::NoTruth("the input has no truth column (set `input.truth`)".into())
+    })
+}
+
 /// Pairwise evaluation of a link result: a predicted pair is correct when both records carry
 /// the same (non-empty) truth id; the true pairs are all left×right pairs sharing a truth id.
 pub fn evaluate_link(result: &LinkResult, left: &Dataset, right: &Dataset) -> Result<Evaluation> {
@@ -125,7 +131,7 @@ pub fn evaluate_link(result: &LinkResult, left: &Dataset, right: &Dataset) -> Re
 /// Pairwise evaluation of a de-duplication: predicted pairs are all pairs within a predicted
 /// cluster, true pairs all pairs sharing a truth id.
 pub fn evaluate_dedupe(result: &DedupeResult, data: &Dataset) -> Result<Evaluation> {
-    let t = truth_of(data, "left")?;
+    let t = single_truth(data)?;
     let pairs_in = |n: u64| n * n.saturating_sub(1) / 2;
     let mut cluster_sizes: FxHashMap<u32, u64> = FxHashMap::default();
     let mut cluster_truth: FxHashMap<(u32, u64), u64> = FxHashMap::default();

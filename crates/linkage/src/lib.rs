@@ -48,9 +48,11 @@ mod privacy;
 pub mod similarity;
 
 pub use blocking::BlockingStats;
+pub use config::settings_ignored_by_dedupe;
 pub use config::{
     BlockingRuleConfig, ComparisonConfig, EncodedFieldConfig, EncodingConfig, FieldConfig,
     FieldKind, InputConfig, LinkConfig, LinkSettings, ModelConfig, EXAMPLE_CONFIG,
+    EXAMPLE_DEDUPE_CONFIG,
 };
 pub use data::{Dataset, LoadStats, Side};
 pub use error::{ConfigError, LinkageError, Result};

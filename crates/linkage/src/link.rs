@@ -13,7 +13,7 @@ use crate::blocking::{dedupe_candidates, link_candidates, BlockingStats, Candida
 use crate::compare::{code_of, Access, Compact, Comparer, RULE_SHIFT};
 use crate::config::{LinkConfig, Plan};
 use crate::data::{Dataset, Side};
-use crate::error::Result;
+use crate::error::{LinkageError, Result};
 use crate::model::{
     assemble, count_patterns, estimate_prior, estimate_u, probability_from_weight, train_m,
     FsModel, Sampling, Scorer,
@@ -141,8 +141,11 @@ pub struct DedupeResult {
     pub clusters: Vec<u32>,
     /// Number of clusters (singletons included).
     pub n_clusters: usize,
-    /// Pairs at or above the threshold (the edges that formed the clusters).
+    /// Pairs at or above the threshold (the edges that formed the clusters, strongest first).
     pub pairs: Vec<MatchPair>,
+    /// Pairs at or above the threshold left out of clustering by `link.max_cluster_size` or
+    /// `link.cluster_floor` (their two records stayed in different clusters).
+    pub refused_pairs: usize,
     /// The model used.
     pub model: FsModel,
     /// Stage timings.
@@ -418,9 +421,12 @@ impl Linker {
     }
 
     /// Load a file and de-duplicate it.
+    /// Errors speak of "input", not "left input".
     pub fn dedupe_path(&self, path: &Path) -> Result<(Dataset, DedupeResult)> {
         let t = Instant::now();
-        let data = self.load_path(Side::Left, path)?;
+        let data = self
+            .load_path(Side::Left, path)
+            .map_err(LinkageError::of_single_input)?;
         let read = t.elapsed();
         let mut result = self.dedupe(&data)?;
         result.timings.read_normalise = read;
@@ -478,15 +484,43 @@ impl Linker {
         let t = Instant::now();
         let tf = build_tf(plan, data, None, self.config.model.tf_minimum);
         let scorer = Scorer::new(plan, &model);
-        let threshold_w = threshold_weight(self.config.link.threshold);
-        let mut scored = score_pairs(&scorer, &tf, data, &pairs, &patterns, threshold_w);
+        let settings = &self.config.link;
+        let threshold_w = threshold_weight(settings.threshold);
+        let floor_w =
+            (settings.cluster_floor > 0.0).then(|| threshold_weight(settings.cluster_floor));
+        let min_w = floor_w.map_or(threshold_w, |f| f.min(threshold_w));
+        let mut scored = score_pairs(&scorer, &tf, data, &pairs, &patterns, min_w);
         timings.scoring = t.elapsed();
 
         let t = Instant::now();
-        scored.par_sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight));
+        scored.par_sort_unstable_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(a.left.cmp(&b.left))
+                .then(a.right.cmp(&b.right))
+        });
+        // Pairs between the floor and the threshold only vouch for cluster members; they do
+        // not join clusters.
+        let floor_pairs: Option<rustc_hash::FxHashSet<(u32, u32)>> = floor_w.map(|f| {
+            scored
+                .iter()
+                .filter(|p| p.weight >= f)
+                .map(|p| (p.left, p.right))
+                .collect()
+        });
+        scored.retain(|p| p.weight >= threshold_w);
         let mut uf = UnionFind::new(data.len());
+        let mut refused_pairs = 0;
         for p in &scored {
-            uf.union(p.left as usize, p.right as usize);
+            let joined = uf.union_within(
+                p.left as usize,
+                p.right as usize,
+                settings.max_cluster_size,
+                floor_pairs.as_ref(),
+            );
+            if !joined {
+                refused_pairs += 1;
+            }
         }
         let (clusters, n_clusters) = uf.labels();
         timings.assignment = t.elapsed();
@@ -497,13 +531,14 @@ impl Linker {
             blocking: bstats,
             patterns: n_patterns,
             pairs_above_threshold: scored.len(),
-            matches: scored.len(),
+            matches: scored.len() - refused_pairs,
             candidate_true_pairs,
         };
         Ok(DedupeResult {
             clusters,
             n_clusters,
             pairs: scored,
+            refused_pairs,
             model,
             timings,
             stats,
@@ -600,37 +635,93 @@ impl Linker {
             row.push(right.id(p.right as usize).into_owned());
             row.push(format!("{:.4}", p.weight));
             row.push(format!("{:.6}", p.probability));
-            for (k, c) in model.comparisons.iter().enumerate() {
-                row.push(match p.vector.level(k) {
-                    None => "null".to_string(),
-                    Some(i) => c
-                        .levels
-                        .get(i)
-                        .map_or_else(String::new, |l| l.label.clone()),
-                });
-            }
+            row.extend(level_labels(model, p));
             w.write_record(&row)?;
         }
         w.flush()?;
         Ok(())
     }
 
-    /// Write de-duplication clusters as CSV: `id,cluster_id` (cluster id = id of the cluster's
-    /// first record).
+    /// The name of the record id column of the one input of a dedupe: the configured id
+    /// column, or `row` (0-based data row number) when there is none.
+    pub fn dedupe_id_column(&self) -> &str {
+        self.plan.left_id.as_deref().unwrap_or("row")
+    }
+
+    /// Write de-duplication clusters as CSV: `<id>,cluster_id,cluster_size`, where `<id>` is
+    /// the input's id column name ([`Linker::dedupe_id_column`]), the cluster id is the id of
+    /// the cluster's first record and the size counts its records (1: no duplicate found).
     pub fn write_clusters_csv<W: Write>(
         &self,
         result: &DedupeResult,
         data: &Dataset,
         out: W,
     ) -> Result<()> {
+        let mut sizes = vec![0u32; result.clusters.len()];
+        for &c in &result.clusters {
+            sizes[c as usize] += 1;
+        }
         let mut w = csv::Writer::from_writer(out);
-        w.write_record(["id", "cluster_id"])?;
+        w.write_record([self.dedupe_id_column(), "cluster_id", "cluster_size"])?;
         for (i, &c) in result.clusters.iter().enumerate() {
-            w.write_record([data.id(i).as_ref(), data.id(c as usize).as_ref()])?;
+            let size = sizes[c as usize].to_string();
+            w.write_record([data.id(i).as_ref(), data.id(c as usize).as_ref(), &size])?;
         }
         w.flush()?;
         Ok(())
     }
+
+    /// Write the pairs of a dedupe as CSV: `<id>_1,<id>_2,match_weight,match_probability`, then
+    /// one column per comparison with the level label (as [`Linker::write_pairs_csv`]), then
+    /// `clustered` (`true` when the pair joined its records' clusters, `false` when the cluster
+    /// limits left it out).
+    pub fn write_dedupe_pairs_csv<W: Write>(
+        &self,
+        result: &DedupeResult,
+        data: &Dataset,
+        out: W,
+    ) -> Result<()> {
+        let id = self.dedupe_id_column();
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec![
+            format!("{id}_1"),
+            format!("{id}_2"),
+            "match_weight".to_string(),
+            "match_probability".to_string(),
+        ];
+        header.extend(result.model.comparisons.iter().map(|c| c.name.clone()));
+        header.push("clustered".to_string());
+        w.write_record(&header)?;
+        let mut row: Vec<String> = Vec::with_capacity(header.len());
+        for p in &result.pairs {
+            row.clear();
+            row.push(data.id(p.left as usize).into_owned());
+            row.push(data.id(p.right as usize).into_owned());
+            row.push(format!("{:.4}", p.weight));
+            row.push(format!("{:.6}", p.probability));
+            row.extend(level_labels(&result.model, p));
+            let together = result.clusters[p.left as usize] == result.clusters[p.right as usize];
+            row.push(together.to_string());
+            w.write_record(&row)?;
+        }
+        w.flush()?;
+        Ok(())
+    }
+}
+
+/// The level label of each comparison of a pair (`null` when a value is missing).
+fn level_labels<'a>(model: &'a FsModel, p: &'a MatchPair) -> impl Iterator<Item = String> + 'a {
+    model
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(k, c)| match p.vector.level(k) {
+            None => "null".to_string(),
+            Some(i) => c
+                .levels
+                .get(i)
+                .map_or_else(String::new, |l| l.label.clone()),
+        })
 }
 
 fn threshold_weight(p: f64) -> f64 {
@@ -848,10 +939,12 @@ fn explain_pair(
     }
 }
 
-/// Union-find with path halving and union by size.
+/// Union-find with path halving and union by size; with the members of each cluster when a
+/// cluster floor needs them.
 struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
+    members: FxHashMap<u32, Vec<u32>>,
 }
 
 impl UnionFind {
@@ -859,7 +952,56 @@ impl UnionFind {
         UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
+            members: FxHashMap::default(),
         }
+    }
+
+    /// Join the clusters of `a` and `b` unless the joined cluster would have more than
+    /// `max_size` records (0: no limit) or, with `floor` (the pairs at or above the cluster
+    /// floor, `(lower row, higher row)`), a pair across the two clusters is not in it.
+    /// Returns whether the two are now in one cluster.
+    fn union_within(
+        &mut self,
+        a: usize,
+        b: usize,
+        max_size: usize,
+        floor: Option<&rustc_hash::FxHashSet<(u32, u32)>>,
+    ) -> bool {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return true;
+        }
+        if max_size > 0 && (self.size[ra] + self.size[rb]) as usize > max_size {
+            return false;
+        }
+        let Some(floor) = floor else {
+            self.union(a, b);
+            return true;
+        };
+        let ma = self
+            .members
+            .remove(&(ra as u32))
+            .unwrap_or_else(|| vec![ra as u32]);
+        let mb = self
+            .members
+            .remove(&(rb as u32))
+            .unwrap_or_else(|| vec![rb as u32]);
+        let vouched = ma
+            .iter()
+            .all(|&x| mb.iter().all(|&y| floor.contains(&(x.min(y), x.max(y)))));
+        if vouched {
+            self.union(a, b);
+        }
+        let root = self.find(a) as u32;
+        if vouched {
+            let mut all = ma;
+            all.extend(mb);
+            self.members.insert(root, all);
+        } else {
+            self.members.insert(ra as u32, ma);
+            self.members.insert(rb as u32, mb);
+        }
+        vouched
     }
 
     fn find(&mut self, mut x: usize) -> usize {

@@ -10,7 +10,8 @@ use linkage::normalise::Pipeline;
 use linkage::similarity::{jaro_winkler, nik_one_edit, osa_distance};
 use linkage::{
     evaluate_dedupe, evaluate_link, ConfigError, Dataset, Encoder, Generator, GeneratorConfig,
-    LinkConfig, LinkResult, LinkageError, Linker, Side, EXAMPLE_CONFIG, GENERATED_HEADER,
+    LinkConfig, LinkResult, LinkageError, Linker, Side, EXAMPLE_CONFIG, EXAMPLE_DEDUPE_CONFIG,
+    GENERATED_HEADER,
 };
 use proptest::prelude::*;
 
@@ -538,6 +539,86 @@ fn dedupe_clusters_duplicates() {
     let mut out = Vec::new();
     linker.write_clusters_csv(&res, &data, &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 4_001);
+}
+
+#[test]
+fn dedupe_cluster_limits_hold_and_cost_little_quality() {
+    let g = Generator::new(GeneratorConfig {
+        seed: 5,
+        ..GeneratorConfig::default()
+    });
+    let mut csv = Vec::new();
+    g.write_dedupe(&mut csv, 2_000, 0.7).unwrap(); // ~3 records per person
+    let mut c = LinkConfig::from_toml_str(EXAMPLE_DEDUPE_CONFIG).unwrap();
+    c.model.u_sample_pairs = 100_000;
+    c.input.truth = Some("truth_id".into());
+    c.link.max_cluster_size = 2;
+    let linker = Linker::new(c).unwrap();
+    let data = linker.load_bytes(Side::Left, &csv).unwrap();
+    let res = linker.dedupe(&data).unwrap();
+    let mut sizes = BTreeMap::new();
+    for &k in &res.clusters {
+        *sizes.entry(k).or_insert(0) += 1;
+    }
+    assert!(sizes.values().all(|&n| n <= 2));
+    assert!(res.refused_pairs > 0);
+    let eval = evaluate_dedupe(&res, &data).unwrap();
+    assert!(eval.precision >= 0.95, "{eval}");
+    // Every pair inside a cluster scores at least the floor.
+    let mut c = linker.config().clone();
+    c.link.max_cluster_size = 0;
+    c.link.cluster_floor = 0.5;
+    c.link.threshold = 0.9;
+    let floored = Linker::new(c.clone()).unwrap().dedupe(&data).unwrap();
+    c.link.threshold = 0.5;
+    c.link.cluster_floor = 0.0;
+    let all = Linker::new(c).unwrap().dedupe(&data).unwrap();
+    let vouched: std::collections::HashSet<(u32, u32)> =
+        all.pairs.iter().map(|p| (p.left, p.right)).collect();
+    let mut members: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, &k) in floored.clusters.iter().enumerate() {
+        members.entry(k).or_default().push(i as u32);
+    }
+    for m in members.values() {
+        for (i, &a) in m.iter().enumerate() {
+            for &b in &m[i + 1..] {
+                assert!(vouched.contains(&(a.min(b), a.max(b))), "{a}, {b}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_truth_column_is_an_error_and_dedupe_says_input() {
+    let linker = Linker::new(example_config()).unwrap();
+    let csv = "id,nik,nama,jenis_kelamin,tanggal_lahir,kabupaten,telepon\n1,,Siti,P,,,\n";
+    let err = linker.load_bytes(Side::Right, csv.as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("right input: column `truth_id` (for the ground-truth id) not found"),
+        "{err}"
+    );
+    let err = err.of_single_input();
+    assert!(
+        err.to_string().starts_with("input: column `truth_id`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn readme_walks_through_a_dedupe() {
+    let readme = include_str!("../README.md");
+    assert!(readme.contains(EXAMPLE_DEDUPE_CONFIG));
+    assert!(readme.contains("loket link example-config --dedupe"));
+    let c = LinkConfig::from_toml_str(EXAMPLE_DEDUPE_CONFIG).unwrap();
+    c.validate().unwrap();
+    let mut bad = c.clone();
+    bad.link.cluster_floor = 1.5;
+    assert!(bad
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("link.cluster_floor"));
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod counters;
 pub mod db;
 pub mod demo;
+pub mod duplicates;
 pub mod error;
 pub mod exchange;
 pub mod format;

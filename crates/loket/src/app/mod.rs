@@ -356,6 +356,8 @@ pub const LAYERS: &[&str] = &[
     "reminders",
     "catalog",
     "exchange",
+    // Registry duplicates: merging moves what every feature above keeps about a person.
+    "duplicates",
     "audit_log",
     // Assembly: the router, the OpenAPI document, the demo data.
     "app",

@@ -15,7 +15,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use linkage::{
     evaluate_dedupe, evaluate_link, Dataset, Encoder, Evaluation, FsModel, Generator,
-    GeneratorConfig, LinkConfig, LinkResult, Linker, Side, EXAMPLE_CONFIG, MIN_SECRET_LEN,
+    GeneratorConfig, LinkConfig, LinkResult, LinkageError, Linker, Side, EXAMPLE_CONFIG,
+    EXAMPLE_DEDUPE_CONFIG, MIN_SECRET_LEN,
 };
 
 /// `loket link` subcommands.
@@ -33,7 +34,15 @@ pub enum LinkCommand {
     /// linkage; both agencies encode with the same key file and exchange only the encodings.
     Encode(EncodeArgs),
     /// Print a complete example config (NIK, name, birth date, sex, region, phone).
-    ExampleConfig,
+    ExampleConfig(ExampleConfigArgs),
+}
+
+/// `loket link example-config`.
+#[derive(Debug, Args)]
+pub struct ExampleConfigArgs {
+    /// Print the starting point for `link dedupe` (one list; cluster limits) instead.
+    #[arg(long)]
+    pub dedupe: bool,
 }
 
 /// Options shared by the commands that link.
@@ -71,17 +80,50 @@ pub struct RunArgs {
 /// `loket link dedupe`.
 #[derive(Debug, Args)]
 pub struct DedupeArgs {
-    /// Linkage config (TOML); the left-side columns are used.
+    /// Linkage config (TOML); see `loket link example-config --dedupe`.
     #[arg(long)]
     pub config: PathBuf,
-    /// The list to de-duplicate.
+    /// The list to de-duplicate (CSV with a header row).
     pub file: PathBuf,
-    /// Where the clusters go (CSV: id, cluster_id).
+    /// Where the result goes: with `--output clusters`, `<id>,cluster_id,cluster_size`; with
+    /// `--output pairs`, `<id>_1,<id>_2,match_weight,match_probability,<one column per
+    /// comparison>,clustered` (`<id>` is the input's id column, `row` without one).
     #[arg(long)]
     pub out: PathBuf,
-    /// Override `link.threshold`.
+    /// What `--out` holds.
+    #[arg(long, value_enum, default_value_t = DedupeOutput::Clusters)]
+    pub output: DedupeOutput,
+    /// The summary on standard output: text for people, or one JSON object for scripts.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    pub format: SummaryFormat,
+    /// Override `link.threshold` (minimum match probability of a pair that joins clusters).
     #[arg(long)]
     pub threshold: Option<f64>,
+    /// Override `link.max_cluster_size` (0 = no limit).
+    #[arg(long)]
+    pub max_cluster_size: Option<usize>,
+    /// Override `link.cluster_floor` (every pair in a cluster scores at least this; 0 = off).
+    #[arg(long)]
+    pub cluster_floor: Option<f64>,
+    /// Ground-truth id column, to print precision, recall and F1 (default: `input.truth`).
+    #[arg(long)]
+    pub truth: Option<String>,
+}
+
+/// What `link dedupe --out` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DedupeOutput {
+    /// One row per record: its cluster and the cluster's size.
+    Clusters,
+    /// One row per pair at or above the threshold, with weight, probability and levels.
+    Pairs,
+}
+
+/// How a summary is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
 }
 
 /// `loket link evaluate`.
@@ -101,23 +143,30 @@ pub struct EvaluateArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Rows of the left list (e.g. programme-office recipients).
-    #[arg(long)]
-    pub left_rows: usize,
+    #[arg(long, required_unless_present = "dedupe")]
+    pub left_rows: Option<usize>,
     /// Rows of the right list (e.g. BP2MI returned migrant workers).
-    #[arg(long)]
-    pub right_rows: usize,
-    /// Share of right rows that are (re-recorded, noisy) left people.
+    #[arg(long, required_unless_present = "dedupe")]
+    pub right_rows: Option<usize>,
+    /// Share of right rows that are (re-recorded, noisy) left people; with `--dedupe`, the
+    /// share of rows that are noisy copies of other rows' people.
     #[arg(long, default_value_t = 0.08)]
     pub overlap: f64,
     /// Seed: the same seed gives the same bytes.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Output file of the left list.
-    #[arg(long)]
-    pub left: PathBuf,
+    #[arg(long, required_unless_present = "dedupe")]
+    pub left: Option<PathBuf>,
     /// Output file of the right list.
-    #[arg(long)]
-    pub right: PathBuf,
+    #[arg(long, required_unless_present = "dedupe")]
+    pub right: Option<PathBuf>,
+    /// Instead: write ONE list with duplicates (`--rows` rows) for `link dedupe`.
+    #[arg(long, requires = "rows", conflicts_with_all = ["left", "right", "left_rows", "right_rows"])]
+    pub dedupe: Option<PathBuf>,
+    /// Rows of the `--dedupe` list.
+    #[arg(long, requires = "dedupe")]
+    pub rows: Option<usize>,
 }
 
 /// Which side's columns of the config an input uses.
@@ -158,8 +207,12 @@ pub fn run(command: LinkCommand) -> anyhow::Result<()> {
         LinkCommand::Evaluate(args) => run_evaluate(args),
         LinkCommand::Generate(args) => run_generate(args),
         LinkCommand::Encode(args) => run_encode(args),
-        LinkCommand::ExampleConfig => {
-            print!("{EXAMPLE_CONFIG}");
+        LinkCommand::ExampleConfig(args) => {
+            if args.dedupe {
+                print!("{EXAMPLE_DEDUPE_CONFIG}");
+            } else {
+                print!("{EXAMPLE_CONFIG}");
+            }
             Ok(())
         }
     }
@@ -177,6 +230,16 @@ pub fn load_config(path: &Path) -> anyhow::Result<LinkConfig> {
         .validate()
         .with_context(|| format!("config {}", path.display()))?;
     Ok(config)
+}
+
+/// A probability given on the command line: its error names the flag, not the config file.
+fn probability_flag(flag: &str, value: Option<f64>) -> anyhow::Result<Option<f64>> {
+    match value {
+        Some(p) if !(0.0..=1.0).contains(&p) => {
+            bail!("{flag} {p}: not a probability (give a number from 0 to 1)")
+        }
+        other => Ok(other),
+    }
 }
 
 /// Placeholder secret for deriving the encoded config: the layout of the encoded columns
@@ -211,8 +274,9 @@ fn looks_encoded(path: &Path) -> anyhow::Result<bool> {
 
 /// The linker for two inputs: the config as given, or its encoded form for encoded inputs.
 fn linker_for(inputs: &LinkInputs, truth: Option<&str>) -> anyhow::Result<(Linker, bool)> {
+    let threshold = probability_flag("--threshold", inputs.threshold)?;
     let mut config = load_config(&inputs.config)?;
-    if let Some(t) = inputs.threshold {
+    if let Some(t) = threshold {
         config.link.threshold = t;
     }
     let encoded = inputs.encoded || looks_encoded(&inputs.left)?;
@@ -340,8 +404,12 @@ fn print_link_summary(linker: &Linker, linked: &Linked, encoded: bool) {
         .collect::<Vec<_>>()
         .join(", ");
     println!(
-        "pairs compared: {} ({rules}); blocks skipped as too large: {}",
-        r.stats.blocking.candidate_pairs, r.stats.blocking.skipped_blocks
+        "pairs compared: {} ({rules})",
+        r.stats.blocking.candidate_pairs
+    );
+    println!(
+        "blocks skipped as too large: {} blocks, {} records in them",
+        r.stats.blocking.skipped_blocks, r.stats.blocking.skipped_records
     );
     println!(
         "matches: {} (pairs at or above threshold {}: {})",
@@ -449,48 +517,200 @@ fn read_only(left: &Path, right: &Path) -> anyhow::Result<()> {
 
 // ------------------------------------------------------------------------------ dedupe --
 
-fn run_dedupe(args: DedupeArgs) -> anyhow::Result<()> {
+/// One warning line per setting of the config text that does nothing in a dedupe.
+fn dedupe_warnings(config_path: &Path, text: &str) -> Vec<String> {
+    linkage::settings_ignored_by_dedupe(text)
+        .into_iter()
+        .map(|(name, why)| {
+            format!(
+                "warning: config {}: {name} does nothing in dedupe ({why}); ignored",
+                config_path.display()
+            )
+        })
+        .collect()
+}
+
+/// The dedupe summary: what the console prints, and `--format json` prints as one object.
+#[derive(Debug, serde::Serialize)]
+struct DedupeSummary {
+    rows: usize,
+    candidate_pairs: usize,
+    pairs_per_rule: std::collections::BTreeMap<String, usize>,
+    skipped_blocks: usize,
+    skipped_records: usize,
+    threshold: f64,
+    pairs_above_threshold: usize,
+    refused_pairs: usize,
+    clusters: usize,
+    clusters_with_duplicates: usize,
+    largest_cluster: usize,
+    model: FsModel,
+    timings_ms: std::collections::BTreeMap<&'static str, f64>,
+    wall_ms: f64,
+    evaluation: Option<Evaluation>,
+    out: PathBuf,
+    output: &'static str,
+}
+
+fn timings_ms(t: &linkage::Timings) -> std::collections::BTreeMap<&'static str, f64> {
+    let ms = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+    [
+        ("read_normalise", t.read_normalise),
+        ("blocking", t.blocking),
+        ("comparing", t.comparing),
+        ("u_estimation", t.u_estimation),
+        ("em", t.em),
+        ("scoring", t.scoring),
+        ("assignment", t.assignment),
+        ("total", t.total),
+    ]
+    .into_iter()
+    .map(|(k, d)| (k, ms(d)))
+    .collect()
+}
+
+/// Cluster counts: (clusters with more than one record, records in the largest).
+fn cluster_sizes(clusters: &[u32]) -> (usize, usize) {
+    let mut sizes = vec![0usize; clusters.len()];
+    for &c in clusters {
+        sizes[c as usize] += 1;
+    }
+    let with_dups = sizes.iter().filter(|&&n| n > 1).count();
+    (with_dups, sizes.into_iter().max().unwrap_or(0))
+}
+
+fn print_dedupe_summary(s: &DedupeSummary) {
+    println!("rows read: {}", s.rows);
+    let rules = s
+        .pairs_per_rule
+        .iter()
+        .map(|(n, c)| format!("{n}: {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("pairs compared: {} ({rules})", s.candidate_pairs);
+    println!(
+        "blocks skipped as too large: {} blocks, {} records in them",
+        s.skipped_blocks, s.skipped_records
+    );
+    println!(
+        "pairs at or above threshold {}: {} ({} left out by the cluster limits)",
+        s.threshold, s.pairs_above_threshold, s.refused_pairs
+    );
+    println!(
+        "clusters: {} ({} with duplicates, the largest has {} records)",
+        s.clusters, s.clusters_with_duplicates, s.largest_cluster
+    );
+    print_model(&s.model);
+    let t = &s.timings_ms;
+    let get = |k: &str| t.get(k).copied().unwrap_or(0.0);
+    println!(
+        "timings: read+normalise {:.0} ms, blocking {:.0} ms, comparing {:.0} ms, u-sampling {:.0} ms, EM {:.0} ms, scoring {:.0} ms, clustering {:.0} ms; wall time (with writing) {:.3} s",
+        get("read_normalise"),
+        get("blocking"),
+        get("comparing"),
+        get("u_estimation"),
+        get("em"),
+        get("scoring"),
+        get("assignment"),
+        s.wall_ms / 1000.0
+    );
+    if let Some(e) = &s.evaluation {
+        println!("{e}");
+    }
+    println!("{} written to {}", s.output, s.out.display());
+}
+
+/// The dedupe linker: the config with the flags applied; flag errors name the flag.
+fn dedupe_linker(args: &DedupeArgs) -> anyhow::Result<Linker> {
+    let threshold = probability_flag("--threshold", args.threshold)?;
+    let floor = probability_flag("--cluster-floor", args.cluster_floor)?;
     let mut config = load_config(&args.config)?;
-    if let Some(t) = args.threshold {
+    if let Ok(text) = std::fs::read_to_string(&args.config) {
+        for warning in dedupe_warnings(&args.config, &text) {
+            eprintln!("{warning}");
+        }
+    }
+    if let Some(t) = threshold {
         config.link.threshold = t;
     }
-    let linker =
-        Linker::new(config).with_context(|| format!("config {}", args.config.display()))?;
+    if let Some(f) = floor {
+        config.link.cluster_floor = f;
+    }
+    if let Some(n) = args.max_cluster_size {
+        config.link.max_cluster_size = n;
+    }
+    if let Some(col) = &args.truth {
+        config.input.truth = Some(col.clone());
+        config.input.left_truth = None;
+    }
+    Linker::new(config).with_context(|| format!("config {}", args.config.display()))
+}
+
+fn run_dedupe(args: DedupeArgs) -> anyhow::Result<()> {
+    let linker = dedupe_linker(&args)?;
     let bar = spinner();
     bar.set_message(format!("de-duplicating {}", args.file.display()));
     let start = Instant::now();
-    let (data, result) = linker
-        .dedupe_path(&args.file)
-        .with_context(|| format!("input {}", args.file.display()))?;
+    let (data, result) = match linker.dedupe_path(&args.file) {
+        Ok(done) => done,
+        Err(LinkageError::MissingColumn { column, header, .. })
+            if args.truth.as_deref() == Some(column.as_str()) =>
+        {
+            bar.finish_and_clear();
+            bail!(
+                "--truth {column}: the input {} has no column `{column}` (its columns: {header})",
+                args.file.display()
+            );
+        }
+        Err(e) => return Err(e).with_context(|| format!("{}", args.file.display())),
+    };
     bar.set_message(format!("writing {}", args.out.display()));
     let file =
         File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    linker
-        .write_clusters_csv(&result, &data, BufWriter::new(file))
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    match args.output {
+        DedupeOutput::Clusters => linker.write_clusters_csv(&result, &data, BufWriter::new(file)),
+        DedupeOutput::Pairs => linker.write_dedupe_pairs_csv(&result, &data, BufWriter::new(file)),
+    }
+    .with_context(|| format!("writing {}", args.out.display()))?;
     let wall = start.elapsed();
     bar.finish_and_clear();
-    println!("rows read: {}", data.len());
-    println!(
-        "pairs compared: {}; blocks skipped as too large: {}",
-        result.stats.blocking.candidate_pairs, result.stats.blocking.skipped_blocks
-    );
-    println!(
-        "pairs at or above threshold {}: {}; clusters: {} (of {} records)",
-        linker.config().link.threshold,
-        result.pairs.len(),
-        result.n_clusters,
-        data.len()
-    );
-    print_model(&result.model);
-    println!("timings: {}", result.timings);
-    println!("wall time: {}", secs(wall));
-    if data.has_truth() {
-        if let Ok(e) = evaluate_dedupe(&result, &data) {
-            print_evaluation(&e);
-        }
+    let (clusters_with_duplicates, largest_cluster) = cluster_sizes(&result.clusters);
+    let blocking = &result.stats.blocking;
+    let summary = DedupeSummary {
+        rows: data.len(),
+        candidate_pairs: blocking.candidate_pairs,
+        pairs_per_rule: linker
+            .config()
+            .blocking
+            .iter()
+            .map(linkage::BlockingRuleConfig::name)
+            .zip(blocking.pairs_per_rule.iter().copied())
+            .collect(),
+        skipped_blocks: blocking.skipped_blocks,
+        skipped_records: blocking.skipped_records,
+        threshold: linker.config().link.threshold,
+        pairs_above_threshold: result.pairs.len(),
+        refused_pairs: result.refused_pairs,
+        clusters: result.n_clusters,
+        clusters_with_duplicates,
+        largest_cluster,
+        evaluation: data
+            .has_truth()
+            .then(|| evaluate_dedupe(&result, &data).ok())
+            .flatten(),
+        model: result.model,
+        timings_ms: timings_ms(&result.timings),
+        wall_ms: (wall.as_secs_f64() * 1e6).round() / 1e3,
+        out: args.out.clone(),
+        output: match args.output {
+            DedupeOutput::Clusters => "clusters",
+            DedupeOutput::Pairs => "pairs",
+        },
+    };
+    match args.format {
+        SummaryFormat::Text => print_dedupe_summary(&summary),
+        SummaryFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
     }
-    println!("clusters written to {}", args.out.display());
     Ok(())
 }
 
@@ -501,38 +721,59 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<()> {
         bail!("--overlap must be between 0 and 1, got {}", args.overlap);
     }
     let start = Instant::now();
+    let (left_rows, right_rows) = (args.left_rows.unwrap_or(0), args.right_rows.unwrap_or(0));
     let generator = Generator::new(GeneratorConfig {
         seed: args.seed,
-        left_rows: args.left_rows,
-        right_rows: args.right_rows,
+        left_rows,
+        right_rows,
         overlap: args.overlap,
         ..GeneratorConfig::default()
     });
     let bar = spinner();
-    for (path, side) in [(&args.left, Side::Left), (&args.right, Side::Right)] {
+    if let (Some(path), Some(rows)) = (&args.dedupe, args.rows) {
         bar.set_message(format!("writing {}", path.display()));
-        let file =
-            File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut out = BufWriter::with_capacity(1 << 20, file);
-        match side {
-            Side::Left => generator.write_left(&mut out),
-            Side::Right => generator.write_right(&mut out),
-        }
-        .with_context(|| format!("writing {}", path.display()))?;
-        out.flush()
-            .with_context(|| format!("writing {}", path.display()))?;
+        write_generated(path, |out| generator.write_dedupe(out, rows, args.overlap))?;
+        bar.finish_and_clear();
+        println!(
+            "{rows} rows with duplicates → {}, seed {}, {}",
+            path.display(),
+            args.seed,
+            secs(start.elapsed())
+        );
+        return Ok(());
+    }
+    let (Some(left), Some(right)) = (&args.left, &args.right) else {
+        bail!("--left and --right (or --dedupe) say where the lists go");
+    };
+    for (path, side) in [(left, Side::Left), (right, Side::Right)] {
+        bar.set_message(format!("writing {}", path.display()));
+        write_generated(path, |out| match side {
+            Side::Left => generator.write_left(out),
+            Side::Right => generator.write_right(out),
+        })?;
     }
     bar.finish_and_clear();
     println!(
-        "{} left rows → {}, {} right rows → {} ({} right rows are left people), seed {}, {}",
-        args.left_rows,
-        args.left.display(),
-        args.right_rows,
-        args.right.display(),
+        "{left_rows} left rows → {}, {right_rows} right rows → {} ({} right rows are left people), seed {}, {}",
+        left.display(),
+        right.display(),
         generator.overlap_count(),
         args.seed,
         secs(start.elapsed())
     );
+    Ok(())
+}
+
+/// Create `path` and let `write` fill it (buffered).
+fn write_generated(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> linkage::Result<usize>,
+) -> anyhow::Result<()> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write(&mut out).with_context(|| format!("writing {}", path.display()))?;
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 

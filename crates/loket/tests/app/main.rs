@@ -19,6 +19,7 @@ mod catalog;
 mod cli;
 mod counters;
 mod doors;
+mod duplicates;
 mod exchange;
 mod integrity;
 mod journey;
