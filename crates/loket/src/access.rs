@@ -64,6 +64,12 @@ pub enum Action {
     ManageExchange,
     /// The outreach list of recipients not yet registered (scoped like participants).
     ViewOutreach,
+    /// The counter floor: issue and call tickets, book seats and appointments (own counter).
+    ServeQueue,
+    /// The floor's figures: wait and service times, no-shows, seat use (aggregates only).
+    ViewFloorFigures,
+    /// A counter's zone and hours, its display link, its seats (office's counters).
+    ManageFloor,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -98,6 +104,9 @@ impl Action {
             Action::ManageSchemes => "journey.scheme",
             Action::ManageExchange => "exchange.manage",
             Action::ViewOutreach => "exchange.outreach",
+            Action::ServeQueue => "floor.serve",
+            Action::ViewFloorFigures => "floor.figures",
+            Action::ManageFloor => "floor.manage",
         }
     }
 }
@@ -118,6 +127,7 @@ impl Action {
             ManageCounters => "counter",
             ManageSchemes => "scheme",
             ManageExchange | ViewOutreach => "exchange_upload",
+            ServeQueue | ViewFloorFigures | ManageFloor => "counter",
         }
     }
 }
@@ -159,7 +169,8 @@ pub fn allows(user: &User, action: Action) -> bool {
         // A coordinator does all an officer does, for the whole office, and moves cases and
         // manages the office's counters.
         Role::Koordinator => {
-            officer_may(action) || matches!(action, ReassignParticipant | ManageCounters)
+            officer_may(action)
+                || matches!(action, ReassignParticipant | ManageCounters | ManageFloor)
         }
         Role::Petugas => officer_may(action),
         Role::Auditor => matches!(
@@ -172,6 +183,7 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ViewNetwork
                 | ViewJourney
                 | ViewFunnel
+                | ViewFloorFigures
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
@@ -197,6 +209,8 @@ fn officer_may(action: Action) -> bool {
             | ViewFollowUp
             | ViewFunnel
             | ViewOutreach
+            | ServeQueue
+            | ViewFloorFigures
     )
 }
 

@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod floor;
 pub mod format;
 pub mod i18n;
 pub mod identity;

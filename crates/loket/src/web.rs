@@ -45,6 +45,8 @@ pub struct Chrome {
     pub can_exchange: bool,
     pub can_outreach: bool,
     pub can_follow_up: bool,
+    /// The counter floor's queue (officers, coordinators, head office).
+    pub can_floor: bool,
 }
 
 impl Chrome {
@@ -60,6 +62,7 @@ impl Chrome {
             can_exchange: false,
             can_outreach: false,
             can_follow_up: false,
+            can_floor: false,
         }
     }
 
@@ -78,6 +81,7 @@ impl Chrome {
             can_exchange: allows(Action::ManageExchange),
             can_outreach: allows(Action::ViewOutreach),
             can_follow_up: allows(Action::ViewFollowUp),
+            can_floor: allows(Action::ServeQueue),
         }
     }
 

@@ -29,6 +29,7 @@ pub static TEXT_CATALOGUES: &[&str] = &[
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
+    crate::floor::texts::TEXTS,
     crate::exchange::texts::TEXTS,
 ];
 
@@ -40,6 +41,12 @@ pub fn register_texts() {
 /// Plugs the features into each other where a lower one shows what a higher one knows.
 fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
+    crate::journey::set_booking_link(floor_booking_link);
+}
+
+/// The follow-up list books a person's next visit on the counter floor.
+fn floor_booking_link(participant_id: i64, counter_id: i64) -> String {
+    format!("/floor/appointments?participant={participant_id}&counter={counter_id}")
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked
@@ -84,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
+        .merge(crate::floor::router())
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::exchange::router(state.config.upload_limit))
@@ -317,6 +325,7 @@ pub const LAYERS: &[&str] = &[
     "counters",
     "participants",
     "journey",
+    "floor",
     "catalog",
     "exchange",
     "audit_log",

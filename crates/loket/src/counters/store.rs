@@ -694,3 +694,63 @@ pub async fn insert_officers(db: &Db, officers: &[OfficerImport]) -> Result<()> 
     });
     Ok(())
 }
+
+/// A counter as its floor needs it: its office, its zone and opening hours.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FloorCounterRow {
+    pub id: i64,
+    pub office_id: i64,
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+    pub opens_at: String,
+    pub closes_at: String,
+}
+
+const FLOOR_COUNTER: &str =
+    "SELECT id, office_id, code, name, time_zone, opens_at, closes_at FROM counters";
+
+pub async fn floor_counter(db: &Db, id: i64) -> Result<Option<FloorCounterRow>> {
+    let sql = format!("{FLOOR_COUNTER} WHERE id = $1");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    }))
+}
+
+pub async fn floor_counters(db: &Db) -> Result<Vec<FloorCounterRow>> {
+    let sql = format!("{FLOOR_COUNTER} ORDER BY code");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql).fetch_all(pool).await?
+    }))
+}
+
+/// Sets a counter's zone and hours, with its audit entry in the same transaction.
+pub async fn set_floor_hours(
+    db: &Db,
+    id: i64,
+    zone: &str,
+    opens_at: &str,
+    closes_at: &str,
+    batch: crate::audit::Batch,
+) -> Result<()> {
+    let changed: u64 = with_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        let n = sqlx::query(
+            "UPDATE counters SET time_zone = $1, opens_at = $2, closes_at = $3, version = version + 1 WHERE id = $4",
+        )
+        .bind(zone)
+        .bind(opens_at)
+        .bind(closes_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        crate::audit::append(&mut *tx, batch).await?;
+        tx.commit().await?;
+        n
+    });
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
