@@ -20,6 +20,7 @@ mod cli;
 mod counters;
 mod doors;
 mod exchange;
+mod floor;
 mod integrity;
 mod journey;
 mod linkcli;
