@@ -1146,7 +1146,7 @@ async fn figures_csv(
         let csv_err = |e: csv::Error| AppError::Internal(e.into());
         crate::sheet::write_csv_record(
             &mut out,
-            &[
+            [
                 "group",
                 "key",
                 "tickets",

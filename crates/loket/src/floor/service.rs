@@ -218,9 +218,8 @@ pub async fn ticket_action(
         .await?
         .ok_or(AppError::NotFound)?;
     let counter = counter_in_reach(db, actor, Action::ServeQueue, ticket.counter_id).await?;
-    let next_purpose = match (action, transfer_to) {
-        (TicketAction::Transfer, Some(p)) => Some(parse_purpose(p)?),
-        (TicketAction::Transfer, None) => return Err(parse_purpose("").unwrap_err()),
+    let next_purpose = match action {
+        TicketAction::Transfer => Some(parse_purpose(transfer_to.unwrap_or_default())?),
         _ => None,
     };
     let (from, set, audit_action) = action.rule();
@@ -437,8 +436,8 @@ pub async fn add_seat(db: &Db, actor: &Actor, counter_id: i64, name: &str) -> Re
 /// The hours a counter's seats can be booked: each whole hour from opening to closing.
 pub fn bookable_hours(counter: &FloorCounter) -> Vec<i64> {
     use chrono::Timelike;
-    let open = counter.opens_at.hour() as i64;
-    let close = counter.closes_at.hour() as i64 + i64::from(counter.closes_at.minute() > 0);
+    let open = i64::from(counter.opens_at.hour());
+    let close = i64::from(counter.closes_at.hour()) + i64::from(counter.closes_at.minute() > 0);
     (open..close.max(open + 1)).collect()
 }
 

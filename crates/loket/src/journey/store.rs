@@ -996,32 +996,6 @@ pub async fn started_between(db: &Db, from: i64, to: i64, cap: i64) -> Result<i6
     .await?))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn progress_sql_binds_every_column() {
-        assert_eq!(
-            PROGRESS_COLUMNS.len(),
-            10 + TRACKED.len() + 8,
-            "columns and bind_progress! must agree"
-        );
-        assert_eq!(
-            insert_progress_sql().matches('$').count(),
-            PROGRESS_COLUMNS.len()
-        );
-        // …and the expected version.
-        assert_eq!(
-            update_progress_sql().matches('$').count(),
-            PROGRESS_COLUMNS.len() + 1
-        );
-        for (i, stage) in TRACKED.iter().enumerate() {
-            assert_eq!(PROGRESS_COLUMNS[10 + i], format!("d_{}", stage.code()));
-        }
-    }
-}
-
 /// Makes the sessions recorded for `participant_id` at `counter_id` between `from` and `until`
 /// (and not yet in a visit) part of the counter-floor visit `visit_id`.
 pub async fn link_sessions_to_visit(
@@ -1057,4 +1031,30 @@ pub async fn session_visit(db: &Db, session_id: i64) -> Result<Option<i64>> {
             .await?
             .flatten()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_sql_binds_every_column() {
+        assert_eq!(
+            PROGRESS_COLUMNS.len(),
+            10 + TRACKED.len() + 8,
+            "columns and bind_progress! must agree"
+        );
+        assert_eq!(
+            insert_progress_sql().matches('$').count(),
+            PROGRESS_COLUMNS.len()
+        );
+        // …and the expected version.
+        assert_eq!(
+            update_progress_sql().matches('$').count(),
+            PROGRESS_COLUMNS.len() + 1
+        );
+        for (i, stage) in TRACKED.iter().enumerate() {
+            assert_eq!(PROGRESS_COLUMNS[10 + i], format!("d_{}", stage.code()));
+        }
+    }
 }
