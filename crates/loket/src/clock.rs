@@ -67,15 +67,38 @@ impl Zone {
         FixedOffset::east_opt(hours * 3600).unwrap_or_else(|| unreachable!("UTC+7..9 are valid"))
     }
 
+    /// The provinces (two-digit Kemendagri codes) in WITA and WIT; every other is WIB.
+    pub const WITA_PROVINCES: &'static [&'static str] = &[
+        "51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76",
+    ];
+    pub const WIT_PROVINCES: &'static [&'static str] =
+        &["81", "82", "91", "92", "93", "94", "95", "96", "97"];
+
     /// The zone of a province (two-digit Kemendagri code); unknown codes keep WIB.
     pub fn of_province(code: &str) -> Zone {
-        match code {
-            "51" | "52" | "53" | "63" | "64" | "65" | "71" | "72" | "73" | "74" | "75" | "76" => {
-                Zone::Wita
-            }
-            "81" | "82" | "91" | "92" | "93" | "94" | "95" | "96" | "97" => Zone::Wit,
-            _ => Zone::Wib,
+        if Zone::WITA_PROVINCES.contains(&code) {
+            Zone::Wita
+        } else if Zone::WIT_PROVINCES.contains(&code) {
+            Zone::Wit
+        } else {
+            Zone::Wib
         }
+    }
+
+    /// SQL that gives the zone code of the province in the expression `province`.
+    pub fn sql_of_province(province: &str) -> String {
+        let list = |codes: &[&str]| {
+            codes
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "(CASE WHEN {province} IN ({}) THEN 'wita' WHEN {province} IN ({}) THEN 'wit' ELSE 'wib' END)",
+            list(Zone::WITA_PROVINCES),
+            list(Zone::WIT_PROVINCES)
+        )
     }
 
     /// "Today" at a counter in this zone.

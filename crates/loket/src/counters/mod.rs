@@ -79,8 +79,14 @@ pub async fn create_counter(
     name: &str,
     status: &str,
 ) -> Result<i64> {
+    // A new counter keeps the time zone of its office's province.
+    let zone =
+        crate::clock::Zone::sql_of_province("(SELECT province_code FROM offices WHERE id = $1)");
+    let sql = format!(
+        "INSERT INTO counters (office_id, code, name, status, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, {zone}) RETURNING id"
+    );
     Ok(with_db!(db, |pool| {
-        sqlx::query_scalar("INSERT INTO counters (office_id, code, name, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        sqlx::query_scalar(&sql)
             .bind(office_id)
             .bind(code)
             .bind(name)

@@ -623,29 +623,33 @@ pub async fn upsert_offices(db: &Db, offices: &[OfficeImport]) -> Result<()> {
 /// left to the lifecycle.
 pub async fn upsert_counters(db: &Db, counters: &[CounterImport]) -> Result<()> {
     let now = Utc::now();
+    // A new counter keeps the time zone of its office's province (an update keeps its zone).
+    let zone =
+        crate::clock::Zone::sql_of_province("(SELECT province_code FROM offices WHERE id = $1)");
+    let sql = format!(
+        "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open, time_zone) \
+         VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10, {zone}) \
+                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
+                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
+                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1"
+    );
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         for counter in counters {
             let d = &counter.details;
-            sqlx::query(
-                "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open) \
-                 VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
-                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
-                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1",
-            )
-            .bind(counter.office_id)
-            .bind(&counter.code)
-            .bind(&counter.name)
-            .bind(now)
-            .bind(d.location_type.unwrap_or(LocationType::Office).code())
-            .bind(&d.address)
-            .bind(&d.region_code)
-            .bind(&d.opening_hours)
-            .bind(&d.services)
-            .bind(d.planned_open)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(&sql)
+                .bind(counter.office_id)
+                .bind(&counter.code)
+                .bind(&counter.name)
+                .bind(now)
+                .bind(d.location_type.unwrap_or(LocationType::Office).code())
+                .bind(&d.address)
+                .bind(&d.region_code)
+                .bind(&d.opening_hours)
+                .bind(&d.services)
+                .bind(d.planned_open)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     });

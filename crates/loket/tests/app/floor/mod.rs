@@ -768,3 +768,115 @@ async fn appointment(app: &TestApp) {
 async fn a_visit_booked_from_the_follow_up_list_joins_the_days_queue() {
     on_each_backend!(appointment);
 }
+
+/// A counter's "today" is in its own zone: a counter in Makassar is in WITA from its office's
+/// province; the coordinator sets another zone and hours on the counter's floor settings, and
+/// the floor's pages follow; impossible hours are refused next to the form.
+async fn time_zones(app: &TestApp) {
+    let db = &app.state.db;
+    let office = loket::counters::create_office(
+        db,
+        "UPT-SULSEL",
+        "BP3MI Sulawesi Selatan",
+        loket::counters::OfficeKind::Upt,
+        "73",
+    )
+    .await
+    .unwrap();
+    let makassar =
+        loket::counters::create_counter(db, office, "SULSEL-01", "Loket Makassar", "operating")
+            .await
+            .unwrap();
+    let c = counter(app, makassar).await;
+    assert_eq!(c.zone, loket::clock::Zone::Wita);
+    assert_eq!(c.today(), loket::clock::Zone::Wita.today());
+    assert_eq!(
+        counter(app, app.counter_a).await.zone,
+        loket::clock::Zone::Wib
+    );
+
+    app.user("koord", Role::Koordinator, None).await;
+    officer(app, "rina", app.counter_a).await;
+    let a = app.counter_a;
+    let koord = app.session("koord").await;
+    let counter_page = koord.page(&format!("/counters/{a}")).await;
+    assert!(
+        counter_page.contains(&format!("/floor/{a}/setup")),
+        "the counter page links its floor settings"
+    );
+    let wrong = koord
+        .post_form(
+            &format!("/floor/{a}/setup"),
+            &form(
+                &koord.csrf,
+                &[
+                    ("zone", "wit"),
+                    ("opens_at", "15:00"),
+                    ("closes_at", "09:00"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("Jam tutup harus setelah jam buka"));
+    let saved = koord
+        .post_form(
+            &format!("/floor/{a}/setup"),
+            &form(
+                &koord.csrf,
+                &[
+                    ("zone", "wit"),
+                    ("opens_at", "07:30"),
+                    ("closes_at", "15:00"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let c = counter(app, a).await;
+    assert_eq!(c.zone, loket::clock::Zone::Wit);
+    assert_eq!(c.opens_at.format("%H:%M").to_string(), "07:30");
+    let rina = app.session("rina").await;
+    let queue = rina.page(&format!("/floor?counter={a}")).await;
+    assert!(
+        queue.contains(&loket::format::date(loket::clock::Zone::Wit.today())),
+        "{queue}"
+    );
+    assert!(queue.contains("WIT"));
+    // Seats are bookable in the counter's opening hours only: 07.00 to 14.00.
+    koord
+        .post_form(
+            &format!("/floor/{a}/seats"),
+            &form(&koord.csrf, &[("name", "PC-1")]),
+        )
+        .await;
+    let plan = rina.page(&format!("/floor/{a}/seats")).await;
+    assert!(
+        plan.contains("07.00") && plan.contains("14.00") && !plan.contains("15.00"),
+        "{plan}"
+    );
+    // An officer may not change a counter's hours.
+    let refused = rina
+        .post_form(
+            &format!("/floor/{a}/setup"),
+            &form(
+                &rina.csrf,
+                &[
+                    ("zone", "wib"),
+                    ("opens_at", "08:00"),
+                    ("closes_at", "16:00"),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn every_today_on_the_floor_is_the_counters_own() {
+    on_each_backend!(time_zones);
+}
