@@ -678,7 +678,8 @@ async fn the_kiosk_and_the_display_need_no_login_and_show_only_numbers() {
 /// From the follow-up list an officer books a person's next visit; on that day the visit is
 /// in the queue, and when the person arrives their ticket jumps ahead as an appointment.
 async fn appointment(app: &TestApp) {
-    let (_, token) = app.user("rina", Role::Petugas, Some(app.counter_a)).await;
+    let (rina_id, token) = app.user("rina", Role::Petugas, Some(app.counter_a)).await;
+    crate::common::certify(app, rina_id).await;
     let person = app
         .api(&token)
         .register_person("3201014505900001", "Siti Aminah")
@@ -762,6 +763,37 @@ async fn appointment(app: &TestApp) {
         .await
         .unwrap()
         .is_empty());
+    // The assistance session given during the visit belongs to it once the visit is done.
+    let session = app
+        .api(&token)
+        .post(
+            &format!("/api/v1/participants/{person}/journey/sessions"),
+            &serde_json::json!({"started_at": Utc::now().to_rfc3339(), "channel": "walk_in",
+                                "steps": ["choose_training"], "outcome": "done"}),
+        )
+        .await;
+    assert_eq!(session.status(), StatusCode::CREATED);
+    let d1 = ticket_id(app, "D-001").await;
+    let done = rina
+        .post_form(
+            &format!("/floor/tickets/{d1}/done"),
+            &[("csrf", rina.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let session_id: i64 = loket::with_db!(&app.state.db, |pool| sqlx::query_scalar(
+        "SELECT id FROM journey_sessions WHERE participant_id = $1"
+    )
+    .bind(person)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(
+        loket::journey::session_visit(&app.state.db, session_id)
+            .await
+            .unwrap(),
+        Some(visit)
+    );
 }
 
 #[tokio::test]
