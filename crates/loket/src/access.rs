@@ -73,6 +73,12 @@ pub enum Action {
     RequestAccess,
     /// Answer such a request for a case the user's counter or office holds.
     AnswerAccessRequest,
+    /// The counter floor: issue and call tickets, book seats and appointments (own counter).
+    ServeQueue,
+    /// The floor's figures: wait and service times, no-shows, seat use (aggregates only).
+    ViewFloorFigures,
+    /// A counter's zone and hours, its display link, its seats (office's counters).
+    ManageFloor,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
@@ -111,6 +117,9 @@ impl Action {
             Action::ManageReminderRules => "reminder.rules",
             Action::RequestAccess => "access_request.create",
             Action::AnswerAccessRequest => "access_request.answer",
+            Action::ServeQueue => "floor.serve",
+            Action::ViewFloorFigures => "floor.figures",
+            Action::ManageFloor => "floor.manage",
         }
     }
 }
@@ -133,6 +142,7 @@ impl Action {
             ManageExchange | ViewOutreach => "exchange_upload",
             ManageReminderRules => "reminder_rule",
             RequestAccess | AnswerAccessRequest => "access_request",
+            ServeQueue | ViewFloorFigures | ManageFloor => "counter",
         }
     }
 }
@@ -174,7 +184,8 @@ pub fn allows(user: &User, action: Action) -> bool {
         // A coordinator does all an officer does, for the whole office, and moves cases and
         // manages the office's counters.
         Role::Koordinator => {
-            officer_may(action) || matches!(action, ReassignParticipant | ManageCounters)
+            officer_may(action)
+                || matches!(action, ReassignParticipant | ManageCounters | ManageFloor)
         }
         Role::Petugas => officer_may(action),
         Role::Auditor => matches!(
@@ -187,6 +198,7 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ViewNetwork
                 | ViewJourney
                 | ViewFunnel
+                | ViewFloorFigures
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
@@ -215,6 +227,8 @@ fn officer_may(action: Action) -> bool {
             | SendReminders
             | RequestAccess
             | AnswerAccessRequest
+            | ServeQueue
+            | ViewFloorFigures
     )
 }
 

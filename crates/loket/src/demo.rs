@@ -605,12 +605,27 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
     if let (Some(admin), Some(first), Some(other)) = (admin, first, other) {
         participants::requests::seed_demo(db, other.id, first, admin.id).await?;
     }
+    seed_floor(db, office).await?;
     Ok(DemoSummary {
         offices: counters::offices(db).await?.len(),
         counters: counters::counters(db).await?.len(),
         participants: participants::count(db).await? as usize,
         logins,
     })
+}
+
+/// A morning on the floor of the first office's counters, served by the demo officer.
+async fn seed_floor(db: &Db, office: Option<i64>) -> Result<()> {
+    let (Some(office), Some(officer)) = (office, users::user_by_username(db, "petugas").await?)
+    else {
+        return Ok(());
+    };
+    let counters: Vec<_> = counters::floor_counters(db)
+        .await?
+        .into_iter()
+        .filter(|c| c.office_id == office)
+        .collect();
+    crate::floor::demo::seed(db, &counters, officer.id).await
 }
 
 /// Writes `rows` synthetic Purna PMI to a CSV file in loket's import format (for benchmarks

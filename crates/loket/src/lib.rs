@@ -15,6 +15,7 @@ pub mod demo;
 pub mod duplicates;
 pub mod error;
 pub mod exchange;
+pub mod floor;
 pub mod format;
 pub mod i18n;
 pub mod identity;

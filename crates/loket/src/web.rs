@@ -53,6 +53,8 @@ pub struct Chrome {
     /// The access requests link, with the number waiting for an answer when known.
     pub can_request_access: bool,
     pub requests_waiting: Option<i64>,
+    /// The counter floor's queue (officers, coordinators, head office).
+    pub can_floor: bool,
 }
 
 impl Chrome {
@@ -71,6 +73,7 @@ impl Chrome {
             can_remind: false,
             can_request_access: false,
             requests_waiting: None,
+            can_floor: false,
         }
     }
 
@@ -92,6 +95,7 @@ impl Chrome {
             can_remind: allows(Action::SendReminders),
             can_request_access: allows(Action::RequestAccess),
             requests_waiting: viewer.waiting(),
+            can_floor: allows(Action::ServeQueue),
         }
     }
 

@@ -29,6 +29,7 @@ pub static TEXT_CATALOGUES: &[&str] = &[
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
+    crate::floor::texts::TEXTS,
     crate::exchange::texts::TEXTS,
     crate::reminders::texts::TEXTS,
 ];
@@ -43,6 +44,7 @@ fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
     crate::counters::set_reach_counts(journey_reach);
     crate::auth::set_waiting(access_requests_waiting);
+    crate::journey::set_booking_link(floor_booking_link);
 }
 
 /// The journey's reach definitions, for the counter network's dashboard.
@@ -60,6 +62,11 @@ fn access_requests_waiting<'a>(
     actor: &'a crate::identity::Actor,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::error::Result<i64>> + Send + 'a>> {
     Box::pin(crate::participants::requests::open_count(state, actor))
+}
+
+/// The follow-up list books a person's next visit on the counter floor.
+fn floor_booking_link(participant_id: i64, counter_id: i64) -> String {
+    format!("/floor/appointments?participant={participant_id}&counter={counter_id}")
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked
@@ -104,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
+        .merge(crate::floor::router())
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::exchange::router(state.config.upload_limit))
@@ -354,6 +362,7 @@ pub const LAYERS: &[&str] = &[
     "participants",
     "journey",
     "reminders",
+    "floor",
     "catalog",
     "exchange",
     // Registry duplicates: merging moves what every feature above keeps about a person.

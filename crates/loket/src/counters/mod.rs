@@ -83,8 +83,14 @@ pub async fn create_counter(
     name: &str,
     status: &str,
 ) -> Result<i64> {
+    // A new counter keeps the time zone of its office's province.
+    let zone =
+        crate::clock::Zone::sql_of_province("(SELECT province_code FROM offices WHERE id = $1)");
+    let sql = format!(
+        "INSERT INTO counters (office_id, code, name, status, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, {zone}) RETURNING id"
+    );
     Ok(with_db!(db, |pool| {
-        sqlx::query_scalar("INSERT INTO counters (office_id, code, name, status, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        sqlx::query_scalar(&sql)
             .bind(office_id)
             .bind(code)
             .bind(name)
@@ -161,6 +167,69 @@ pub(crate) async fn reach_counts(
         Some(counts) => counts(db, definition, until).await,
         None => Ok(Vec::new()),
     }
+}
+
+/// A counter's floor settings: its zone (its "today") and opening hours.
+#[derive(Clone, Debug)]
+pub struct FloorCounter {
+    pub id: i64,
+    pub office_id: i64,
+    pub code: String,
+    pub name: String,
+    pub zone: crate::clock::Zone,
+    pub opens_at: chrono::NaiveTime,
+    pub closes_at: chrono::NaiveTime,
+}
+
+impl FloorCounter {
+    fn from_row(r: store::FloorCounterRow) -> FloorCounter {
+        let time = |t: &str, or: u32| {
+            chrono::NaiveTime::parse_from_str(t, "%H:%M").unwrap_or_else(|_| {
+                chrono::NaiveTime::from_hms_opt(or, 0, 0).unwrap_or(chrono::NaiveTime::MIN)
+            })
+        };
+        FloorCounter {
+            id: r.id,
+            office_id: r.office_id,
+            zone: crate::clock::Zone::from_code(&r.time_zone).unwrap_or(crate::clock::Zone::Wib),
+            opens_at: time(&r.opens_at, 8),
+            closes_at: time(&r.closes_at, 16),
+            code: r.code,
+            name: r.name,
+        }
+    }
+
+    /// "Today" at this counter, in its own zone.
+    pub fn today(&self) -> NaiveDate {
+        self.zone.today()
+    }
+}
+
+pub async fn floor_counter(db: &Db, id: i64) -> Result<Option<FloorCounter>> {
+    Ok(store::floor_counter(db, id)
+        .await?
+        .map(FloorCounter::from_row))
+}
+
+pub async fn floor_counters(db: &Db) -> Result<Vec<FloorCounter>> {
+    Ok(store::floor_counters(db)
+        .await?
+        .into_iter()
+        .map(FloorCounter::from_row)
+        .collect())
+}
+
+/// Changes a counter's zone and hours (the caller has checked the person manages the office).
+pub async fn set_floor_hours(
+    db: &Db,
+    id: i64,
+    zone: crate::clock::Zone,
+    opens_at: chrono::NaiveTime,
+    closes_at: chrono::NaiveTime,
+    batch: crate::audit::Batch,
+) -> Result<()> {
+    let hm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
+    store::set_floor_hours(db, id, zone.code(), &hm(opens_at), &hm(closes_at), batch).await
 }
 
 /// The counter network's JSON API and pages.

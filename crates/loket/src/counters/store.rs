@@ -641,29 +641,33 @@ pub async fn upsert_offices(db: &Db, offices: &[OfficeImport]) -> Result<()> {
 /// left to the lifecycle.
 pub async fn upsert_counters(db: &Db, counters: &[CounterImport]) -> Result<()> {
     let now = Utc::now();
+    // A new counter keeps the time zone of its office's province (an update keeps its zone).
+    let zone =
+        crate::clock::Zone::sql_of_province("(SELECT province_code FROM offices WHERE id = $1)");
+    let sql = format!(
+        "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open, time_zone) \
+         VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10, {zone}) \
+                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
+                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
+                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1"
+    );
     with_db!(db, |pool| {
         let mut tx = pool.begin().await?;
         for counter in counters {
             let d = &counter.details;
-            sqlx::query(
-                "INSERT INTO counters (office_id, code, name, status, created_at, location_type, address, region_code, opening_hours, services, planned_open) \
-                 VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (code) DO UPDATE SET office_id = excluded.office_id, name = excluded.name, location_type = excluded.location_type, \
-                 address = excluded.address, region_code = excluded.region_code, opening_hours = excluded.opening_hours, \
-                 services = excluded.services, planned_open = excluded.planned_open, version = counters.version + 1",
-            )
-            .bind(counter.office_id)
-            .bind(&counter.code)
-            .bind(&counter.name)
-            .bind(now)
-            .bind(d.location_type.unwrap_or(LocationType::Office).code())
-            .bind(&d.address)
-            .bind(&d.region_code)
-            .bind(&d.opening_hours)
-            .bind(&d.services)
-            .bind(d.planned_open)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(&sql)
+                .bind(counter.office_id)
+                .bind(&counter.code)
+                .bind(&counter.name)
+                .bind(now)
+                .bind(d.location_type.unwrap_or(LocationType::Office).code())
+                .bind(&d.address)
+                .bind(&d.region_code)
+                .bind(&d.opening_hours)
+                .bind(&d.services)
+                .bind(d.planned_open)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     });
@@ -710,5 +714,65 @@ pub async fn insert_officers(db: &Db, officers: &[OfficerImport]) -> Result<()> 
         }
         tx.commit().await?;
     });
+    Ok(())
+}
+
+/// A counter as its floor needs it: its office, its zone and opening hours.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FloorCounterRow {
+    pub id: i64,
+    pub office_id: i64,
+    pub code: String,
+    pub name: String,
+    pub time_zone: String,
+    pub opens_at: String,
+    pub closes_at: String,
+}
+
+const FLOOR_COUNTER: &str =
+    "SELECT id, office_id, code, name, time_zone, opens_at, closes_at FROM counters";
+
+pub async fn floor_counter(db: &Db, id: i64) -> Result<Option<FloorCounterRow>> {
+    let sql = format!("{FLOOR_COUNTER} WHERE id = $1");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+    }))
+}
+
+pub async fn floor_counters(db: &Db) -> Result<Vec<FloorCounterRow>> {
+    let sql = format!("{FLOOR_COUNTER} ORDER BY code");
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(&sql).fetch_all(pool).await?
+    }))
+}
+
+/// Sets a counter's zone and hours, with its audit entry in the same transaction.
+pub async fn set_floor_hours(
+    db: &Db,
+    id: i64,
+    zone: &str,
+    opens_at: &str,
+    closes_at: &str,
+    batch: crate::audit::Batch,
+) -> Result<()> {
+    let changed: u64 = with_db!(db, |pool| {
+        let mut tx = pool.begin_with(db.begin_for_write()).await?;
+        let n = sqlx::query(
+            "UPDATE counters SET time_zone = $1, opens_at = $2, closes_at = $3, version = version + 1 WHERE id = $4",
+        )
+        .bind(zone)
+        .bind(opens_at)
+        .bind(closes_at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        crate::audit::append(&mut *tx, batch).await?;
+        tx.commit().await?;
+        n
+    });
+    if changed == 0 {
+        return Err(AppError::NotFound);
+    }
     Ok(())
 }

@@ -64,11 +64,39 @@ pub use record::{correct_event, record_event, CorrectionInput, EventInput};
 pub use scheme::{add_batch, add_scheme, Batch, Rules, Scheme};
 pub use service::{own_status, planning_balance, view, Loaded, OwnStatus};
 pub use stage::{PayoutChannel, Source, Stage, FUNNEL, TRACKED};
-pub use store::{batches, events_of, progress_version, rules, FunnelScope};
+pub use store::{batches, events_of, progress_version, rules, session_visit, FunnelScope};
 pub use texts::TEXTS;
 pub use transitions::Refusal;
 
 /// The journey's JSON API and pages together, for `app::router`.
 pub fn router() -> Router<AppState> {
     api::router().merge(pages::router())
+}
+
+/// Makes the assistance sessions recorded for a person at a counter during a counter-floor
+/// visit part of that visit (the floor calls it when the visit ends).
+pub async fn link_sessions_to_visit(
+    db: &crate::db::Db,
+    participant_id: i64,
+    counter_id: i64,
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    visit_id: i64,
+) -> crate::error::Result<()> {
+    store::link_sessions_to_visit(db, participant_id, counter_id, from, until, visit_id).await?;
+    Ok(())
+}
+
+/// The page that books a person's next visit at a counter: (participant id, counter id) →
+/// link. The app plugs the counter floor in here; without it the follow-up list has no link.
+pub type BookingLink = fn(i64, i64) -> String;
+
+static BOOKING_LINK: std::sync::OnceLock<BookingLink> = std::sync::OnceLock::new();
+
+pub fn set_booking_link(link: BookingLink) {
+    let _ = BOOKING_LINK.set(link);
+}
+
+pub fn booking_link(participant_id: i64, counter_id: i64) -> Option<String> {
+    BOOKING_LINK.get().map(|f| f(participant_id, counter_id))
 }

@@ -486,6 +486,12 @@ impl FollowUpPage {
     fn pick<'a>(&self, id: &'a str, en: &'a str) -> &'a str {
         self.chrome.lang.pick(id, en)
     }
+
+    /// Where to book the person's next visit at the list's counter (when the floor is there).
+    fn book(&self, participant_id: &i64) -> Option<String> {
+        let counter = self.list.as_ref()?.counter_id;
+        super::booking_link(*participant_id, counter)
+    }
 }
 
 #[derive(Deserialize)]

@@ -1038,6 +1038,43 @@ pub async fn first_sessions(db: &Db) -> Result<Vec<(i64, DateTime<Utc>)>> {
     }))
 }
 
+/// Makes the sessions recorded for `participant_id` at `counter_id` between `from` and `until`
+/// (and not yet in a visit) part of the counter-floor visit `visit_id`.
+pub async fn link_sessions_to_visit(
+    db: &Db,
+    participant_id: i64,
+    counter_id: i64,
+    from: chrono::DateTime<Utc>,
+    until: chrono::DateTime<Utc>,
+    visit_id: i64,
+) -> Result<u64> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query(
+            "UPDATE journey_sessions SET visit_id = $1 WHERE participant_id = $2 AND counter_id = $3 \
+             AND visit_id IS NULL AND recorded_at >= $4 AND recorded_at <= $5",
+        )
+        .bind(visit_id)
+        .bind(participant_id)
+        .bind(counter_id)
+        .bind(from)
+        .bind(until)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    }))
+}
+
+/// The counter-floor visit a session belongs to, if any.
+pub async fn session_visit(db: &Db, session_id: i64) -> Result<Option<i64>> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT visit_id FROM journey_sessions WHERE id = $1")
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await?
+            .flatten()
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

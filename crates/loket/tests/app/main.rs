@@ -21,6 +21,7 @@ mod counters;
 mod doors;
 mod duplicates;
 mod exchange;
+mod floor;
 mod integrity;
 mod journey;
 mod linkcli;

@@ -181,6 +181,32 @@ const ROWS: &[Row] = &[
     ("GET", "/access-requests", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
     ("POST", "/access-requests", Body::Form("access_request"), [303, 409, 409, 303, 409, 303, 403, 403]),
     ("POST", "/access-requests/{qid}/answer", Body::Form("access_answer"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    // The counter floor (issue 16): officers their counter, coordinators their office, head
+    // office all; auditors read the figures only. {fid} is a waiting ticket at counter A,
+    // {vid} today's appointment there, {sid} a seat there; the kiosk and display need no login.
+    ("GET", "/floor", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/floor?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/floor/{cid}/tickets", Body::Form("ticket"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("POST", "/floor/{cid}/call", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/floor/tickets/{fid}/slip", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/floor/tickets/{fid}/{action}", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("POST", "/floor/visits/{vid}/arrive", Body::Form("csrf"), [303, 303, 409, 403, 409, 403, 403, 403]),
+    ("GET", "/floor/{cid}/setup", Body::None, [303, 200, 200, 403, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/setup", Body::Form("hours"), [303, 303, 303, 403, 403, 403, 403, 403]),
+    ("GET", "/floor/{cid}/seats", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/floor/{cid}/seats", Body::Form("seat"), [303, 303, 303, 403, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/seats/book", Body::Form("booking"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/floor/appointments?participant={id}&counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("POST", "/floor/appointments", Body::Form("appointment"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/floor/figures", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/floor/figures.csv", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/kiosk/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/kiosk/{token}", Body::Form("ticket"), [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/display/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/display/{token}/events", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/static/floor-display.js", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    // Last: a new link ends the old one.
+    ("POST", "/floor/{cid}/link", Body::Form("csrf"), [303, 303, 303, 403, 403, 403, 403, 403]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -229,7 +255,8 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
 fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     [
-        "{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}", "{qid}",
+        "{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}", "{qid}", "{tid}", "{iid}", "{oid}",
+        "{cid}", "{bid}", "{uid}", "{fid}", "{vid}",
     ]
     .iter()
     .fold(
@@ -409,13 +436,24 @@ fn json_body(
     }
 }
 
+/// What the floor's rows act on at counter A: (counter A, a seat, the person's id).
+#[derive(Clone, Copy)]
+struct FloorIds {
+    counter: i64,
+    seat: i64,
+    person: i64,
+}
+
 fn form_body(
     kind: &str,
     csrf: &str,
     serial: u16,
     counter_a2: i64,
     nik_of_person: &str,
+    floor: FloorIds,
 ) -> Vec<(String, String)> {
+    let today = loket::clock::Zone::Wib.today();
+    let later = |days: u16| (today + chrono::Duration::days(i64::from(days))).to_string();
     let pairs: Vec<(&str, String)> = match kind {
         "csrf" => vec![("csrf", csrf.into())],
         "bad_login" => vec![
@@ -498,6 +536,34 @@ fn form_body(
             ("sms", "1".into()),
         ],
         "status_birth" => vec![("birth_date", "05-05-1990".into())],
+        "ticket" => vec![
+            ("csrf", csrf.into()),
+            ("purpose", "training".into()),
+            ("priority", "none".into()),
+        ],
+        "hours" => vec![
+            ("csrf", csrf.into()),
+            ("zone", "wib".into()),
+            ("opens_at", "08:00".into()),
+            ("closes_at", "16:00".into()),
+        ],
+        "seat" => vec![("csrf", csrf.into()), ("name", format!("PC-{serial}"))],
+        // A day of its own for each call, so no booking meets another.
+        "booking" => vec![
+            ("csrf", csrf.into()),
+            ("seat", floor.seat.to_string()),
+            ("day", later(serial % 3000)),
+            ("hour", "9".into()),
+            ("person_name", "Rina Matriks".into()),
+        ],
+        "appointment" => vec![
+            ("csrf", csrf.into()),
+            ("participant", floor.person.to_string()),
+            ("counter", floor.counter.to_string()),
+            ("day", later(7)),
+            ("time", "10:00".into()),
+            ("purpose", "incentive".into()),
+        ],
         other => panic!("no form body {other}"),
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -512,6 +578,7 @@ async fn matrix(app: &TestApp) {
         callers.push(caller(app, who).await);
     }
     let upload = linking_upload(app).await;
+    let (floor, fid, vid, token) = floor_setup(app).await;
     let mut serial: u16 = 100;
     let mut failures = Vec::new();
     for (method, path, body, expected) in ROWS {
@@ -538,6 +605,10 @@ async fn matrix(app: &TestApp) {
                     .replace("{eid}", "1")
                     .replace("{uid}", &upload.0.to_string())
                     .replace("{qid}", &request_id.to_string())
+                    .replace("{fid}", &fid.to_string())
+                    .replace("{vid}", &vid.to_string())
+                    .replace("{token}", &token)
+                    .replace("{action}", "recall")
                     .replace("{rid}", &upload.1.to_string()),
             );
             let c = &callers[i];
@@ -585,8 +656,18 @@ async fn matrix(app: &TestApp) {
                 Body::Form(_)
                     if *path == "/logout" && c.cookie.is_some() && !matches!(who, Who::Mitra) => {}
                 Body::Form(kind) => {
-                    request =
-                        request.form(&form_body(kind, &c.csrf, serial + 5000, counter_a2, &nik));
+                    let floor = FloorIds {
+                        person: id,
+                        ..floor
+                    };
+                    request = request.form(&form_body(
+                        kind,
+                        &c.csrf,
+                        serial + 5000,
+                        counter_a2,
+                        &nik,
+                        floor,
+                    ));
                 }
             }
             let status = request.send().await.unwrap().status().as_u16();
@@ -633,6 +714,67 @@ async fn request_from_b(app: &TestApp, id: i64) -> i64 {
         .await
         .unwrap()
         .unwrap()
+}
+
+/// Counter A's floor: a seat, a waiting ticket, today's appointment and the kiosk/display link.
+async fn floor_setup(app: &TestApp) -> (FloorIds, i64, i64, String) {
+    use loket::audit::Batch;
+    use loket::floor::store;
+    let db = &app.state.db;
+    let c = loket::counters::floor_counter(db, app.counter_a)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let seat = store::add_seat(db, c.id, "PC-matriks", now, |_| Batch::new(db))
+        .await
+        .unwrap();
+    let ticket = store::NewTicket {
+        counter_id: c.id,
+        day: c.today(),
+        purpose: "register",
+        prefix: "A",
+        priority: "none".into(),
+        visit: store::VisitOf::New {
+            kind: "walk_in",
+            participant_id: None,
+            created_by: None,
+        },
+        now: now - chrono::Duration::minutes(30),
+    };
+    let fid = store::issue(db, &ticket, |_| Batch::new(db))
+        .await
+        .unwrap()
+        .id;
+    let (person, _) = person_at_a(app, 9000).await;
+    let admin: i64 = loket::with_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'admin' ORDER BY id LIMIT 1"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    let appointment = store::NewAppointment {
+        counter_id: c.id,
+        participant_id: person,
+        purpose: "incentive",
+        day: c.today(),
+        scheduled_at: now,
+        created_by: admin,
+        now,
+    };
+    let vid = store::book_appointment(db, &appointment, |_| Batch::new(db))
+        .await
+        .unwrap();
+    let token = "ab".repeat(24);
+    store::set_link(db, c.id, &token, now, Batch::new(db).unwrap())
+        .await
+        .unwrap();
+    let ids = FloorIds {
+        counter: c.id,
+        seat,
+        person,
+    };
+    (ids, fid, vid, token)
 }
 
 /// An exchange upload of one row, still linking: (upload id, row id).

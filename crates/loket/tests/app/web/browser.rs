@@ -447,3 +447,74 @@ async fn in_chromium_a_person_opens_their_status_page_at_phone_size() {
     c.clone().close().await.unwrap();
     app.cleanup().await;
 }
+
+/// The counter floor in chromium: the TV shows the display page; a person takes a ticket at
+/// the kiosk; the officer calls it; the display shows it called without reloading (live, by
+/// server-sent events).
+#[tokio::test]
+async fn in_chromium_a_kiosk_ticket_is_called_and_shows_on_the_display() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.officer_a().await;
+    let db = &app.state.db;
+    let token = "cd".repeat(24);
+    loket::floor::store::set_link(
+        db,
+        app.counter_a,
+        &token,
+        chrono::Utc::now(),
+        loket::audit::Batch::new(db).unwrap(),
+    )
+    .await
+    .unwrap();
+    let c = &browser.client;
+    c.goto(&app.url(&format!("/display/{token}")))
+        .await
+        .unwrap();
+    c.wait().for_element(Locator::Id("board")).await.unwrap();
+    // A mark that a reload would wipe: the display must change without one.
+    c.execute("window.loketMark = 'live';", vec![])
+        .await
+        .unwrap();
+    let tv = c.window().await.unwrap();
+
+    let kiosk = c.new_window(true).await.unwrap();
+    c.switch_to_window(kiosk.handle).await.unwrap();
+    c.goto(&app.url(&format!("/kiosk/{token}"))).await.unwrap();
+    press(c, Locator::Id("purpose-training")).await;
+    let number = text_when_shown(c, Locator::Id("ticket-number")).await;
+    assert_eq!(number, "B-001");
+
+    sign_in(c, &app, "petugas.a").await;
+    c.goto(&app.url(&format!("/floor?counter={}", app.counter_a)))
+        .await
+        .unwrap();
+    type_into(c, Locator::Id("desk"), "2").await;
+    press(c, Locator::Id("call-next")).await;
+    let called = text_when_shown(c, Locator::Id("called-now")).await;
+    assert!(called.contains("B-001"), "{called}");
+
+    c.switch_to_window(tv).await.unwrap();
+    let mut shown = String::new();
+    for _ in 0..50 {
+        shown = text_of(c, Locator::Css("#board .called")).await;
+        if shown.contains("B-001") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        shown.contains("B-001") && shown.contains("Meja 2"),
+        "{shown}"
+    );
+    let mark = c.execute("return window.loketMark;", vec![]).await.unwrap();
+    assert_eq!(
+        mark,
+        serde_json::json!("live"),
+        "the display updated without a reload"
+    );
+    c.clone().close().await.unwrap();
+    app.cleanup().await;
+}

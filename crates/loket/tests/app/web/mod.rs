@@ -6,6 +6,6 @@ mod browser;
 mod crawl;
 mod days;
 mod forms;
-mod pickers;
 mod lists;
+mod pickers;
 mod requests;
