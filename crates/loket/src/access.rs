@@ -64,10 +64,21 @@ pub enum Action {
     ManageExchange,
     /// The outreach list of recipients not yet registered (scoped like participants).
     ViewOutreach,
+    /// See partner agencies and their programmes, and screen people against them.
+    ViewProgrammes,
+    /// Refer a person (in scope) to a partner programme, send or withdraw the referral.
+    ReferToProgramme,
+    /// Maintain agencies and programmes (head office).
+    ManageProgrammes,
+    /// An agency's staff: see its own programmes' referrals and answer them.
+    AnswerReferral,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
 pub const GRANT_EXCHANGE: &str = "exchange:participants";
+
+/// The grant an agency's token needs for the programme-referral endpoints.
+pub const GRANT_REFERRALS: &str = "programmes:referrals";
 
 impl Action {
     /// The action's name in the audit log when it is refused.
@@ -98,6 +109,10 @@ impl Action {
             Action::ManageSchemes => "journey.scheme",
             Action::ManageExchange => "exchange.manage",
             Action::ViewOutreach => "exchange.outreach",
+            Action::ViewProgrammes => "programme.view",
+            Action::ReferToProgramme => "programme_referral.create",
+            Action::ManageProgrammes => "programme.manage",
+            Action::AnswerReferral => "programme_referral.answer",
         }
     }
 }
@@ -118,6 +133,8 @@ impl Action {
             ManageCounters => "counter",
             ManageSchemes => "scheme",
             ManageExchange | ViewOutreach => "exchange_upload",
+            ViewProgrammes | ManageProgrammes => "programme",
+            ReferToProgramme | AnswerReferral => "programme_referral",
         }
     }
 }
@@ -147,7 +164,8 @@ pub fn participant_scope(user: &User) -> Scope {
         Role::Admin | Role::Auditor => Scope::All,
         Role::Koordinator => user.office_id.map_or(Scope::Nothing, Scope::Office),
         Role::Petugas => user.counter_id.map_or(Scope::Nothing, Scope::Counter),
-        Role::Mitra => Scope::Nothing,
+        // Agency staff reach people only through referrals to their own programmes.
+        Role::Mitra | Role::Lembaga => Scope::Nothing,
     }
 }
 
@@ -155,7 +173,7 @@ pub fn participant_scope(user: &User) -> Scope {
 pub fn allows(user: &User, action: Action) -> bool {
     use Action::*;
     match user.role {
-        Role::Admin => action != ExchangeParticipants,
+        Role::Admin => !matches!(action, ExchangeParticipants | AnswerReferral),
         // A coordinator does all an officer does, for the whole office, and moves cases and
         // manages the office's counters.
         Role::Koordinator => {
@@ -172,10 +190,13 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ViewNetwork
                 | ViewJourney
                 | ViewFunnel
+                | ViewProgrammes
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
         Role::Mitra => matches!(action, ExchangeParticipants | ViewCatalog),
+        // An agency's staff answer referrals to their own agency's programmes, nothing else.
+        Role::Lembaga => action == AnswerReferral,
     }
 }
 
@@ -197,6 +218,8 @@ fn officer_may(action: Action) -> bool {
             | ViewFollowUp
             | ViewFunnel
             | ViewOutreach
+            | ViewProgrammes
+            | ReferToProgramme
     )
 }
 
@@ -308,6 +331,30 @@ mod tests {
             GRANT_EXCHANGE
         ));
         assert!(!allows_grant(&[], GRANT_EXCHANGE));
+    }
+
+    #[test]
+    fn agency_staff_only_answer_referrals() {
+        let lembaga = user(Role::Lembaga, None, None);
+        assert!(allows(&lembaga, Action::AnswerReferral));
+        for action in [
+            Action::ViewParticipant,
+            Action::ViewProgrammes,
+            Action::ReferToProgramme,
+            Action::ViewCatalog,
+            Action::ViewNetwork,
+        ] {
+            assert!(!allows(&lembaga, action), "{action:?}");
+        }
+        assert_eq!(participant_scope(&lembaga), Scope::Nothing);
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::ReferToProgramme));
+        assert!(!allows(&petugas, Action::AnswerReferral));
+        assert!(!allows(&petugas, Action::ManageProgrammes));
+        assert!(!allows(
+            &user(Role::Admin, None, None),
+            Action::AnswerReferral
+        ));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod identity;
 pub mod journey;
 pub mod keys;
 pub mod participants;
+pub mod programmes;
 pub mod sheet;
 pub mod state;
 pub mod telemetry;

@@ -45,6 +45,20 @@ pub struct Chrome {
     pub can_exchange: bool,
     pub can_outreach: bool,
     pub can_follow_up: bool,
+    /// Partner programmes and referrals (officers, head office, auditors).
+    pub can_programmes: bool,
+    /// Agency staff: their own pages only, none of the officers'.
+    pub agency: bool,
+    /// Where the brand link goes: the first page of the person's role.
+    pub home: &'static str,
+}
+
+/// The first page of a role: agency staff their incoming referrals, everyone else the search.
+pub fn home_of(role: crate::identity::Role) -> &'static str {
+    match role {
+        crate::identity::Role::Lembaga => "/lembaga",
+        _ => "/",
+    }
 }
 
 impl Chrome {
@@ -60,6 +74,9 @@ impl Chrome {
             can_exchange: false,
             can_outreach: false,
             can_follow_up: false,
+            can_programmes: false,
+            agency: false,
+            home: "/",
         }
     }
 
@@ -78,6 +95,9 @@ impl Chrome {
             can_exchange: allows(Action::ManageExchange),
             can_outreach: allows(Action::ViewOutreach),
             can_follow_up: allows(Action::ViewFollowUp),
+            can_programmes: allows(Action::ViewProgrammes),
+            agency: allows(Action::AnswerReferral),
+            home: home_of(user.role),
         }
     }
 

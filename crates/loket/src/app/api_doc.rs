@@ -50,9 +50,16 @@ use crate::state::AppState;
         crate::journey::api::schemes,
         crate::journey::api::add_scheme,
         crate::journey::api::add_batch,
+        crate::programmes::api::list,
+        crate::programmes::api::caseload,
+        crate::programmes::api::screening,
+        crate::programmes::api::referrals,
+        crate::programmes::api::refer,
+        crate::programmes::api::move_referral,
+        crate::programmes::api::partner_search,
     ),
     modifiers(&BearerAuth, &SharedAnswers),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "programmes", description = "Partner agencies' programmes, screening and programme referrals; the agencies' API"), (name = "system"))
 )]
 pub struct ApiDoc;
 

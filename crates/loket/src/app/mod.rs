@@ -29,6 +29,7 @@ pub static TEXT_CATALOGUES: &[&str] = &[
     crate::catalog::texts::TEXTS,
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
+    crate::programmes::texts::TEXTS,
     crate::exchange::texts::TEXTS,
 ];
 
@@ -40,6 +41,17 @@ pub fn register_texts() {
 /// Plugs the features into each other where a lower one shows what a higher one knows.
 fn connect_features() {
     crate::participants::set_after_registration(eligibility_after_registration);
+    crate::participants::set_more_on_page(programmes_card);
+}
+
+/// The partner programmes that fit a person, as a card on the person's page.
+fn programmes_card<'a>(
+    state: &'a AppState,
+    actor: &'a crate::identity::Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> crate::participants::CardFuture<'a> {
+    Box::pin(crate::programmes::card_for_person(state, actor, id, lang))
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked
@@ -84,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::participants::pages::router())
         .merge(crate::counters::router())
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
+        .merge(crate::programmes::router())
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::exchange::router(state.config.upload_limit))
@@ -317,6 +330,7 @@ pub const LAYERS: &[&str] = &[
     "counters",
     "participants",
     "journey",
+    "programmes",
     "catalog",
     "exchange",
     "audit_log",

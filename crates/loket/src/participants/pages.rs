@@ -420,6 +420,8 @@ struct DetailPage {
     /// Right after registering or editing: the Prakerja eligibility advice for the newest
     /// batch (batch number, advice in the reader's language; empty advice means none).
     eligibility: Option<(i64, Vec<String>)>,
+    /// Another feature's card (the partner programmes that fit), plugged in by the app.
+    more: Option<super::Card>,
 }
 
 pub struct CounterOption {
@@ -628,7 +630,12 @@ async fn detail_page(
     } else {
         None
     };
+    let more = match super::more_on_page() {
+        Some(card) => card(state, &user.actor, id, lang).await?,
+        None => None,
+    };
     Ok(DetailPage {
+        more,
         eligibility,
         chrome: Chrome::for_user(lang, user, &format!("/participants/{id}")),
         id,

@@ -23,5 +23,6 @@ mod exchange;
 mod integrity;
 mod journey;
 mod linkcli;
+mod programmes;
 mod upgrade;
 mod web;
