@@ -1,11 +1,11 @@
--- no-transaction
 -- Partner agencies, their empowerment programmes (eligibility rules as data) and programme
 -- referrals ("rujukan program") with their history; agency staff ('lembaga') are users linked
 -- to an agency. SQLite cannot change the CHECK on users.role in place: the table is made again
--- (SQLite's documented way: foreign keys off, one transaction, check, foreign keys on). Every
--- row stays as it was.
-PRAGMA foreign_keys = OFF;
-BEGIN;
+-- with the same rows and ids. sqlx runs every SQLite migration in a transaction, where foreign
+-- keys cannot be switched off; instead their checks wait (defer_foreign_keys) while the old
+-- table is dropped and the new one takes its name, and the drop's count of orphans is cleared
+-- by switching the deferral off again: every reference points at the same id as before. No
+-- foreign key to users cascades, so the drop deletes nothing else.
 
 CREATE TABLE agencies (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,10 +78,9 @@ CREATE TABLE users_new (
     created_at TEXT NOT NULL,
     agency_id INTEGER REFERENCES agencies(id)
 );
+PRAGMA defer_foreign_keys = ON;
 INSERT INTO users_new (id, username, password_hash, role, office_id, counter_id, active, created_at)
     SELECT id, username, password_hash, role, office_id, counter_id, active, created_at FROM users;
 DROP TABLE users;
 ALTER TABLE users_new RENAME TO users;
-
-COMMIT;
-PRAGMA foreign_keys = ON;
+PRAGMA defer_foreign_keys = OFF;

@@ -102,6 +102,17 @@ async fn seed(app: &TestApp) -> Seeded {
     }
 }
 
+/// A 422 whose field error carries `code`.
+async fn assert_field_error(response: reqwest::Response, code: &str) {
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["code"], code, "{body}");
+    assert!(!body["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+}
+
 async fn referral_rows(app: &TestApp) -> i64 {
     let db = &app.state.db;
     loket::with_db!(db, |pool| sqlx::query_scalar::<_, i64>(
@@ -205,9 +216,8 @@ async fn story(app: &TestApp) {
     // Bad input: nothing is written.
     let refer = |programme: i64| json!({"programme_id": programme, "note": "minat menjahit"});
     let path = format!("/api/v1/participants/{person}/programme-referrals");
-    assert_api_error(
+    assert_field_error(
         officer.post(&path, &refer(99_999)).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
         "programme_unknown",
     )
     .await;
@@ -225,9 +235,8 @@ async fn story(app: &TestApp) {
     let draft: Value = draft.json().await.unwrap();
     let rid = draft["id"].as_i64().unwrap();
     assert_eq!(draft["status"], "draft");
-    assert_api_error(
+    assert_field_error(
         status(&officer, rid, "sent", 1, json!({})).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
         "consent_missing",
     )
     .await;
@@ -302,9 +311,8 @@ async fn story(app: &TestApp) {
     .await;
     let agency_token = agency_user(app, "blk.uji", s.agency, true).await;
     let agency = app.api(&agency_token);
-    assert_api_error(
+    assert_field_error(
         status(&agency, rid, "declined", 2, json!({})).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
         "reason_required",
     )
     .await;
