@@ -87,6 +87,10 @@ async fn search(
     SignedIn { state, lang, user }: SignedIn,
     Query(query): Query<SearchQuery>,
 ) -> Response {
+    // The search is an officer page: agency staff (no participant scope) are refused here too.
+    if let Err(e) = access::require(&state.db, &user.actor, Action::ViewParticipant).await {
+        return error_page(lang, &e);
+    }
     let q = query.q.unwrap_or_default().trim().to_string();
     let mut page = SearchPage {
         chrome: Chrome::for_user(lang, &user, "/participants"),
