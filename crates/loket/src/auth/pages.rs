@@ -136,10 +136,11 @@ async fn sign_in(
     let session =
         service::sign_in(&state.db, meta, &form.username, &form.password, old_session).await?;
     let mut next = safe_next(form.next.as_deref());
-    if next == "/" {
-        // Agency staff start on their own page: the officer pages are not theirs.
-        if let Some(user) = super::store::user_by_username(&state.db, &form.username).await? {
-            next = crate::web::home_of(user.role).to_string();
+    // Agency staff go to their own pages: the officer pages are not theirs.
+    if let Some(user) = super::store::user_by_username(&state.db, &form.username).await? {
+        let home = crate::web::home_of(user.role);
+        if home != "/" && !next.starts_with(home) {
+            next = home.to_string();
         }
     }
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))

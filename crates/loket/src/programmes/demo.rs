@@ -315,7 +315,7 @@ const PROGRAMMES: &[Row] = &[
     (
         "DISNAKER-JABAR",
         "JABAR-JOBFAIR",
-        "Job Fair Disnakertrans Jawa Barat",
+        "Bursa Kerja Disnakertrans Jawa Barat",
         ProgrammeKind::JobPlacement,
         r#"[{"rule":"age","min":18,"max":45},{"rule":"education","any_of":["sma","diploma","s1","s2"]}]"#,
         &["name", "age", "education", "phone"],

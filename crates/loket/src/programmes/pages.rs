@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/participants/{id}/programmes", get(person).post(refer))
         .route("/programme-referrals/{id}", post(move_referral))
         .route("/lembaga", get(agency_list))
+        .route("/lembaga/programmes", get(agency_programmes))
         .route("/lembaga/referrals/{id}", get(agency_referral))
 }
 
@@ -341,6 +342,36 @@ pub struct ProgrammeLine {
     pub regions: String,
 }
 
+fn programme_line(p: &super::model::Programme, lang: Lang) -> ProgrammeLine {
+    ProgrammeLine {
+        name: p.name.clone(),
+        agency: p.agency_name.clone(),
+        kind: p.kind.label(lang),
+        period: match (p.opens_on, p.closes_on) {
+            (Some(a), Some(b)) => {
+                format!("{} – {}", crate::format::date(a), crate::format::date(b))
+            }
+            (Some(a), None) => {
+                format!("{} {}", lang.t("programmes.from"), crate::format::date(a))
+            }
+            (None, Some(b)) => {
+                format!("{} {}", lang.t("programmes.until"), crate::format::date(b))
+            }
+            (None, None) => lang.t("programmes.always_open").to_string(),
+        },
+        places: places(p.quota, p.taken, lang),
+        regions: if p.provinces.is_empty() {
+            lang.t("programmes.nationwide").to_string()
+        } else {
+            p.provinces
+                .iter()
+                .filter_map(|c| nik::regions::province(c).map(|r| r.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    }
+}
+
 pub struct WaitingLine {
     pub participant_id: i64,
     pub programme: String,
@@ -372,36 +403,7 @@ async fn overview(SignedIn { state, lang, user }: SignedIn) -> Response {
     let mut agencies: Vec<i64> = programmes.iter().map(|p| p.agency_id).collect();
     agencies.sort_unstable();
     agencies.dedup();
-    let lines = programmes
-        .iter()
-        .map(|p| ProgrammeLine {
-            name: p.name.clone(),
-            agency: p.agency_name.clone(),
-            kind: p.kind.label(lang),
-            period: match (p.opens_on, p.closes_on) {
-                (Some(a), Some(b)) => {
-                    format!("{} – {}", crate::format::date(a), crate::format::date(b))
-                }
-                (Some(a), None) => {
-                    format!("{} {}", lang.t("programmes.from"), crate::format::date(a))
-                }
-                (None, Some(b)) => {
-                    format!("{} {}", lang.t("programmes.until"), crate::format::date(b))
-                }
-                (None, None) => lang.t("programmes.always_open").to_string(),
-            },
-            places: places(p.quota, p.taken, lang),
-            regions: if p.provinces.is_empty() {
-                lang.t("programmes.nationwide").to_string()
-            } else {
-                p.provinces
-                    .iter()
-                    .filter_map(|c| nik::regions::province(c).map(|r| r.name))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        })
-        .collect();
+    let lines = programmes.iter().map(|p| programme_line(p, lang)).collect();
     let waiting = waiting
         .into_iter()
         .map(|(r, waited, limit)| WaitingLine {
@@ -510,15 +512,38 @@ struct AgencyListPage {
     chrome: Chrome,
     waiting: Vec<AgencyLine>,
     rest: Vec<AgencyLine>,
+    /// The status filters: (code, label, chosen).
+    filters: Vec<(&'static str, &'static str, bool)>,
+    all_chosen: bool,
 }
 
-async fn agency_list(SignedIn { state, lang, user }: SignedIn) -> Response {
+#[derive(Deserialize)]
+struct StatusQuery {
+    status: Option<String>,
+}
+
+async fn agency_list(
+    SignedIn { state, lang, user }: SignedIn,
+    axum::extract::Query(q): axum::extract::Query<StatusQuery>,
+) -> Response {
     let referrals = match service::agency_referrals(&state, &user.actor).await {
         Ok(r) => r,
         Err(e) => return error_page(lang, &e),
     };
+    // An unknown status shows every referral, as no filter does.
+    let chosen = q.status.as_deref().and_then(ReferralStatus::parse);
+    let filters = [
+        ReferralStatus::Sent,
+        ReferralStatus::Accepted,
+        ReferralStatus::InProgress,
+        ReferralStatus::Completed,
+    ]
+    .into_iter()
+    .map(|s| (s.code(), s.label(lang), chosen == Some(s)))
+    .collect();
     let (waiting, rest): (Vec<_>, Vec<_>) = referrals
         .into_iter()
+        .filter(|r| chosen.is_none_or(|c| r.status == c))
         .map(|r| AgencyLine {
             id: r.id,
             programme: r.programme_name,
@@ -533,6 +558,30 @@ async fn agency_list(SignedIn { state, lang, user }: SignedIn) -> Response {
             chrome: Chrome::for_user(lang, &user, "/lembaga"),
             waiting,
             rest,
+            filters,
+            all_chosen: chosen.is_none(),
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "programmes_agency_programmes.html")]
+struct AgencyProgrammesPage {
+    chrome: Chrome,
+    programmes: Vec<ProgrammeLine>,
+}
+
+async fn agency_programmes(SignedIn { state, lang, user }: SignedIn) -> Response {
+    let programmes = match service::agency_programmes(&state, &user.actor).await {
+        Ok(p) => p,
+        Err(e) => return error_page(lang, &e),
+    };
+    let programmes = programmes.iter().map(|p| programme_line(p, lang)).collect();
+    render(
+        StatusCode::OK,
+        &AgencyProgrammesPage {
+            chrome: Chrome::for_user(lang, &user, "/lembaga/programmes"),
+            programmes,
         },
     )
 }

@@ -443,6 +443,16 @@ pub async fn agency_referrals(state: &AppState, actor: &Actor) -> Result<Vec<Ref
     store::referrals_of_agency(&state.db, agency).await
 }
 
+/// The user's own agency's programmes, with their places.
+pub async fn agency_programmes(state: &AppState, actor: &Actor) -> Result<Vec<Programme>> {
+    let agency = own_agency(state, actor).await?;
+    Ok(store::programmes(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| p.agency_id == agency)
+        .collect())
+}
+
 /// What an agency sees of a referred person: only the fields its programme needs.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct SharedField {

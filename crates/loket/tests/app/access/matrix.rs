@@ -162,6 +162,8 @@ const ROWS: &[Row] = &[
     ("POST", "/participants/{id}/programmes", Body::Form("programme_refer"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
     ("POST", "/programme-referrals/{rfid}", Body::Form("referral_start"), [303, 409, 409, 403, 409, 403, 403, 403, 303]),
     ("GET", "/lembaga", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/lembaga?status=sent", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/lembaga/programmes", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET", "/lembaga/referrals/{rfid}", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
 ];
 
