@@ -79,10 +79,21 @@ pub enum Action {
     ViewFloorFigures,
     /// A counter's zone and hours, its display link, its seats (office's counters).
     ManageFloor,
+    /// See partner agencies and their programmes, and screen people against them.
+    ViewProgrammes,
+    /// Refer a person (in scope) to a partner programme, send or withdraw the referral.
+    ReferToProgramme,
+    /// Maintain agencies and programmes (head office).
+    ManageProgrammes,
+    /// An agency's staff: see its own programmes' referrals and answer them.
+    AnswerReferral,
 }
 
 /// The grant a partner token needs for the participant exchange endpoint.
 pub const GRANT_EXCHANGE: &str = "exchange:participants";
+
+/// The grant an agency's token needs for the programme-referral endpoints.
+pub const GRANT_REFERRALS: &str = "programmes:referrals";
 
 impl Action {
     /// The action's name in the audit log when it is refused.
@@ -120,6 +131,10 @@ impl Action {
             Action::ServeQueue => "floor.serve",
             Action::ViewFloorFigures => "floor.figures",
             Action::ManageFloor => "floor.manage",
+            Action::ViewProgrammes => "programme.view",
+            Action::ReferToProgramme => "programme_referral.create",
+            Action::ManageProgrammes => "programme.manage",
+            Action::AnswerReferral => "programme_referral.answer",
         }
     }
 }
@@ -143,6 +158,8 @@ impl Action {
             ManageReminderRules => "reminder_rule",
             RequestAccess | AnswerAccessRequest => "access_request",
             ServeQueue | ViewFloorFigures | ManageFloor => "counter",
+            ViewProgrammes | ManageProgrammes => "programme",
+            ReferToProgramme | AnswerReferral => "programme_referral",
         }
     }
 }
@@ -172,7 +189,8 @@ pub fn participant_scope(user: &User) -> Scope {
         Role::Admin | Role::Auditor => Scope::All,
         Role::Koordinator => user.office_id.map_or(Scope::Nothing, Scope::Office),
         Role::Petugas => user.counter_id.map_or(Scope::Nothing, Scope::Counter),
-        Role::Mitra => Scope::Nothing,
+        // Agency staff reach people only through referrals to their own programmes.
+        Role::Mitra | Role::Lembaga => Scope::Nothing,
     }
 }
 
@@ -180,7 +198,7 @@ pub fn participant_scope(user: &User) -> Scope {
 pub fn allows(user: &User, action: Action) -> bool {
     use Action::*;
     match user.role {
-        Role::Admin => action != ExchangeParticipants,
+        Role::Admin => !matches!(action, ExchangeParticipants | AnswerReferral),
         // A coordinator does all an officer does, for the whole office, and moves cases and
         // manages the office's counters.
         Role::Koordinator => {
@@ -199,10 +217,13 @@ pub fn allows(user: &User, action: Action) -> bool {
                 | ViewJourney
                 | ViewFunnel
                 | ViewFloorFigures
+                | ViewProgrammes
         ),
         // Partners may read the public catalogue (no personal data) and exchange what their
         // token is granted.
         Role::Mitra => matches!(action, ExchangeParticipants | ViewCatalog),
+        // An agency's staff answer referrals to their own agency's programmes, nothing else.
+        Role::Lembaga => action == AnswerReferral,
     }
 }
 
@@ -229,6 +250,8 @@ fn officer_may(action: Action) -> bool {
             | AnswerAccessRequest
             | ServeQueue
             | ViewFloorFigures
+            | ViewProgrammes
+            | ReferToProgramme
     )
 }
 
@@ -340,6 +363,30 @@ mod tests {
             GRANT_EXCHANGE
         ));
         assert!(!allows_grant(&[], GRANT_EXCHANGE));
+    }
+
+    #[test]
+    fn agency_staff_only_answer_referrals() {
+        let lembaga = user(Role::Lembaga, None, None);
+        assert!(allows(&lembaga, Action::AnswerReferral));
+        for action in [
+            Action::ViewParticipant,
+            Action::ViewProgrammes,
+            Action::ReferToProgramme,
+            Action::ViewCatalog,
+            Action::ViewNetwork,
+        ] {
+            assert!(!allows(&lembaga, action), "{action:?}");
+        }
+        assert_eq!(participant_scope(&lembaga), Scope::Nothing);
+        let petugas = user(Role::Petugas, Some(1), Some(10));
+        assert!(allows(&petugas, Action::ReferToProgramme));
+        assert!(!allows(&petugas, Action::AnswerReferral));
+        assert!(!allows(&petugas, Action::ManageProgrammes));
+        assert!(!allows(
+            &user(Role::Admin, None, None),
+            Action::AnswerReferral
+        ));
     }
 
     #[test]

@@ -544,6 +544,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         crate::reminders::demo::seed(db, vault).await?;
     }
     crate::catalog::demo::seed(db).await?;
+    let new_programmes = crate::programmes::demo::seed(db).await? > 0;
     let first_counter = counters::counter_by_code(db, "UPT-JATIM-01").await?;
     let office = first_counter.as_ref().map(|c| c.office_id);
     let accounts = [
@@ -557,6 +558,7 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         ),
         ("auditor", Role::Auditor, None, None),
         ("mitra", Role::Mitra, None, None),
+        ("lembaga", Role::Lembaga, None, None),
     ];
     let mut logins = Vec::new();
     for (username, role, office_id, counter_id) in accounts {
@@ -586,6 +588,15 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
                 let grants = [crate::access::GRANT_EXCHANGE.to_string()];
                 Some(users::create_token(db, user_id, "demo", &grants, None).await?)
             }
+            Role::Lembaga => {
+                crate::programmes::link_user_to_agency(
+                    db,
+                    user_id,
+                    crate::programmes::demo::DEMO_AGENCY,
+                )
+                .await?;
+                None
+            }
             _ => None,
         };
         logins.push(DemoLogin {
@@ -606,6 +617,16 @@ pub async fn seed(db: &Db, vault: &Vault, participants: usize) -> Result<DemoSum
         participants::requests::seed_demo(db, other.id, first, admin.id).await?;
     }
     seed_floor(db, office).await?;
+    if new_programmes {
+        let officer = users::user_by_username(db, "petugas").await?;
+        let agency_user = users::user_by_username(db, "lembaga").await?;
+        if let (Some(counter), Some(officer), Some(agency_user)) =
+            (&first_counter, officer, agency_user)
+        {
+            crate::programmes::demo::seed_referrals(db, counter.id, officer.id, agency_user.id)
+                .await?;
+        }
+    }
     Ok(DemoSummary {
         offices: counters::offices(db).await?.len(),
         counters: counters::counters(db).await?.len(),

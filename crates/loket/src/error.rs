@@ -312,6 +312,7 @@ impl IntoResponse for AppError {
 /// A code is a promise to partners; the tests below keep this list complete and free of
 /// codes nobody uses.
 pub const CODES: &[&str] = &[
+    "agency_unknown",
     "amount_invalid",
     "amount_negative",
     "bad_request",
@@ -334,6 +335,7 @@ pub const CODES: &[&str] = &[
     "column_repeated",
     "column_unknown",
     "completion_before_purchase",
+    "consent_missing",
     "consent_required",
     "correction_target_invalid",
     "counter_required",
@@ -395,6 +397,9 @@ pub const CODES: &[&str] = &[
     "price_invalid",
     "price_missing",
     "price_required",
+    "programme_closed",
+    "programme_full",
+    "programme_unknown",
     "purchase_deadline_passed",
     "query_invalid",
     "query_required",
@@ -404,6 +409,8 @@ pub const CODES: &[&str] = &[
     "rating_before_completion",
     "rating_invalid",
     "reason_required",
+    "referral_status_invalid",
+    "referral_transition",
     "region_unknown",
     "request_answered",
     "request_not_needed",

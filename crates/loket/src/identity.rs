@@ -14,6 +14,7 @@ code_enum! {
         Petugas => ("petugas", "Petugas loket", "Counter officer"),
         Mitra => ("mitra", "Mitra (sistem)", "Partner system"),
         Auditor => ("auditor", "Auditor", "Auditor"),
+        Lembaga => ("lembaga", "Staf lembaga mitra", "Partner agency staff"),
     }
 }
 
@@ -100,7 +101,8 @@ mod tests {
     #[test]
     fn roles_have_stable_codes() {
         assert_eq!(Role::parse("koordinator"), Some(Role::Koordinator));
-        assert_eq!(Role::ALL.len(), 5);
+        assert_eq!(Role::ALL.len(), 6);
+        assert_eq!(Role::parse("lembaga"), Some(Role::Lembaga));
     }
 
     #[test]

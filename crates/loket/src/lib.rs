@@ -22,6 +22,7 @@ pub mod identity;
 pub mod journey;
 pub mod keys;
 pub mod participants;
+pub mod programmes;
 pub mod reminders;
 pub mod sheet;
 pub mod state;

@@ -55,6 +55,20 @@ pub struct Chrome {
     pub requests_waiting: Option<i64>,
     /// The counter floor's queue (officers, coordinators, head office).
     pub can_floor: bool,
+    /// Partner programmes and referrals (officers, head office, auditors).
+    pub can_programmes: bool,
+    /// Agency staff: their own pages only, none of the officers'.
+    pub agency: bool,
+    /// Where the brand link goes: the first page of the person's role.
+    pub home: &'static str,
+}
+
+/// The first page of a role: agency staff their incoming referrals, everyone else the search.
+pub fn home_of(role: crate::identity::Role) -> &'static str {
+    match role {
+        crate::identity::Role::Lembaga => home(role),
+        _ => "/",
+    }
 }
 
 impl Chrome {
@@ -74,6 +88,9 @@ impl Chrome {
             can_request_access: false,
             requests_waiting: None,
             can_floor: false,
+            can_programmes: false,
+            agency: false,
+            home: "/",
         }
     }
 
@@ -96,6 +113,9 @@ impl Chrome {
             can_request_access: allows(Action::RequestAccess),
             requests_waiting: viewer.waiting(),
             can_floor: allows(Action::ServeQueue),
+            can_programmes: allows(Action::ViewProgrammes),
+            agency: allows(Action::AnswerReferral),
+            home: home_of(user.role),
         }
     }
 
@@ -366,6 +386,7 @@ pub fn home(role: crate::identity::Role) -> &'static str {
         Role::Admin | Role::Koordinator => "/dashboard",
         Role::Auditor => "/audit",
         Role::Petugas | Role::Mitra => "/participants",
+        Role::Lembaga => "/lembaga",
     }
 }
 

@@ -60,9 +60,16 @@ use crate::state::AppState;
         crate::reminders::api::set_consent,
         crate::reminders::api::issue_link,
         crate::reminders::api::revoke_links,
+        crate::programmes::api::list,
+        crate::programmes::api::caseload,
+        crate::programmes::api::screening,
+        crate::programmes::api::referrals,
+        crate::programmes::api::refer,
+        crate::programmes::api::move_referral,
+        crate::programmes::api::partner_search,
     ),
     modifiers(&BearerAuth, &SharedAnswers),
-    tags((name = "participants", description = "Purna PMI registry"), (name = "access requests", description = "Permintaan akses: asking the counter that holds a case for access or a move"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "reminders", description = "WhatsApp/SMS reminders, consent to contact, status-page codes"), (name = "system"))
+    tags((name = "participants", description = "Purna PMI registry"), (name = "access requests", description = "Permintaan akses: asking the counter that holds a case for access or a move"), (name = "catalog", description = "Training catalogue, search and recommendations"), (name = "network", description = "Counters, officers, ToT, targets, dashboard"), (name = "journey", description = "Prakerja journey, benefits, sessions, follow-up, funnel"), (name = "reminders", description = "WhatsApp/SMS reminders, consent to contact, status-page codes"), (name = "programmes", description = "Partner agencies' programmes, screening and programme referrals; the agencies' API"), (name = "system"))
 )]
 pub struct ApiDoc;
 

@@ -30,6 +30,7 @@ pub static TEXT_CATALOGUES: &[&str] = &[
     crate::counters::texts::TEXTS,
     crate::journey::texts::TEXTS,
     crate::floor::texts::TEXTS,
+    crate::programmes::texts::TEXTS,
     crate::exchange::texts::TEXTS,
     crate::reminders::texts::TEXTS,
 ];
@@ -45,6 +46,7 @@ fn connect_features() {
     crate::counters::set_reach_counts(journey_reach);
     crate::auth::set_waiting(access_requests_waiting);
     crate::journey::set_booking_link(floor_booking_link);
+    crate::participants::set_more_on_page(programmes_card);
 }
 
 /// The journey's reach definitions, for the counter network's dashboard.
@@ -67,6 +69,16 @@ fn access_requests_waiting<'a>(
 /// The follow-up list books a person's next visit on the counter floor.
 fn floor_booking_link(participant_id: i64, counter_id: i64) -> String {
     format!("/floor/appointments?participant={participant_id}&counter={counter_id}")
+}
+
+/// The partner programmes that fit a person, as a card on the person's page.
+fn programmes_card<'a>(
+    state: &'a AppState,
+    actor: &'a crate::identity::Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> crate::participants::CardFuture<'a> {
+    Box::pin(crate::programmes::card_for_person(state, actor, id, lang))
 }
 
 /// The eligibility check at registration: advice for the newest batch (occupation is asked
@@ -112,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::counters::router())
         .merge(crate::journey::api::router().merge(crate::journey::pages::router()))
         .merge(crate::floor::router())
+        .merge(crate::programmes::router())
         .merge(crate::auth::pages::router())
         .merge(crate::catalog::router())
         .merge(crate::exchange::router(state.config.upload_limit))
@@ -363,6 +376,7 @@ pub const LAYERS: &[&str] = &[
     "journey",
     "reminders",
     "floor",
+    "programmes",
     "catalog",
     "exchange",
     // Registry duplicates: merging moves what every feature above keeps about a person.

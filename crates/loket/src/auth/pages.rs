@@ -135,17 +135,21 @@ async fn sign_in(
     let old_session = jar.get(SESSION_COOKIE).map(|c| c.value().to_string());
     let session =
         service::sign_in(&state.db, meta, &form.username, &form.password, old_session).await?;
+    let mut next = safe_next(form.next.as_deref());
+    // Agency staff go to their own pages: the officer pages are not theirs.
+    if let Some(user) = super::store::user_by_username(&state.db, &form.username).await? {
+        let home = crate::web::home_of(user.role);
+        if home != "/" && !next.starts_with(home) {
+            next = home.to_string();
+        }
+    }
     let cookie = Cookie::build((SESSION_COOKIE, session.cookie_value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.config.secure_cookies)
         .build();
-    Ok((
-        jar.add(cookie),
-        Redirect::to(&safe_next(form.next.as_deref())),
-    )
-        .into_response())
+    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
 }
 
 async fn logout(

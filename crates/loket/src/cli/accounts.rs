@@ -21,8 +21,18 @@ pub async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
             role,
             counter,
             office,
+            agency,
             password_stdin,
-        } => add_user(&state, &username, &role, (counter, office), password_stdin).await,
+        } => {
+            add_user(
+                &state,
+                &username,
+                &role,
+                (counter, office, agency),
+                password_stdin,
+            )
+            .await
+        }
         UserAction::ResetPassword {
             username,
             password_stdin,
@@ -103,7 +113,7 @@ async fn add_user(
     state: &AppState,
     username: &str,
     role: &str,
-    (counter, office): (Option<String>, Option<String>),
+    (counter, office, agency): (Option<String>, Option<String>, Option<String>),
     password_stdin: bool,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role)
@@ -117,6 +127,20 @@ async fn add_user(
         bail!("username {username} is already taken: choose another");
     }
     let (office_id, counter_id) = place(state, role, counter, office).await?;
+    // Checked before the account is made, so a wrong code leaves nothing half-made.
+    let agency = match (role, agency) {
+        (Role::Lembaga, Some(code)) => {
+            loket::programmes::agency_id(&state.db, &code)
+                .await?
+                .with_context(|| format!("no agency with code {code}"))?;
+            Some(code)
+        }
+        (Role::Lembaga, None) => {
+            bail!("a lembaga works for an agency: pass --agency CODE (e.g. BLK-SBY)")
+        }
+        (_, Some(_)) => bail!("--agency is only for the lembaga role"),
+        (_, None) => None,
+    };
     let password = read_password(password_stdin)?;
     let id = users::create_user(
         &state.db,
@@ -129,6 +153,9 @@ async fn add_user(
         },
     )
     .await?;
+    if let Some(code) = &agency {
+        loket::programmes::link_user_to_agency(&state.db, id, code).await?;
+    }
     let entry = Entry::new("user.create", "user", id)
         .fields(vec!["role".into(), "counter_id".into()])
         .reason(format!("{username} ({})", role.code()));

@@ -349,12 +349,15 @@ pub enum UserAction {
         /// The sign-in name: 3–40 of a-z, 0-9, . _ -
         #[arg(long)]
         username: String,
-        /// admin, koordinator, petugas, mitra or auditor
+        /// admin, koordinator, petugas, mitra, auditor or lembaga
         #[arg(long)]
         role: String,
         /// Counter code for a petugas (its office is taken from it).
         #[arg(long)]
         counter: Option<String>,
+        /// Agency code for a lembaga (partner agency staff), e.g. BLK-SBY.
+        #[arg(long)]
+        agency: Option<String>,
         /// Office code for a koordinator (e.g. UPT-JATIM): the office whose people they see.
         #[arg(long)]
         office: Option<String>,

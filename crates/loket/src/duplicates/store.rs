@@ -45,6 +45,18 @@ pub const PARTICIPANT_REFERENCES: &[ParticipantReference] = &[
     kept_once("journey_progress", "participant_id"),
     // The programme office's list rows linked to a registry person.
     moved("exchange_rows", "participant_id"),
+    // Permintaan akses about the person.
+    moved("access_requests", "participant_id"),
+    // The counter floor: visits and seat bookings.
+    moved("floor_visits", "participant_id"),
+    moved("floor_seat_bookings", "participant_id"),
+    // Reminders: consent per channel (one row per person and channel), messages (one per
+    // person, reason and due day), status-page links.
+    kept_once("reminder_consents", "participant_id"),
+    kept_once("reminder_outbox", "participant_id"),
+    moved("status_links", "participant_id"),
+    // Partner-programme referrals.
+    moved("programme_referrals", "participant_id"),
 ];
 
 /// The `(table, column)` foreign keys to `participants(id)`, sorted. Reading the schema is the

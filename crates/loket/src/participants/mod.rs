@@ -40,3 +40,23 @@ pub fn set_after_registration(advice: AfterRegistration) {
 fn after_registration() -> Option<AfterRegistration> {
     AFTER_REGISTRATION.get().copied()
 }
+
+/// A card another feature adds to a person's page: (heading, lines, link, link text). The
+/// partner programmes ("Program lain yang cocok") sit above the registry; the app plugs them in.
+pub type Card = (String, Vec<String>, String, String);
+
+/// The card being worked out, or none.
+pub type CardFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<Card>>> + Send + 'a>>;
+
+pub type MoreOnPage = for<'a> fn(&'a AppState, &'a Actor, i64, Lang) -> CardFuture<'a>;
+
+static MORE_ON_PAGE: OnceLock<MoreOnPage> = OnceLock::new();
+
+/// Sets the card shown on every person's page; the first call wins (one per process).
+pub fn set_more_on_page(card: MoreOnPage) {
+    let _ = MORE_ON_PAGE.set(card);
+}
+
+fn more_on_page() -> Option<MoreOnPage> {
+    MORE_ON_PAGE.get().copied()
+}

@@ -109,6 +109,10 @@ async fn search(
     SignedIn { state, lang, user }: SignedIn,
     Query(query): Query<SearchQuery>,
 ) -> Response {
+    // The search is an officer page: agency staff (no participant scope) are refused here too.
+    if let Err(e) = access::require(&state.db, &user.actor, Action::ViewParticipant).await {
+        return error_page(lang, &e);
+    }
     let q = query.q.unwrap_or_default().trim().to_string();
     match search_view(&state, lang, &user, &q, query.offset.unwrap_or(0)).await {
         Ok(page) => render(StatusCode::OK, &page),
@@ -590,6 +594,8 @@ struct DetailPage {
     /// Right after registering or editing: the Prakerja eligibility advice for the newest
     /// batch (batch number, advice in the reader's language; empty advice means none).
     eligibility: Option<(i64, Vec<String>)>,
+    /// Another feature's card (the partner programmes that fit), plugged in by the app.
+    more: Option<super::Card>,
 }
 
 pub struct CounterOption {
@@ -801,7 +807,12 @@ async fn detail_page(
     } else {
         None
     };
+    let more = match super::more_on_page() {
+        Some(card) => card(state, &user.actor, id, lang).await?,
+        None => None,
+    };
     Ok(DetailPage {
+        more,
         eligibility,
         chrome: Chrome::for_user(lang, user, &format!("/participants/{id}")),
         id,

@@ -197,7 +197,7 @@ fn sides(actor: &Actor) -> (Scope, Scope) {
             let counter = user.counter_id.map_or(Scope::Nothing, Scope::Counter);
             (counter, counter)
         }
-        Role::Auditor | Role::Mitra => (Scope::Nothing, Scope::Nothing),
+        Role::Auditor | Role::Mitra | Role::Lembaga => (Scope::Nothing, Scope::Nothing),
     }
 }
 
@@ -230,7 +230,7 @@ fn may_answer(actor: &Actor, request: &AccessRequestRow, holder: &Holder) -> boo
                 && holder.counter_id.is_some()
                 && holder.counter_id == user.counter_id
         }
-        Role::Auditor | Role::Mitra => false,
+        Role::Auditor | Role::Mitra | Role::Lembaga => false,
     }
 }
 

@@ -25,6 +25,7 @@ mod floor;
 mod integrity;
 mod journey;
 mod linkcli;
+mod programmes;
 mod reminders;
 mod upgrade;
 mod web;

@@ -314,7 +314,16 @@ pub async fn sign_in(app: &TestApp, username: &str) -> (reqwest::Client, String)
         reqwest::StatusCode::SEE_OTHER,
         "{username} signs in"
     );
-    let page = page_text(&client, app, "/participants").await;
+    // Agency staff land on their own page; everyone else on the search.
+    let start = match response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+    {
+        Some("/lembaga") => "/lembaga",
+        _ => "/participants",
+    };
+    let page = page_text(&client, app, start).await;
     let csrf = csrf_in(&page).unwrap();
     (client, csrf)
 }

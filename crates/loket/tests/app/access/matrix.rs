@@ -26,9 +26,10 @@ enum Who {
     PetugasOut,
     Auditor,
     Mitra,
+    Lembaga,
 }
 
-const WHO: [Who; 8] = [
+const WHO: [Who; 9] = [
     Who::Anonymous,
     Who::Admin,
     Who::KoordinatorIn,
@@ -37,11 +38,12 @@ const WHO: [Who; 8] = [
     Who::PetugasOut,
     Who::Auditor,
     Who::Mitra,
+    Who::Lembaga,
 ];
 
 /// (method, path, body kind, expected status per caller in `WHO` order). `{id}` is a person
 /// registered at counter A (in scope for the "In" callers, out of scope for the "Out" ones).
-type Row = (&'static str, &'static str, Body, [u16; 8]);
+type Row = (&'static str, &'static str, Body, [u16; 9]);
 
 #[derive(Clone, Copy, Debug)]
 enum Body {
@@ -52,161 +54,181 @@ enum Body {
 
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
-    //                                                           anon admin kIn kOut pIn pOut audit mitra
-    ("GET", "/healthz", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/livez", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/openapi.json", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/api/v1/participants", Body::Json("register"), [401, 201, 201, 201, 201, 201, 403, 403]),
-    ("GET", "/api/v1/participants?nik={nik}", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/api/v1/participants/{id}", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
-    ("PATCH", "/api/v1/participants/{id}", Body::Json("patch"), [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/reassign", Body::Json("reassign"), [401, 200, 200, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/referrals", Body::Json("refer"), [401, 204, 204, 403, 204, 403, 403, 403]),
-    ("GET", "/api/v1/participants/{id}/consents", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
-    ("POST", "/api/v1/participants/{id}/consents", Body::Json("consent"), [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("GET", "/api/v1/audit", Body::None, [401, 200, 403, 403, 403, 403, 200, 403]),
-    ("GET", "/api/v1/exchange/participants", Body::None, [401, 403, 403, 403, 403, 403, 403, 200]),
-    ("GET", "/api/v1/exchange/uploads/{uid}", Body::None, [401, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/exchange/uploads/{uid}/retry", Body::None, [401, 409, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
-    ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/login", Body::Form("bad_login"), [403, 403, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/logout", Body::Form("csrf"), [303, 303, 303, 303, 303, 303, 303, 403]),
-    ("GET", "/lang/{lang}", Body::None, [303, 303, 303, 303, 303, 303, 303, 303]),
-    ("GET", "/static/app.css", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/participants", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/participants/new", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
-    ("POST", "/participants/new", Body::Form("register"), [303, 303, 303, 303, 303, 303, 403, 403]),
-    ("GET", "/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
-    ("GET", "/participants/{id}/edit", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/participants/{id}/edit", Body::Form("edit"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("POST", "/participants/{id}/consent", Body::Form("consent"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("POST", "/participants/{id}/reassign", Body::Form("move"), [303, 303, 303, 403, 403, 403, 403, 403]),
-    ("POST", "/participants/{id}/refer", Body::Form("move"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("GET", "/audit", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
-    ("GET", "/audit/export?reason=pemeriksaan+rutin&format=csv", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    //                                                           anon admin kIn kOut pIn pOut audit mitra lembaga
+    ("GET", "/healthz", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/livez", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/openapi.json", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/participants", Body::Json("register"), [401, 201, 201, 201, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/participants?nik={nik}", Body::None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/participants/{id}", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("PATCH", "/api/v1/participants/{id}", Body::Json("patch"), [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/reassign", Body::Json("reassign"), [401, 200, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/referrals", Body::Json("refer"), [401, 204, 204, 403, 204, 403, 403, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/consents", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/consents", Body::Json("consent"), [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("GET", "/api/v1/audit", Body::None, [401, 200, 403, 403, 403, 403, 200, 403, 403]),
+    ("GET", "/api/v1/exchange/participants", Body::None, [401, 403, 403, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/api/v1/exchange/uploads/{uid}", Body::None, [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/exchange/uploads/{uid}/retry", Body::None, [401, 409, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/", Body::None, [303, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET", "/login", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/login", Body::Form("bad_login"), [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/logout", Body::Form("csrf"), [303, 303, 303, 303, 303, 303, 303, 403, 303]),
+    ("GET", "/lang/{lang}", Body::None, [303, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET", "/static/app.css", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/participants", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/participants/new", Body::None, [303, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("POST", "/participants/new", Body::Form("register"), [303, 303, 303, 303, 303, 303, 403, 403, 403]),
+    ("GET", "/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("GET", "/participants/{id}/edit", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/edit", Body::Form("edit"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/consent", Body::Form("consent"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/reassign", Body::Form("move"), [303, 303, 303, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/refer", Body::Form("move"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("GET", "/audit", Body::None, [303, 200, 403, 403, 403, 403, 200, 403, 403]),
+    ("GET", "/audit/export?reason=pemeriksaan+rutin&format=csv", Body::None, [303, 200, 403, 403, 403, 403, 200, 403, 403]),
     // Training catalogue (issue 6): no personal data, so partners may read it through the API.
-    ("GET", "/api/v1/catalog/trainings?q=menjahit", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/v1/catalog/trainings/{tid}", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/api/v1/participants/{id}/recommendations", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
-    ("GET", "/catalog", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/catalog/trainings/{tid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/catalog/institutions/{iid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/participants/{id}/recommendations", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
-    ("POST", "/catalog/trainings/{tid}/status", Body::Form("training_status"), [303, 303, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/catalog/trainings?q=menjahit", Body::None, [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/catalog/trainings/{tid}", Body::None, [401, 200, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/participants/{id}/recommendations", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("GET", "/catalog", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/catalog/trainings/{tid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/catalog/institutions/{iid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/participants/{id}/recommendations", Body::None, [303, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("POST", "/catalog/trainings/{tid}/status", Body::Form("training_status"), [303, 303, 403, 403, 403, 403, 403, 403, 403]),
     // Counter network and dashboard (issue 4): aggregates and staff, no Purna PMI records.
-    ("GET", "/api/v1/counters", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/api/v1/dashboard", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/api/v1/officers/{oid}", Body::None, [401, 404, 404, 404, 404, 404, 404, 403]),
-    ("POST", "/api/v1/officers", Body::Json("officer"), [401, 200, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/api/v1/targets", Body::None, [401, 200, 200, 200, 200, 200, 200, 403]),
-    ("PUT", "/api/v1/targets", Body::Json("target"), [401, 204, 403, 403, 403, 403, 403, 403]),
-    ("PUT", "/api/v1/settings/{key}", Body::Json("setting"), [401, 204, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/counters/{cid}/status", Body::Json("counter_status"), [401, 422, 422, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/tot/batches", Body::Json("tot_batch"), [401, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/tot/batches/{bid}/results", Body::Json("tot_result"), [401, 422, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/counters", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/counters/{cid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("POST", "/counters/{cid}", Body::Form("counter_status"), [303, 422, 422, 403, 403, 403, 403, 403]),
-    ("GET", "/dashboard", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/dashboard/download/{chart}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/officers", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/counters", Body::None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/dashboard", Body::None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/officers/{oid}", Body::None, [401, 404, 404, 404, 404, 404, 404, 403, 403]),
+    ("POST", "/api/v1/officers", Body::Json("officer"), [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/targets", Body::None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("PUT", "/api/v1/targets", Body::Json("target"), [401, 204, 403, 403, 403, 403, 403, 403, 403]),
+    ("PUT", "/api/v1/settings/{key}", Body::Json("setting"), [401, 204, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/counters/{cid}/status", Body::Json("counter_status"), [401, 422, 422, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/tot/batches", Body::Json("tot_batch"), [401, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/tot/batches/{bid}/results", Body::Json("tot_result"), [401, 422, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/counters", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/counters/{cid}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/counters/{cid}", Body::Form("counter_status"), [303, 422, 422, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/dashboard", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/dashboard/download/{chart}", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/officers", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
     // Targets (issue 18): everyone who sees the dashboard sees them; head office sets them.
-    ("GET", "/targets", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("POST", "/targets", Body::Form("target"), [303, 303, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/targets", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("POST", "/targets", Body::Form("target"), [303, 303, 403, 403, 403, 403, 403, 403, 403]),
     // The Prakerja journey (issue 5): a person's journey follows the person's scope.
-    ("GET", "/api/v1/participants/{id}/journey", Body::None, [401, 200, 200, 403, 200, 403, 200, 403]),
-    ("GET", "/api/v1/participants/{id}/journey/eligibility?batch=20", Body::None, [401, 422, 422, 403, 422, 403, 422, 403]),
-    ("POST", "/api/v1/participants/{id}/journey/events", Body::Json("journey_event"), [401, 201, 201, 403, 201, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/journey/events/{eid}/correction", Body::Json("journey_correction"), [401, 422, 422, 403, 422, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/journey/sessions", Body::Json("journey_session"), [401, 422, 422, 403, 422, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/journey/contacts", Body::Json("journey_contact"), [401, 201, 201, 403, 201, 403, 403, 403]),
-    ("GET", "/api/v1/journey/follow-up?counter={cid}", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("GET", "/api/v1/journey/funnel", Body::None, [401, 200, 403, 403, 403, 403, 200, 403]),
-    ("GET", "/api/v1/journey/schemes", Body::None, [401, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/api/v1/journey/schemes", Body::Json("journey_scheme"), [401, 201, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/api/v1/journey/batches", Body::Json("journey_batch"), [401, 201, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/participants/{id}/journey", Body::None, [303, 200, 200, 403, 200, 403, 200, 403]),
-    ("POST", "/participants/{id}/journey/events", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
-    ("POST", "/participants/{id}/journey/events/{eid}/correct", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
-    ("POST", "/participants/{id}/journey/sessions", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
-    ("POST", "/participants/{id}/journey/contacts", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403]),
-    ("GET", "/journey/follow-up?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/journey", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/journey/eligibility?batch=20", Body::None, [401, 422, 422, 403, 422, 403, 422, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/events", Body::Json("journey_event"), [401, 201, 201, 403, 201, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/events/{eid}/correction", Body::Json("journey_correction"), [401, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/sessions", Body::Json("journey_session"), [401, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/journey/contacts", Body::Json("journey_contact"), [401, 201, 201, 403, 201, 403, 403, 403, 403]),
+    ("GET", "/api/v1/journey/follow-up?counter={cid}", Body::None, [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("GET", "/api/v1/journey/funnel", Body::None, [401, 200, 403, 403, 403, 403, 200, 403, 403]),
+    ("GET", "/api/v1/journey/schemes", Body::None, [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/journey/schemes", Body::Json("journey_scheme"), [401, 201, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/api/v1/journey/batches", Body::Json("journey_batch"), [401, 201, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/participants/{id}/journey", Body::None, [303, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("POST", "/participants/{id}/journey/events", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/events/{eid}/correct", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/sessions", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("POST", "/participants/{id}/journey/contacts", Body::Form("csrf"), [303, 422, 422, 403, 422, 403, 403, 403, 403]),
+    ("GET", "/journey/follow-up?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
     // The page opens on the person's own scope; the nation stays head office's and auditors'.
-    ("GET", "/journey/funnel", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/journey/funnel?scope=nation", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
-    ("GET", "/journey/funnel/download", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/journey/funnel/download?scope=nation&format=xlsx", Body::None, [303, 200, 403, 403, 403, 403, 200, 403]),
+    ("GET", "/journey/funnel", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/journey/funnel?scope=nation", Body::None, [303, 200, 403, 403, 403, 403, 200, 403, 403]),
+    ("GET", "/journey/funnel/download", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/journey/funnel/download?scope=nation&format=xlsx", Body::None, [303, 200, 403, 403, 403, 403, 200, 403, 403]),
     // Exchange with the programme office (issue 7): head office only; the outreach list is
     // every counter's own (upload 1 is still linking, so reviewing or applying it is refused).
-    ("GET", "/exchange", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/uploads", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/master", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/exchange/uploads/{uid}", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/uploads/{uid}/rows/{rid}", Body::Form("review"), [303, 409, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/uploads/{uid}/apply", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/uploads/{uid}/retry", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/exchange/status-export", Body::Form("export"), [303, 200, 403, 403, 403, 403, 403, 403]),
-    ("GET", "/exchange/outreach", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/exchange", Body::None, [303, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/master", Body::Form("csrf"), [303, 400, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/exchange/uploads/{uid}", Body::None, [303, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/rows/{rid}", Body::Form("review"), [303, 409, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/apply", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/uploads/{uid}/retry", Body::Form("csrf"), [303, 409, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/exchange/status-export", Body::Form("export"), [303, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/exchange/outreach", Body::None, [303, 200, 200, 200, 200, 200, 403, 403, 403]),
     // Reminders (issue 17): a person's consent and codes follow their scope; the rules are head
     // office's; the status page and the providers' webhooks need no account (a code and birth
     // date, or the provider's signature: none is configured here, so every webhook is refused).
-    ("GET", "/api/v1/reminders", Body::None, [401, 200, 200, 200, 200, 200, 403, 403]),
-    ("POST", "/api/v1/reminders/run", Body::Json("reminders_run"), [401, 422, 200, 200, 200, 200, 403, 403]),
-    ("GET", "/api/v1/participants/{id}/reminder-consent", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("PUT", "/api/v1/participants/{id}/reminder-consent", Body::Json("reminder_consent"), [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/status-link", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/api/v1/participants/{id}/status-link/revoke", Body::None, [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("GET", "/hooks/whatsapp?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", Body::None, [403, 403, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/hooks/whatsapp", Body::Json("reminders_run"), [401, 401, 401, 401, 401, 401, 401, 401]),
-    ("POST", "/hooks/sms", Body::Json("sms_hook"), [401, 401, 401, 401, 401, 401, 401, 401]),
-    ("GET", "/reminders", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
-    ("POST", "/reminders/run", Body::Form("csrf"), [303, 422, 200, 200, 200, 200, 403, 403]),
-    ("GET", "/reminders/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/reminders/participants/{id}/consent", Body::Form("reminder_consent"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("POST", "/reminders/participants/{id}/link", Body::Form("csrf"), [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/reminders/participants/{id}/revoke", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("GET", "/reminders/rules", Body::None, [303, 200, 403, 403, 403, 403, 403, 403]),
-    ("POST", "/reminders/rules", Body::Form("reminder_rule"), [303, 303, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/reminders", Body::None, [401, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/reminders/run", Body::Json("reminders_run"), [401, 422, 200, 200, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/reminder-consent", Body::None, [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("PUT", "/api/v1/participants/{id}/reminder-consent", Body::Json("reminder_consent"), [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/status-link", Body::None, [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/status-link/revoke", Body::None, [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("GET", "/hooks/whatsapp?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1", Body::None, [403, 403, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/hooks/whatsapp", Body::Json("reminders_run"), [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/hooks/sms", Body::Json("sms_hook"), [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("GET", "/reminders", Body::None, [303, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("POST", "/reminders/run", Body::Form("csrf"), [303, 422, 200, 200, 200, 200, 403, 403, 403]),
+    ("GET", "/reminders/participants/{id}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/consent", Body::Form("reminder_consent"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/link", Body::Form("csrf"), [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/reminders/participants/{id}/revoke", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("GET", "/reminders/rules", Body::None, [303, 200, 403, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/reminders/rules", Body::Form("reminder_rule"), [303, 303, 403, 403, 403, 403, 403, 403, 403]),
     // `{lang}` stands for the code here (a code nobody was given: the form, then no match).
-    ("GET", "/s/{lang}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/s/{lang}", Body::Form("status_birth"), [422, 422, 422, 422, 422, 422, 422, 422]),
+    ("GET", "/s/{lang}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/s/{lang}", Body::Form("status_birth"), [422, 422, 422, 422, 422, 422, 422, 422, 422]),
     // Permintaan akses (issue 14): the person is at counter A; counter B's people ask, A's
     // answer ({qid} is a fresh request from counter B). Head office has no counter to ask for
     // (409), and whoever already reaches the person needs no request (409).
-    ("GET", "/api/v1/access-requests", Body::None, [401, 200, 200, 200, 200, 200, 403, 403]),
-    ("GET", "/api/v1/access-requests/holder?nik={nik}", Body::None, [401, 404, 404, 200, 404, 200, 404, 403]),
-    ("POST", "/api/v1/access-requests", Body::Json("access_request"), [401, 409, 409, 201, 409, 201, 403, 403]),
-    ("POST", "/api/v1/access-requests/{qid}/answer", Body::Json("access_answer"), [401, 200, 200, 403, 200, 403, 403, 403]),
-    ("GET", "/access-requests", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
-    ("POST", "/access-requests", Body::Form("access_request"), [303, 409, 409, 303, 409, 303, 403, 403]),
-    ("POST", "/access-requests/{qid}/answer", Body::Form("access_answer"), [303, 303, 303, 403, 303, 403, 403, 403]),
+    ("GET", "/api/v1/access-requests", Body::None, [401, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/access-requests/holder?nik={nik}", Body::None, [401, 404, 404, 200, 404, 200, 404, 403, 403]),
+    ("POST", "/api/v1/access-requests", Body::Json("access_request"), [401, 409, 409, 201, 409, 201, 403, 403, 403]),
+    ("POST", "/api/v1/access-requests/{qid}/answer", Body::Json("access_answer"), [401, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("GET", "/access-requests", Body::None, [303, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("POST", "/access-requests", Body::Form("access_request"), [303, 409, 409, 303, 409, 303, 403, 403, 403]),
+    ("POST", "/access-requests/{qid}/answer", Body::Form("access_answer"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
     // The counter floor (issue 16): officers their counter, coordinators their office, head
     // office all; auditors read the figures only. {fid} is a waiting ticket at counter A,
     // {vid} today's appointment there, {sid} a seat there; the kiosk and display need no login.
-    ("GET", "/floor", Body::None, [303, 200, 200, 200, 200, 200, 403, 403]),
-    ("GET", "/floor?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/floor/{cid}/tickets", Body::Form("ticket"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("POST", "/floor/{cid}/call", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("GET", "/floor/tickets/{fid}/slip", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/floor/tickets/{fid}/{action}", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("POST", "/floor/visits/{vid}/arrive", Body::Form("csrf"), [303, 303, 409, 403, 409, 403, 403, 403]),
-    ("GET", "/floor/{cid}/setup", Body::None, [303, 200, 200, 403, 403, 403, 403, 403]),
-    ("POST", "/floor/{cid}/setup", Body::Form("hours"), [303, 303, 303, 403, 403, 403, 403, 403]),
-    ("GET", "/floor/{cid}/seats", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/floor/{cid}/seats", Body::Form("seat"), [303, 303, 303, 403, 403, 403, 403, 403]),
-    ("POST", "/floor/{cid}/seats/book", Body::Form("booking"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("GET", "/floor/appointments?participant={id}&counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403]),
-    ("POST", "/floor/appointments", Body::Form("appointment"), [303, 303, 303, 403, 303, 403, 403, 403]),
-    ("GET", "/floor/figures", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/floor/figures.csv", Body::None, [303, 200, 200, 200, 200, 200, 200, 403]),
-    ("GET", "/kiosk/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("POST", "/kiosk/{token}", Body::Form("ticket"), [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/display/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/display/{token}/events", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
-    ("GET", "/static/floor-display.js", Body::None, [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/floor", Body::None, [303, 200, 200, 200, 200, 200, 403, 403, 403]),
+    ("GET", "/floor?counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/tickets", Body::Form("ticket"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/call", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("GET", "/floor/tickets/{fid}/slip", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/floor/tickets/{fid}/{action}", Body::Form("csrf"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/floor/visits/{vid}/arrive", Body::Form("csrf"), [303, 303, 409, 403, 409, 403, 403, 403, 403]),
+    ("GET", "/floor/{cid}/setup", Body::None, [303, 200, 200, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/setup", Body::Form("hours"), [303, 303, 303, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/floor/{cid}/seats", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/seats", Body::Form("seat"), [303, 303, 303, 403, 403, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/seats/book", Body::Form("booking"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("GET", "/floor/appointments?participant={id}&counter={cid}", Body::None, [303, 200, 200, 403, 200, 403, 403, 403, 403]),
+    ("POST", "/floor/appointments", Body::Form("appointment"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("GET", "/floor/figures", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/floor/figures.csv", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/kiosk/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("POST", "/kiosk/{token}", Body::Form("ticket"), [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/display/{token}", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/display/{token}/events", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/static/floor-display.js", Body::None, [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // Last: a new link ends the old one.
-    ("POST", "/floor/{cid}/link", Body::Form("csrf"), [303, 303, 303, 403, 403, 403, 403, 403]),
+    ("POST", "/floor/{cid}/link", Body::Form("csrf"), [303, 303, 303, 403, 403, 403, 403, 403, 403]),
+    // Partner programmes and programme referrals (issue 15). {rfid} is a referral of a person
+    // at counter A to the demo agency's programme, sent; the agency accepts it through the API
+    // and starts it through the page (the counter side may not: 409), and only the agency (with
+    // its token's grant) reaches its own pages and search.
+    ("GET", "/api/v1/programmes", Body::None, [401, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/programmes/caseload?counter={cid}", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/programmes", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("GET", "/api/v1/participants/{id}/programme-referrals", Body::None, [401, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("POST", "/api/v1/participants/{id}/programme-referrals", Body::Json("programme_refer"), [401, 201, 201, 403, 201, 403, 403, 403, 403]),
+    ("POST", "/api/v1/programme-referrals/{rfid}/status", Body::Json("referral_accept"), [401, 409, 409, 403, 409, 403, 403, 403, 200]),
+    ("POST", "/api/v1/partner/programme-referrals/search", Body::Json("dci_search"), [401, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/programmes", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/programmes/report.csv", Body::None, [303, 200, 200, 200, 200, 200, 200, 403, 403]),
+    ("GET", "/participants/{id}/programmes", Body::None, [303, 200, 200, 403, 200, 403, 200, 403, 403]),
+    ("POST", "/participants/{id}/programmes", Body::Form("programme_refer"), [303, 303, 303, 403, 303, 403, 403, 403, 403]),
+    ("POST", "/programme-referrals/{rfid}", Body::Form("referral_start"), [303, 409, 409, 403, 409, 403, 403, 403, 303]),
+    ("GET", "/lembaga", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/lembaga?status=sent", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/lembaga/programmes", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET", "/lembaga/referrals/{rfid}", Body::None, [303, 403, 403, 403, 403, 403, 403, 403, 200]),
 ];
 
 /// The (METHOD, path) pairs the source code routes, read from every `.route("…", …)` call.
@@ -256,7 +278,7 @@ fn template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     [
         "{tid}", "{iid}", "{oid}", "{cid}", "{bid}", "{uid}", "{qid}", "{tid}", "{iid}", "{oid}",
-        "{cid}", "{bid}", "{uid}", "{fid}", "{vid}",
+        "{cid}", "{bid}", "{uid}", "{fid}", "{vid}", "{rfid}",
     ]
     .iter()
     .fold(
@@ -307,7 +329,23 @@ async fn session(app: &TestApp, username: &str) -> (String, String) {
         .text()
         .await
         .unwrap();
-    let csrf = csrf_in(&page).unwrap_or_default();
+    let csrf = match csrf_in(&page) {
+        Some(csrf) => csrf,
+        // Agency staff have no officer page: their own page carries the token.
+        None => {
+            let page = app
+                .client
+                .get(app.url("/lembaga"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            csrf_in(&page).unwrap_or_default()
+        }
+    };
     (cookie, csrf)
 }
 
@@ -327,12 +365,22 @@ async fn caller(app: &TestApp, who: Who) -> Caller {
         Who::PetugasOut => ("m.petugas.b", Role::Petugas, Some(app.counter_b)),
         Who::Auditor => ("m.auditor", Role::Auditor, None),
         Who::Mitra => ("m.mitra", Role::Mitra, None),
+        Who::Lembaga => ("m.lembaga", Role::Lembaga, None),
     };
     let (user_id, _) = app.user(name, role, counter).await;
-    let grants = if matches!(who, Who::Mitra) {
-        vec![loket::access::GRANT_EXCHANGE.to_string()]
-    } else {
-        vec![]
+    let grants = match who {
+        Who::Mitra => vec![loket::access::GRANT_EXCHANGE.to_string()],
+        Who::Lembaga => {
+            loket::programmes::link_user_to_agency(
+                &app.state.db,
+                user_id,
+                loket::programmes::demo::DEMO_AGENCY,
+            )
+            .await
+            .unwrap();
+            vec![loket::access::GRANT_REFERRALS.to_string()]
+        }
+        _ => vec![],
     };
     let token = loket::auth::store::create_token(&app.state.db, user_id, "matrix", &grants, None)
         .await
@@ -432,6 +480,12 @@ fn json_body(
             json!({"nik": nik_of_person, "kind": "access", "reason": "datang ke loket kami"})
         }
         "access_answer" => json!({"accept": true}),
+        "programme_refer" => json!({"programme_id": 1, "note": "minat menjahit"}),
+        "referral_accept" => json!({"status": "accepted", "version": 2, "note": "diterima"}),
+        "dci_search" => json!({
+            "header": {"message_id": "m-1", "sender_id": "blk"},
+            "message": {"transaction_id": "t-1", "search_request": [{"reference_id": "r-1", "search_criteria": {"query_type": "predicate"}}]}
+        }),
         other => panic!("no JSON body {other}"),
     }
 }
@@ -564,6 +618,13 @@ fn form_body(
             ("time", "10:00".into()),
             ("purpose", "incentive".into()),
         ],
+        "programme_refer" => vec![("csrf", csrf.into()), ("programme_id", "1".into())],
+        "referral_start" => vec![
+            ("csrf", csrf.into()),
+            ("status", "in_progress".into()),
+            ("version", "3".into()),
+            ("note", "hadir".into()),
+        ],
         other => panic!("no form body {other}"),
     };
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
@@ -573,12 +634,15 @@ async fn matrix(app: &TestApp) {
     let counter_a2 = app.add_counter(app.office_a, "A-02", "Loket A2").await;
     // The demo catalogue gives training 1 and institution 1.
     loket::catalog::demo::seed(&app.state.db).await.unwrap();
+    // The demo programmes give programme 1 (the demo agency's, open, with places).
+    loket::programmes::demo::seed(&app.state.db).await.unwrap();
     let mut callers = Vec::new();
     for who in WHO {
         callers.push(caller(app, who).await);
     }
     let upload = linking_upload(app).await;
     let (floor, fid, vid, token) = floor_setup(app).await;
+    let referral = sent_referral(app).await;
     let mut serial: u16 = 100;
     let mut failures = Vec::new();
     for (method, path, body, expected) in ROWS {
@@ -609,7 +673,8 @@ async fn matrix(app: &TestApp) {
                     .replace("{vid}", &vid.to_string())
                     .replace("{token}", &token)
                     .replace("{action}", "recall")
-                    .replace("{rid}", &upload.1.to_string()),
+                    .replace("{rid}", &upload.1.to_string())
+                    .replace("{rfid}", &referral.to_string()),
             );
             let c = &callers[i];
             let api = path.starts_with("/api/");
@@ -632,6 +697,7 @@ async fn matrix(app: &TestApp) {
                         Who::KoordinatorOut => "m.koord.b",
                         Who::PetugasIn => "m.petugas.a",
                         Who::PetugasOut => "m.petugas.b",
+                        Who::Lembaga => "m.lembaga",
                         _ => "m.auditor",
                     };
                     let (cookie, csrf) = session(app, name).await;
@@ -775,6 +841,33 @@ async fn floor_setup(app: &TestApp) -> (FloorIds, i64, i64, String) {
         person,
     };
     (ids, fid, vid, token)
+}
+
+/// A referral of a person at counter A to programme 1 (the demo agency's), sent (version 2).
+async fn sent_referral(app: &TestApp) -> i64 {
+    let (person, _) = person_at_a(app, 9_100).await;
+    let (_, token) = app
+        .user("m.referrer", Role::Petugas, Some(app.counter_a))
+        .await;
+    let api = app.api(&token);
+    let draft: serde_json::Value = api
+        .post(
+            &format!("/api/v1/participants/{person}/programme-referrals"),
+            &json!({"programme_id": 1}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = draft["id"].as_i64().unwrap();
+    let sent = api
+        .post(
+            &format!("/api/v1/programme-referrals/{id}/status"),
+            &json!({"status": "sent", "version": 1, "consent_method": "verbal"}),
+        )
+        .await;
+    assert_eq!(sent.status(), 200);
+    id
 }
 
 /// An exchange upload of one row, still linking: (upload id, row id).

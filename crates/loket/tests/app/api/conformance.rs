@@ -184,7 +184,7 @@ async fn the_document_says_where_parameters_go_and_what_may_come_back(app: &Test
             documents("422");
         }
     }
-    assert_eq!(operation_count, 47);
+    assert_eq!(operation_count, 54);
 
     // Query parameters are in the query, optional where the handler has a default.
     let search = &doc["paths"]["/api/v1/participants"]["get"];

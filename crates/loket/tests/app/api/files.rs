@@ -127,7 +127,7 @@ async fn demo_data_is_consistent(app: &TestApp) {
     let summary = loket::demo::seed(&app.state.db, &app.state.vault, 300)
         .await
         .unwrap();
-    assert_eq!(summary.logins.len(), 5);
+    assert_eq!(summary.logins.len(), 6);
     let people = store::page(&app.state.db, &app.state.vault, Scope::All, 0, 1000)
         .await
         .unwrap();

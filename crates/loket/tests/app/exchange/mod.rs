@@ -182,7 +182,12 @@ async fn the_exchange_from_upload_to_outreach(app: &TestApp) {
         page.contains("Mohammad Rizal Fahmi") && page.contains("M. Rizal Fahmi, S.Pd."),
         "{page}"
     );
-    assert!(page.contains(&variant_nik) && page.contains("date_swap"));
+    // The model's reasons in words, not its codes.
+    assert!(
+        page.contains(&variant_nik) && page.contains("tanggal lahir tertukar hari/bulan"),
+        "{page}"
+    );
+    assert!(!page.contains("date_swap"), "{page}");
 
     // Applying before the review is finished is refused, and nothing is applied.
     let r = admin

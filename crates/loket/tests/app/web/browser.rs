@@ -518,3 +518,105 @@ async fn in_chromium_a_kiosk_ticket_is_called_and_shows_on_the_display() {
     c.clone().close().await.unwrap();
     app.cleanup().await;
 }
+
+/// Issue 15 in chromium: an officer opens "Program lain yang cocok" from the person's page,
+/// drafts a referral, records consent and sends it; the agency's staff sign in to their own
+/// page, accept, start and complete it; the officer sees the agency's answer.
+#[tokio::test]
+async fn in_chromium_an_officer_refers_and_the_agency_answers() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let c = &browser.client;
+    for backend in crate::common::backends() {
+        let app = spawn_app(backend).await;
+        loket::programmes::demo::seed(&app.state.db).await.unwrap();
+        let (_, token) = app.officer_a().await;
+        let mut person = crate::common::person_json("3578014505900001", "Sri Rujukan");
+        person["province_code"] = serde_json::json!("35");
+        let response = app.api(&token).register(&person).await;
+        assert_eq!(response.status(), 201);
+        let id = response.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (staff, _) = app.user("blk.sby", Role::Lembaga, None).await;
+        loket::programmes::link_user_to_agency(&app.state.db, staff, "BLK-SBY")
+            .await
+            .unwrap();
+
+        // The officer: from the person's page to the referral, sent with consent.
+        c.delete_all_cookies().await.unwrap();
+        sign_in(c, &app, "petugas.a").await;
+        c.goto(&app.url(&format!("/participants/{id}")))
+            .await
+            .unwrap();
+        click(c, "#programmes-link").await;
+        click(c, "li[data-programme='1'] form.refer button").await;
+        c.wait()
+            .for_element(Locator::Css("li[data-referral='1'][data-status='draft']"))
+            .await
+            .unwrap();
+        c.find(Locator::Id("consent-1"))
+            .await
+            .unwrap()
+            .select_by_value("paper_form")
+            .await
+            .unwrap();
+        click(c, "li[data-referral='1'] button[value='sent']").await;
+        c.wait()
+            .for_element(Locator::Css("li[data-referral='1'][data-status='sent']"))
+            .await
+            .unwrap();
+
+        // The agency: its own page, then accept, start and complete with a note.
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&app.url("/login")).await.unwrap();
+        type_into(c, Locator::Id("username"), "blk.sby").await;
+        type_into(c, Locator::Id("password"), PASSWORD).await;
+        press(c, Locator::Css("form.card button[type=submit]")).await;
+        click(c, "#agency-waiting a[href='/lembaga/referrals/1']").await;
+        let shared = text_when_shown(c, Locator::Id("person")).await;
+        assert!(shared.contains("Sri Rujukan"), "{shared}");
+        assert!(!shared.contains("3578014505900001"), "{shared}");
+        click(c, "button[value='accepted']").await;
+        click(c, "button[value='in_progress']").await;
+        c.wait()
+            .for_element(Locator::Css(
+                "li[data-referral='1'][data-status='in_progress']",
+            ))
+            .await
+            .unwrap();
+        type_into(
+            c,
+            Locator::Id("note-1-completed"),
+            "Lulus, sertifikat terbit",
+        )
+        .await;
+        click(c, "button[value='completed']").await;
+        c.wait()
+            .for_element(Locator::Css(
+                "li[data-referral='1'][data-status='completed']",
+            ))
+            .await
+            .unwrap();
+
+        // The officer sees what the agency said.
+        c.delete_all_cookies().await.unwrap();
+        sign_in(c, &app, "petugas.a").await;
+        c.goto(&app.url(&format!("/participants/{id}/programmes")))
+            .await
+            .unwrap();
+        let answer =
+            text_when_shown(c, Locator::Css("li[data-referral='1'] .referral-answer")).await;
+        assert!(
+            answer.contains("Lulus, sertifikat terbit"),
+            "{answer} on {backend:?}"
+        );
+        if let Ok(dir) = std::env::var("LOKET_SCREENSHOT_DIR") {
+            let shot = c.screenshot().await.unwrap();
+            std::fs::write(std::path::Path::new(&dir).join("referral.png"), shot).unwrap();
+        }
+        app.cleanup().await;
+    }
+    c.clone().close().await.unwrap();
+}
