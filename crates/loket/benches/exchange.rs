@@ -6,8 +6,11 @@
 //! `cargo bench -p loket --bench exchange` (EXCHANGE_BENCH_REGISTRY, default 100000;
 //! EXCHANGE_BENCH_FILE, default 10000 registry people in the file plus 10% strangers;
 //! PostgreSQL from LOKET_BENCH_POSTGRES_URL or LOKET_TEST_POSTGRES_URL).
+
 // A benchmark may panic on a broken setup: that is its failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -15,36 +18,6 @@ use loket::auth::store::{self as users, NewUser};
 use loket::auth::Role;
 use loket::exchange::{service, store};
 use loket::{AppState, Config};
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn database(backend: &str, dir: &std::path::Path) -> Option<String> {
-    if backend == "sqlite" {
-        return Some(format!("sqlite://{}", dir.join("exchange.db").display()));
-    }
-    let base = std::env::var("LOKET_BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("LOKET_TEST_POSTGRES_URL"))
-        .ok()?;
-    let name = "loket_bench_exchange";
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
-}
 
 async fn wait(state: &AppState, id: i64, from: &str) -> Duration {
     let started = Instant::now();
@@ -81,7 +54,7 @@ fn engine_alone(
 }
 
 async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::Path) {
-    let Some(url) = database(backend, dir).await else {
+    let Some(url) = support::fresh_database(backend, dir, "loket_bench_exchange").await else {
         println!("{backend:<9} skipped (set LOKET_BENCH_POSTGRES_URL)");
         return;
     };
@@ -212,8 +185,8 @@ async fn run(backend: &str, registry: usize, from_file: usize, dir: &std::path::
 
 #[tokio::main]
 async fn main() {
-    let registry = env_usize("EXCHANGE_BENCH_REGISTRY", 100_000);
-    let from_file = env_usize("EXCHANGE_BENCH_FILE", 10_000);
+    let registry = support::env_usize("EXCHANGE_BENCH_REGISTRY", 100_000);
+    let from_file = support::env_usize("EXCHANGE_BENCH_FILE", 10_000);
     let dir = tempfile::tempdir().unwrap();
     println!(
         "exchange benchmark — in-app link vs the linkage engine alone on the same lists (ratio = link / engine; the in-app link also fetches and decrypts the registry and the master list, links twice and stores every row's outcome)"

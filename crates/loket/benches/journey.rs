@@ -4,8 +4,11 @@
 //!
 //! `cargo bench -p loket --bench journey` (sizes: JOURNEY_BENCH_SIZES, default
 //! "100000,1000000"; PostgreSQL from LOKET_BENCH_POSTGRES_URL or LOKET_TEST_POSTGRES_URL).
+
 // A benchmark may panic on a broken setup: that is its failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -24,16 +27,6 @@ const FOLLOW_UP_LIMIT_MS: f64 = 50.0;
 const FUNNEL_LIMIT_MS: f64 = 500.0;
 /// Rows a follow-up page shows (the API's default `limit`).
 const FOLLOW_UP_PAGE: usize = 200;
-
-fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let median = ms(samples[samples.len() / 2]);
-    let p95 = ms(samples[((samples.len() as f64 * 0.95).ceil() as usize)
-        .saturating_sub(1)
-        .min(samples.len() - 1)]);
-    (median, p95)
-}
 
 /// Minimal participant rows: the journey queries need the id, counter, name and phone only.
 async fn load_participants(db: &Db, n: usize, counters: &[(i64, &str)]) {
@@ -76,34 +69,11 @@ async fn open(
     size: usize,
     dir: &std::path::Path,
 ) -> Option<(Db, Option<(String, String)>)> {
-    match backend {
-        "sqlite" => {
-            let path = dir.join(format!("journey-{size}.db"));
-            let db = Db::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap();
-            Some((db, None))
-        }
-        _ => {
-            let base = std::env::var("LOKET_BENCH_POSTGRES_URL")
-                .or_else(|_| std::env::var("LOKET_TEST_POSTGRES_URL"))
-                .ok()?;
-            let name = format!("loket_bench_journey_{size}");
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&admin)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-            let mut url = url::Url::parse(&base).unwrap();
-            url.set_path(&format!("/{name}"));
-            Some((Db::connect(url.as_str()).await.unwrap(), Some((base, name))))
-        }
-    }
+    let name = format!("loket_bench_journey_{size}");
+    let url = support::fresh_database(backend, dir, &name).await?;
+    let db = Db::connect(&url).await.unwrap();
+    let server = support::postgres_base().filter(|_| backend != "sqlite");
+    Some((db, server.map(|base| (base, name))))
 }
 
 async fn generate(db: &Db, size: usize, today: NaiveDate) -> (usize, Duration) {
@@ -211,7 +181,11 @@ async fn measure(db: &Db, today: NaiveDate) -> ((f64, f64), usize, (f64, f64)) {
             funnel.push(t.elapsed());
         }
     }
-    (stats(follow), listed, stats(funnel))
+    (
+        support::median_p95_ms(follow),
+        listed,
+        support::median_p95_ms(funnel),
+    )
 }
 
 #[tokio::main]

@@ -5,8 +5,11 @@
 //!
 //! `cargo bench -p loket --bench reminders` (REMINDERS_BENCH_MESSAGES, default 100000;
 //! PostgreSQL from LOKET_BENCH_POSTGRES_URL or LOKET_TEST_POSTGRES_URL).
+
 // A benchmark may panic on a broken setup: that is its failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,36 +27,6 @@ use loket::{AppState, Config};
 const LIMIT_P99_MS: f64 = 50.0;
 const USERS: usize = 64;
 const VIEWS_PER_USER: usize = 20;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn database(backend: &str, dir: &std::path::Path) -> Option<String> {
-    if backend == "sqlite" {
-        return Some(format!("sqlite://{}", dir.join("reminders.db").display()));
-    }
-    let base = std::env::var("LOKET_BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("LOKET_TEST_POSTGRES_URL"))
-        .ok()?;
-    let name = "loket_bench_reminders";
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
-}
 
 /// The process's peak resident memory so far, in MiB (Linux).
 fn peak_rss_mib() -> f64 {
@@ -91,7 +64,7 @@ async fn provider() -> (String, Arc<AtomicU64>) {
 }
 
 async fn run(backend: &str, messages: usize, dir: &std::path::Path) {
-    let Some(url) = database(backend, dir).await else {
+    let Some(url) = support::fresh_database(backend, dir, "loket_bench_reminders").await else {
         println!("{backend:<9} skipped (set LOKET_BENCH_POSTGRES_URL)");
         return;
     };
@@ -274,7 +247,7 @@ async fn status_page(state: &AppState, ids: &[(i64, Option<i64>)]) {
 #[tokio::main]
 async fn main() {
     loket::app::register_texts();
-    let messages = env_usize("REMINDERS_BENCH_MESSAGES", 100_000);
+    let messages = support::env_usize("REMINDERS_BENCH_MESSAGES", 100_000);
     let dir = tempfile::tempdir().unwrap();
     println!("reminders: queue and drain {messages} messages against a local WhatsApp Cloud API");
     for backend in ["sqlite", "postgres"] {

@@ -4,10 +4,13 @@
 //!
 //! `cargo bench -p loket --bench screening` (people: SCREENING_BENCH_PEOPLE, default 10000;
 //! PostgreSQL from LOKET_BENCH_POSTGRES_URL or LOKET_TEST_POSTGRES_URL).
+
 // A benchmark may panic on a broken setup: that is its failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
 
@@ -21,46 +24,9 @@ const AIM_MS: f64 = 200.0;
 const PROGRAMMES: usize = 100;
 const RUNS: usize = 30;
 
-fn stats(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let median = ms(samples[samples.len() / 2]);
-    let p95 = ms(samples[((samples.len() as f64 * 0.95).ceil() as usize)
-        .saturating_sub(1)
-        .min(samples.len() - 1)]);
-    (median, p95)
-}
-
 async fn open(backend: &str, dir: &std::path::Path) -> Option<Db> {
-    match backend {
-        "sqlite" => {
-            let path = dir.join("screening.db");
-            Some(
-                Db::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .unwrap(),
-            )
-        }
-        _ => {
-            let base = std::env::var("LOKET_BENCH_POSTGRES_URL")
-                .or_else(|_| std::env::var("LOKET_TEST_POSTGRES_URL"))
-                .ok()?;
-            let name = "loket_bench_screening";
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&admin)
-                .await
-                .unwrap();
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&admin)
-                .await
-                .unwrap();
-            admin.close().await;
-            let mut url = url::Url::parse(&base).unwrap();
-            url.set_path(&format!("/{name}"));
-            Some(Db::connect(url.as_str()).await.unwrap())
-        }
-    }
+    let url = support::fresh_database(backend, dir, "loket_bench_screening").await?;
+    Some(Db::connect(&url).await.unwrap())
 }
 
 /// People of one counter with the facts screening reads (varied, some missing).
@@ -243,8 +209,8 @@ async fn main() {
             fits = lines.iter().map(|l| l.fits.len()).sum::<usize>();
             needs = lines.iter().map(|l| l.needs_data.len()).sum::<usize>();
         }
-        let (m, p) = stats(whole);
-        let (rm, rp) = stats(rules_only);
+        let (m, p) = support::median_p95_ms(whole);
+        let (rm, rp) = support::median_p95_ms(rules_only);
         let verdict = if p < AIM_MS { "ok" } else { "OVER" };
         println!("{backend:<9} {m:>13.1}/{p:>6.1} {verdict:<4} {rm:>11.1}/{rp:>6.1} {fits:>8} {needs:>8}");
         db.close().await;
