@@ -119,7 +119,7 @@ pub fn screen_many(
                 needs_data: Vec::new(),
             };
             for p in programmes {
-                match screening::screen(p, f, today).verdict {
+                match screening::verdict(p, f, today) {
                     Verdict::Fits => line.fits.push(p.code.clone()),
                     Verdict::NeedsData => line.needs_data.push(p.code.clone()),
                     Verdict::DoesNotFit => {}
