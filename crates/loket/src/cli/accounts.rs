@@ -93,6 +93,14 @@ async fn change_user(
     if role == Role::Petugas && counter_id.is_none() {
         bail!("a petugas works at a counter: pass --counter CODE");
     }
+    if role == Role::Lembaga && user.role != Role::Lembaga {
+        // An agency's staff is not a counter's: without an agency the account would be refused
+        // everywhere, so it is made with the agency from the start.
+        bail!(
+            "a lembaga works for an agency: add a new account with \
+             `loket user add --username NAME --role lembaga --agency CODE`"
+        );
+    }
     users::change_account(&state.db, user.id, role, office_id, counter_id).await?;
     audit_cli(
         &state.db,

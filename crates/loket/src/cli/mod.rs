@@ -376,7 +376,8 @@ pub enum UserAction {
     Change {
         #[arg(long)]
         username: String,
-        /// admin, koordinator, petugas, mitra or auditor (default: unchanged)
+        /// admin, koordinator, petugas, mitra or auditor (default: unchanged); a lembaga is
+        /// added with its agency (`user add --role lembaga --agency CODE`)
         #[arg(long)]
         role: Option<String>,
         /// Counter code (its office is taken from it); default: unchanged

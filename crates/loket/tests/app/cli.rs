@@ -68,6 +68,27 @@ fn an_operator_seeds_the_demo_and_adds_a_coordinator_with_clear_answers() {
     );
     assert!(!answer.contains("{ "), "{answer}");
 
+    // An agency's staff is made with its agency, not changed into one (it would be refused
+    // everywhere without it).
+    let out = loket_in(
+        dir,
+        &[
+            "user",
+            "change",
+            "--username",
+            "koord.jatim",
+            "--role",
+            "lembaga",
+        ],
+        "",
+    );
+    assert!(!out.status.success());
+    assert!(
+        said(&out).contains("--role lembaga --agency CODE"),
+        "{}",
+        said(&out)
+    );
+
     let help = said(&loket_in(dir, &["user", "add", "--help"], ""));
     assert!(help.contains("Office code for a koordinator"), "{help}");
     assert!(
