@@ -652,6 +652,31 @@ fn unwritable(e: impl std::fmt::Display) -> ImportError {
     ImportError::Unreadable(e.to_string())
 }
 
+/// The header row of an XLSX table, bold.
+fn xlsx_header(sheet: &mut rust_xlsxwriter::Worksheet, header: &[&str]) -> Result<(), ImportError> {
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, name) in header.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col as u16, *name, &bold)
+            .map_err(unwritable)?;
+    }
+    Ok(())
+}
+
+/// Row `row` (0 is the header) of an XLSX table, every cell as text.
+fn xlsx_row<S: AsRef<str>>(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: usize,
+    values: &[S],
+) -> Result<(), ImportError> {
+    for (col, value) in values.iter().enumerate() {
+        sheet
+            .write_string(row as u32, col as u16, value.as_ref())
+            .map_err(unwritable)?;
+    }
+    Ok(())
+}
+
 impl TableWriter {
     /// Creates `out` and writes the header row (bold in XLSX).
     pub fn create(format: Format, out: &Path, header: &[&str]) -> Result<TableWriter, ImportError> {
@@ -665,13 +690,7 @@ impl TableWriter {
             }
             Format::Xlsx => {
                 let mut workbook = rust_xlsxwriter::Workbook::new();
-                let sheet = workbook.add_worksheet();
-                let bold = rust_xlsxwriter::Format::new().set_bold();
-                for (col, name) in header.iter().enumerate() {
-                    sheet
-                        .write_string_with_format(0, col as u16, *name, &bold)
-                        .map_err(unwritable)?;
-                }
+                xlsx_header(workbook.add_worksheet(), header)?;
                 Target::Xlsx {
                     workbook: Box::new(workbook),
                     out: out.to_path_buf(),
@@ -686,12 +705,7 @@ impl TableWriter {
             Target::Csv(writer) => write_csv_record(writer, values).map_err(unwritable)?,
             Target::Xlsx { workbook, .. } => {
                 let sheet = workbook.worksheet_from_index(0).map_err(unwritable)?;
-                let row = (self.written + 1) as u32;
-                for (col, value) in values.iter().enumerate() {
-                    sheet
-                        .write_string(row, col as u16, value.as_ref())
-                        .map_err(unwritable)?;
-                }
+                xlsx_row(sheet, self.written + 1, values)?;
             }
         }
         self.written += 1;
@@ -731,18 +745,9 @@ where
         Format::Xlsx => {
             let mut workbook = rust_xlsxwriter::Workbook::new();
             let sheet = workbook.add_worksheet();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            for (col, name) in header.iter().enumerate() {
-                sheet
-                    .write_string_with_format(0, col as u16, *name, &bold)
-                    .map_err(unwritable)?;
-            }
+            xlsx_header(sheet, header)?;
             for (r, row) in rows.into_iter().enumerate() {
-                for (col, value) in row.as_ref().iter().enumerate() {
-                    sheet
-                        .write_string((r + 1) as u32, col as u16, value.as_ref())
-                        .map_err(unwritable)?;
-                }
+                xlsx_row(sheet, r + 1, row.as_ref())?;
             }
             workbook.save_to_buffer().map_err(unwritable)
         }
